@@ -1,0 +1,3 @@
+from yizhan.manage import main
+
+main()

@@ -1,0 +1,75 @@
+"""The one audit helper every service function calls, inside its own transaction."""
+
+import contextvars
+import datetime
+import decimal
+from contextlib import contextmanager
+
+from django.db import models
+
+from yizhan.audit.models import AuditEvent
+
+_via = contextvars.ContextVar("yizhan_audit_via", default="web")
+
+
+@contextmanager
+def audit_via(channel: str):
+    """Mark the changes made inside as coming from "api", "cli", "import", "system" or "web"."""
+    token = _via.set(channel)
+    try:
+        yield
+    finally:
+        _via.reset(token)
+
+
+def _plain(value):
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict:
+    """The concrete field values of `obj`, JSON-ready, for a later diff."""
+    names = fields or [
+        f.attname for f in obj._meta.concrete_fields if f.name not in {"created_at", "updated_at"}
+    ]
+    return {name: _plain(getattr(obj, name)) for name in names}
+
+
+def diff(before: dict, after: dict) -> dict:
+    """{field: [old, new]} for every field whose value changed."""
+    keys = list(before) + [k for k in after if k not in before]
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def record(
+    action: str, obj, *, actor=None, unit=None, changes: dict | None = None, object_repr: str | None = None
+) -> AuditEvent:
+    """Write one audit event. `unit` scopes who may read it; it defaults to the object's unit."""
+    from yizhan.orgs.models import Unit
+
+    if unit is None:
+        unit = getattr(obj, "unit", None) if not isinstance(obj, Unit) else obj
+    if unit is None:
+        # Events without a unit of their own (the holiday calendar, rules) belong to head office.
+        unit = Unit.objects.filter(parent__isnull=True).order_by("pk").first()
+    is_model = isinstance(obj, models.Model)
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and getattr(actor, "pk", None) else None,
+        actor_name=(actor.get_username() if actor is not None and getattr(actor, "pk", None) else "system"),
+        action=action,
+        object_type=obj._meta.label_lower if is_model else type(obj).__name__.lower(),
+        object_id=str(obj.pk) if is_model else str(obj),
+        object_repr=(object_repr or str(obj))[:200],
+        unit=unit,
+        changes=_plain(changes or {}),
+        via=_via.get(),
+    )

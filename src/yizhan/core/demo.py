@@ -1,0 +1,35 @@
+"""The demo network: each app adds its part, in this order, from one seeded random source."""
+
+import importlib
+import importlib.util
+import random
+from dataclasses import dataclass, field
+
+DEMO_STEPS = [
+    "yizhan.orgs.demo",
+    "yizhan.stations.demo",
+    "yizhan.visits.demo",
+    "yizhan.remittance.demo",
+]
+DEFAULT_SEED = 2023
+DEMO_PASSWORD = "yizhan-demo-2026"
+
+
+@dataclass
+class DemoContext:
+    seed: int = DEFAULT_SEED
+    small: bool = False  # tests build a reduced network to stay quick
+    log: callable = print
+    data: dict = field(default_factory=dict)
+
+    def rng(self, name: str) -> random.Random:
+        # One stream per step, so a step added later never shifts what the earlier ones built.
+        return random.Random(f"{self.seed}:{name}")
+
+
+def build(ctx: DemoContext) -> None:
+    for module_name in DEMO_STEPS:
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        module = importlib.import_module(module_name)
+        module.build(ctx)

@@ -1,0 +1,30 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+
+def apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form fields it names (others on the form itself)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None
+            for message in errors:
+                form.add_error(target, message)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+class CrsField(forms.ChoiceField):
+    def __init__(self, **kwargs):
+        from django.utils.translation import gettext_lazy as _
+
+        kwargs.setdefault("label", _("coordinate system"))
+        kwargs.setdefault("initial", "wgs84")
+        super().__init__(
+            choices=[
+                ("wgs84", "WGS-84 (GPS)"),
+                ("gcj02", _("GCJ-02 (Amap, Tencent)")),
+                ("bd09", _("BD-09 (Baidu)")),
+            ],
+            **kwargs,
+        )

@@ -1,0 +1,201 @@
+"""Settings, all overridable from environment variables (see README, "Production")."""
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# var/ sits beside src/ in a checkout; installed elsewhere, point YIZHAN_VAR_DIR at a writable folder.
+VAR_DIR = Path(os.environ.get("YIZHAN_VAR_DIR", PACKAGE_DIR.parent.parent / "var")).resolve()
+
+DEBUG = env_bool("YIZHAN_DEBUG", False)
+TESTING = env_bool("YIZHAN_TESTING", "pytest" in sys.modules)
+
+SECRET_KEY = os.environ.get("YIZHAN_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured("Set YIZHAN_SECRET_KEY (or YIZHAN_DEBUG=1 for a local demo).")
+    SECRET_KEY = "insecure-local-demo-key-never-use-in-production-0123456789abcdef"
+
+ALLOWED_HOSTS = env_list(
+    "YIZHAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if (DEBUG or TESTING) else ""
+)
+CSRF_TRUSTED_ORIGINS = env_list("YIZHAN_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "ninja",
+    "yizhan.core",
+    "yizhan.orgs",
+    "yizhan.audit",
+    "yizhan.stations",
+    "yizhan.locator",
+    "yizhan.visits",
+    "yizhan.remittance",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "yizhan.core.middleware.PreferencesMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "yizhan.orgs.middleware.ScopeMiddleware",
+    "yizhan.audit.middleware.AuditChannelMiddleware",
+]
+
+ROOT_URLCONF = "yizhan.urls"
+WSGI_APPLICATION = "yizhan.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "yizhan.core.context_processors.site",
+            ],
+        },
+    }
+]
+
+# The embedded default: SQLite in WAL mode; writers take the lock up front (IMMEDIATE) so
+# concurrent writers queue on busy_timeout instead of failing with "database is locked".
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+}
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "yizhan.sqlite3"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Shared across worker processes so rate limits hold whatever worker answers; Redis in production.
+_cache_url = os.environ.get("YIZHAN_CACHE_URL", "")
+if _cache_url.startswith("redis://"):
+    _shared_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+elif TESTING:
+    _shared_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}
+else:
+    _shared_cache = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": VAR_DIR / "cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"},
+    "shared": _shared_cache,
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "orgs:login"
+LOGIN_REDIRECT_URL = "orgs:home"
+LOGOUT_REDIRECT_URL = "orgs:login"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
+for _folder in (VAR_DIR, STATIC_ROOT, MEDIA_ROOT):
+    # whitenoise warns about a missing STATIC_ROOT and SQLite needs its folder: create them up front.
+    _folder.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if (DEBUG or TESTING)
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Production hardening; `yizhan check --deploy` is clean with YIZHAN_DEBUG unset.
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("YIZHAN_SSL_REDIRECT", not TESTING)
+    SESSION_COOKIE_SECURE = not TESTING
+    CSRF_COOKIE_SECURE = not TESTING
+    SECURE_HSTS_SECONDS = int(os.environ.get("YIZHAN_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("YIZHAN_LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}
+
+# --- Yizhan's own settings -------------------------------------------------------------
+# Login: this many failures per username or per address within the window lock login out.
+YIZHAN_LOGIN_MAX_FAILURES = int(os.environ.get("YIZHAN_LOGIN_MAX_FAILURES", "5"))
+YIZHAN_LOGIN_WINDOW_SECONDS = int(os.environ.get("YIZHAN_LOGIN_WINDOW_SECONDS", "900"))
+# Map tiles for the public locator: empty means a plain background (offline-safe default).
+YIZHAN_TILE_URL = os.environ.get("YIZHAN_TILE_URL", "")
+YIZHAN_TILE_CRS = os.environ.get("YIZHAN_TILE_CRS", "wgs84")  # gcj02 for Amap / Tencent tiles
+YIZHAN_TILE_ATTRIBUTION = os.environ.get("YIZHAN_TILE_ATTRIBUTION", "")
+# Public base URL printed into QR codes; empty means the URL of the request.
+YIZHAN_PUBLIC_BASE_URL = os.environ.get("YIZHAN_PUBLIC_BASE_URL", "")
+
+if TESTING:
+    # Hashing demo passwords at full strength would dominate the suite's run time.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

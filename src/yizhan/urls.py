@@ -1,0 +1,23 @@
+import importlib.util
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+
+from yizhan.api import api
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("yizhan.core.urls")),
+    path("manage/", include("yizhan.orgs.urls")),
+    path("manage/audit/", include("yizhan.audit.urls")),
+    path("api/v1/", api.urls),
+]
+
+# Later apps carry their own full paths (public ones at the root, staff ones under /manage/).
+for app in ("stations", "visits", "remittance", "locator"):
+    if importlib.util.find_spec(f"yizhan.{app}.urls") is not None:
+        urlpatterns.append(path("", include(f"yizhan.{app}.urls")))
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
