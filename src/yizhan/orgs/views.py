@@ -156,7 +156,8 @@ def unit_create(request, code):
         try:
             unit = services.create_unit(actor=request.user, parent=parent, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            # The parent is fixed by the page; the kind chosen is what does not fit under it.
+            apply_errors(form, exc, aliases={"parent": "kind"})
         else:
             messages.success(request, _("Unit created."))
             return redirect("orgs:unit_detail", code=unit.code)
