@@ -144,8 +144,9 @@ def test_staff_edit_moves_member_and_audits(client_for, users):
 
 def test_no_500_on_junk(client_for):
     client = client_for("hq_admin")
+    assert client.get("/manage/units/%00/").status_code == 400
+    assert client.get("/manage/units/", {"q": "a\x00b"}).status_code == 400
     for url in [
-        "/manage/units/%00/",
         "/manage/units/CQ/?page=abc",
         "/manage/audit/?page=-1&object_id=' or 1=1",
         "/manage/staff/?page=9999",
