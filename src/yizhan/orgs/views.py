@@ -69,6 +69,7 @@ def home(request):
 def unit_list(request):
     q = (request.GET.get("q") or "").strip()[:50]
     root = Unit.objects.get(pk=request.scope.unit_id)
+    children = root.children.annotate(n_desc=Count("children")).order_by("code")
     results = None
     if q:
         lowered = q.lower()
@@ -83,7 +84,9 @@ def unit_list(request):
             )
             .order_by("level", "code")[:200]
         )
-    return render(request, "orgs/unit_list.html", {"q": q, "root": root, "results": results})
+    return render(
+        request, "orgs/unit_list.html", {"q": q, "root": root, "children": children, "results": results}
+    )
 
 
 @staff_view("read")

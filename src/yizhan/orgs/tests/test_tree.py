@@ -83,3 +83,11 @@ def test_pinyin_initials():
 def test_search_by_pinyin_initials(client_for):
     response = client_for("cq_admin").get("/manage/units/", {"q": "sxgc"})
     assert "/manage/units/CQ-SXGC/" in response.content.decode()
+
+
+def test_unit_browser_tree_lazy_loads_children(client_for):
+    client = client_for("cq_admin")
+    page = client.get("/manage/units/").content.decode()
+    assert 'hx-get="/manage/units/CQ-SPB/children/"' in page
+    kids = client.get("/manage/units/CQ-SPB/children/").content.decode()
+    assert "/manage/units/CQ-SXGC/" in kids
