@@ -1,0 +1,521 @@
+"""The in-process nearest-station index: the locator's hot path never queries the database.
+
+Every public station (active or temporarily closed) is a row in a set of plain arrays:
+
+- its position as a 3-D unit vector in a k-d tree: the straight-line (chord) distance between
+  two points on the sphere grows with the great-circle distance (chord = 2·sin(arc/2)), so the
+  tree's order is exactly the great-circle order, without the distortion of a lat/lng grid;
+- facility bitmasks, one bit per catalogue facility: `usable` (state yes and not out of order),
+  which the filters use, and the raw yes / no / out-of-order states for display; a theme bitmask;
+  a status code;
+- a schedule id into a list of distinct compiled `hours.Schedule`s (a national network shares a
+  few dozen timetables), so "open at t" is one array lookup per candidate in a per-minute memo
+  filled by the registry's own `hours.open_at` — holidays, make-up workdays, exceptions and
+  temporary closure follow exactly the rules the station page shows;
+- text (code, names, address, phone, notice) as one string per column plus offsets, tens of
+  megabytes for 200,000 stations instead of millions of small objects.
+
+A query asks the tree for the nearest candidates and filters them; when too few pass, it asks
+again for more. A facility/theme combination that only a small share of stations passes gets its
+own small tree (built once, cached), so a rare facility never makes a query walk the country.
+
+The index is immutable. `refresh.current_index()` swaps in a new one when the stations' data
+version counter moves: patched from the stations changed since the last load (milliseconds), or
+rebuilt from the database when that is not enough.
+"""
+
+import datetime
+import math
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from yizhan.core.geo import EARTH_RADIUS_M
+
+STATUS_ACTIVE = 0
+STATUS_TEMPORARILY_CLOSED = 1
+STATUS_CODES = {"active": STATUS_ACTIVE, "temporarily_closed": STATUS_TEMPORARILY_CLOSED}
+TEXT_FIELDS = ("code", "name", "name_en", "address", "phone", "public_notice")
+# 63 bits per word: a SQL SUM() of signed 64-bit integers must not overflow while masks are built.
+BITS_PER_WORD = 63
+# A filter passed by fewer than this share of stations gets its own small tree.
+SUBTREE_SHARE = 0.05
+STATIC_CACHE_SIZE = 256
+SUBTREE_CACHE_SIZE = 32
+MEMO_MINUTES = 16
+FULL_MEMO_SCHEDULES = 2000
+TWO_R = 2.0 * EARTH_RADIUS_M
+
+
+def unit_vectors(lat, lng) -> np.ndarray:
+    """WGS-84 degrees to points on the unit sphere (float64, shape (n, 3))."""
+    phi = np.radians(np.asarray(lat, dtype=np.float64))
+    lam = np.radians(np.asarray(lng, dtype=np.float64))
+    cos_phi = np.cos(phi)
+    return np.column_stack((cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)))
+
+
+def chord_for_metres(metres: float) -> float:
+    return 2.0 * math.sin(min(metres / EARTH_RADIUS_M, math.pi) / 2.0)
+
+
+class StringColumn:
+    """Many short strings in one: O(1) access by position, a few bytes of overhead each."""
+
+    __slots__ = ("text", "offsets")
+
+    def __init__(self, values: list[str]):
+        self.text = "".join(values)
+        self.offsets = np.zeros(len(values) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, values), dtype=np.int64, count=len(values)), out=self.offsets[1:])
+
+    def __getitem__(self, position: int) -> str:
+        return self.text[self.offsets[position] : self.offsets[position + 1]]
+
+    @property
+    def nbytes(self) -> int:
+        widest = max(map(ord, self.text)) if self.text and not self.text.isascii() else 0
+        width = 1 if widest < 256 else 2 if widest < 65536 else 4
+        return len(self.text) * width + self.offsets.nbytes
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Bit positions: facility codes and theme codes, in catalogue order."""
+
+    facilities: tuple[str, ...]
+    themes: tuple[str, ...]
+
+    @property
+    def words(self) -> int:
+        return max(1, -(-len(self.facilities) // BITS_PER_WORD))
+
+    def facility_mask(self, codes) -> np.ndarray:
+        """Codes to a mask of shape (words,); a ValueError carries the first unknown code."""
+        mask = np.zeros(self.words, dtype=np.uint64)
+        for code in codes:
+            if code not in self.facilities:
+                raise ValueError(code)
+            word, bit = divmod(self.facilities.index(code), BITS_PER_WORD)
+            mask[word] |= np.uint64(1 << bit)
+        return mask
+
+    def theme_mask(self, codes) -> int:
+        mask = 0
+        for code in codes:
+            if code not in self.themes:
+                raise ValueError(code)
+            mask |= 1 << self.themes.index(code)
+        return mask
+
+    def facility_codes_in(self, masks) -> list[str]:
+        """The codes whose bit is set in one row's masks (shape (words,))."""
+        out = []
+        for word in range(self.words):
+            value = int(masks[word])
+            while value:
+                low = value & -value
+                out.append(self.facilities[word * BITS_PER_WORD + low.bit_length() - 1])
+                value ^= low
+        return out
+
+    def theme_codes_in(self, mask: int) -> list[str]:
+        return [code for i, code in enumerate(self.themes) if mask >> i & 1]
+
+
+@dataclass
+class Rows:
+    """Stations as loaded, before they become (part of) an index. `ids` ascending."""
+
+    ids: np.ndarray
+    lat: np.ndarray
+    lng: np.ndarray
+    yes: np.ndarray
+    no: np.ndarray
+    out_of_order: np.ndarray
+    themes: np.ndarray
+    status: np.ndarray
+    schedule_keys: list
+    schedules: dict  # schedule key -> compiled hours.Schedule
+    text: dict[str, list[str]] = field(default_factory=dict)
+
+
+class StationIndex:
+    """Arrays for every public station and the tree over their positions. Immutable once built:
+    new data makes a new index, so a request never sees a half-updated one."""
+
+    def __init__(
+        self,
+        *,
+        catalogue: Catalogue,
+        ids,
+        lat,
+        lng,
+        yes,
+        no,
+        out_of_order,
+        themes,
+        status,
+        schedule_ids,
+        schedules: list,
+        schedule_index: dict | None = None,
+        text_blocks: list[dict[str, StringColumn]],
+        text_block,
+        text_pos,
+        calendar=None,
+        version: int = 0,
+        calendar_version: int = 0,
+        synced_at: datetime.datetime | None = None,
+        tree: cKDTree | None = None,
+    ):
+        self.catalogue = catalogue
+        self.version = version
+        self.calendar_version = calendar_version
+        self.synced_at = synced_at
+        self.ids = ids
+        self.n = len(ids)
+        self.lat = lat
+        self.lng = lng
+        self.yes = yes
+        self.no = no
+        self.out_of_order = out_of_order
+        self.usable = yes & ~out_of_order
+        # One contiguous column per mask word: the filters read a few candidates' masks at a time.
+        self.usable_words = [np.ascontiguousarray(self.usable[:, w]) for w in range(catalogue.words)]
+        self.themes = themes
+        self.status = status
+        self.schedule_ids = schedule_ids
+        self.schedules = schedules
+        self.schedule_counts = np.bincount(schedule_ids, minlength=len(schedules))
+        self.schedule_index = schedule_index or {}
+        self.text_blocks = text_blocks
+        self.text_block = text_block
+        self.text_pos = text_pos
+        self.calendar = calendar
+        # balanced_tree=False builds several times faster and queries as fast on this data.
+        self.tree = (
+            tree if tree is not None else cKDTree(unit_vectors(lat, lng), leafsize=16, balanced_tree=False)
+        )
+        self._static: dict = {}
+        self._subtrees: dict = {}
+        self._memo: dict = {}
+        self._lock = threading.Lock()
+
+    # --- building ------------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, rows: Rows, *, catalogue, calendar=None, version=0, calendar_version=0, synced_at=None):
+        schedules: list = []
+        schedule_index: dict = {}
+        schedule_ids = _intern(rows.schedule_keys, rows.schedules, schedules, schedule_index)
+        n = len(rows.ids)
+        return cls(
+            catalogue=catalogue,
+            ids=rows.ids,
+            lat=rows.lat,
+            lng=rows.lng,
+            yes=rows.yes,
+            no=rows.no,
+            out_of_order=rows.out_of_order,
+            themes=rows.themes,
+            status=rows.status,
+            schedule_ids=schedule_ids,
+            schedules=schedules,
+            schedule_index=schedule_index,
+            text_blocks=[{name: StringColumn(rows.text.get(name, [""] * n)) for name in TEXT_FIELDS}],
+            text_block=np.zeros(n, dtype=np.int32),
+            text_pos=np.arange(n, dtype=np.int32),
+            calendar=calendar,
+            version=version,
+            calendar_version=calendar_version,
+            synced_at=synced_at,
+        )
+
+    def patched(
+        self, changed_ids, rows: Rows, *, calendar=None, version=0, calendar_version=0, synced_at=None
+    ):
+        """A new index: the stations in `changed_ids` replaced by `rows` (those of them still
+        public). The tree is reused when no station moved, appeared or disappeared."""
+        changed_ids = np.asarray(changed_ids, dtype=np.int64)
+        keep = ~np.isin(self.ids, changed_ids)
+        schedules = list(self.schedules)
+        schedule_index = dict(self.schedule_index)
+        new_sids = _intern(rows.schedule_keys, rows.schedules, schedules, schedule_index)
+        m = len(rows.ids)
+        block = len(self.text_blocks)
+        text_blocks = [
+            *self.text_blocks,
+            {name: StringColumn(rows.text.get(name, [""] * m)) for name in TEXT_FIELDS},
+        ]
+
+        def merge(old, new):
+            return np.concatenate((old[keep], new))
+
+        ids = merge(self.ids, rows.ids)
+        order = np.argsort(ids, kind="stable")
+        columns = {
+            "lat": merge(self.lat, rows.lat)[order],
+            "lng": merge(self.lng, rows.lng)[order],
+            "yes": merge(self.yes, rows.yes)[order],
+            "no": merge(self.no, rows.no)[order],
+            "out_of_order": merge(self.out_of_order, rows.out_of_order)[order],
+            "themes": merge(self.themes, rows.themes)[order],
+            "status": merge(self.status, rows.status)[order],
+            "schedule_ids": merge(self.schedule_ids, new_sids)[order],
+            "text_block": merge(self.text_block, np.full(m, block, dtype=np.int32))[order],
+            "text_pos": merge(self.text_pos, np.arange(m, dtype=np.int32))[order],
+        }
+        ids = ids[order]
+        same_places = (
+            len(ids) == self.n
+            and np.array_equal(ids, self.ids)
+            and np.array_equal(columns["lat"], self.lat)
+            and np.array_equal(columns["lng"], self.lng)
+        )
+        return StationIndex(
+            catalogue=self.catalogue,
+            ids=ids,
+            schedules=schedules,
+            schedule_index=schedule_index,
+            text_blocks=text_blocks,
+            calendar=calendar if calendar is not None else self.calendar,
+            version=version,
+            calendar_version=calendar_version,
+            synced_at=synced_at,
+            tree=self.tree if same_places else None,
+            **columns,
+        )
+
+    # --- queries -------------------------------------------------------------------------------
+
+    def nearest(
+        self,
+        lat: float,
+        lng: float,
+        *,
+        k: int = 10,
+        radius_m: float | None = None,
+        facilities: np.ndarray | None = None,
+        themes: int = 0,
+        open_at: datetime.datetime | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the k nearest stations passing every filter, nearest first, and their
+        great-circle distances in metres. `facilities`: all of these (a catalogue mask);
+        `themes`: any of these (a bitmask); `open_at`: open at that aware datetime."""
+        n = self.n
+        if n == 0 or k <= 0:
+            return np.empty(0, dtype=np.intp), np.empty(0)
+        phi, lam = math.radians(lat), math.radians(lng)
+        cos_phi = math.cos(phi)
+        point = (cos_phi * math.cos(lam), cos_phi * math.sin(lam), math.sin(phi))
+        bound = chord_for_metres(radius_m) * (1 + 1e-9) if radius_m is not None else math.inf
+        has_facilities = facilities is not None and bool(facilities.any())
+        if not has_facilities and not themes and open_at is None:
+            chords, rows = self.tree.query(point, k=min(k, n), distance_upper_bound=bound)
+            if k == 1 or n == 1:
+                chords, rows = np.atleast_1d(chords), np.atleast_1d(rows)
+            if radius_m is not None:
+                found = rows < n
+                chords, rows = chords[found], rows[found]
+            return self._finish(rows, chords, radius_m)
+
+        tree, subset, share = self.tree, None, 1.0
+        checks = []  # (column, wanted bits): facility words tested on each candidate
+        if has_facilities or themes:
+            count, subset, tree = self._static_filter(facilities if has_facilities else None, themes)
+            if count == 0:
+                return np.empty(0, dtype=np.intp), np.empty(0)
+            if subset is None:
+                tree, share = self.tree, count / n
+                if has_facilities:
+                    checks = [(self.usable_words[w], bits) for w, bits in enumerate(facilities) if bits]
+        memo = None
+        if open_at is not None:
+            memo = self._minute_memo(open_at)
+            share *= memo[2]
+        theme_bits = np.uint64(themes) if themes and subset is None else None
+        size = tree.n
+        # Enough candidates that k pass in one round, taking the filters as independent.
+        ask = min(size, int(k / max(share, 1e-4) * 1.3) + 8)
+        while True:
+            chords, found = tree.query(point, k=ask, distance_upper_bound=bound)
+            if ask == 1:
+                chords, found = np.atleast_1d(chords), np.atleast_1d(found)
+            if radius_m is not None:
+                inside = found < size
+                chords, found = chords[inside], found[inside]
+            rows = subset[found] if subset is not None else found
+            keep = None
+            for column, bits in checks:
+                ok = (column[rows] & bits) == bits
+                keep = ok if keep is None else keep & ok
+            if theme_bits is not None:
+                ok = (self.themes[rows] & theme_bits) != 0
+                keep = ok if keep is None else keep & ok
+            if memo is not None:
+                ok = (
+                    memo[3][self.schedule_ids[rows]] if memo[3] is not None else self.open_rows(rows, open_at)
+                )
+                keep = ok if keep is None else keep & ok
+            hits = np.flatnonzero(keep) if keep is not None else np.arange(len(rows))
+            if len(hits) >= k or len(found) < ask or ask >= size:
+                hits = hits[:k]
+                return self._finish(rows[hits], chords[hits], radius_m)
+            # Ask again, sized by the share that passed this round.
+            passed = max(len(hits), 1) / max(len(rows), 1)
+            ask = min(size, max(ask * 2, int(k / passed * 1.5) + 8))
+
+    @staticmethod
+    def _finish(rows, chords, radius_m):
+        metres = np.arcsin(np.minimum(chords * 0.5, 1.0)) * TWO_R
+        if radius_m is not None:
+            inside = metres <= radius_m
+            return rows[inside], metres[inside]
+        return rows, metres
+
+    def _static_filter(self, facilities, themes: int):
+        """(count passing, subset rows or None, subset tree or None) for a facility/theme filter;
+        rare filters get their own tree over just the stations that pass."""
+        key = (facilities.tobytes() if facilities is not None else b"", themes)
+        entry = self._static.get(key)
+        if entry is None:
+            passing = np.ones(self.n, dtype=bool)
+            if facilities is not None:
+                passing &= np.all((self.usable & facilities) == facilities, axis=1)
+            if themes:
+                passing &= (self.themes & np.uint64(themes)) != 0
+            count = int(passing.sum())
+            entry = (count, count < SUBTREE_SHARE * self.n)
+            with self._lock:
+                if len(self._static) >= STATIC_CACHE_SIZE:
+                    self._static.clear()
+                self._static[key] = entry
+        count, rare = entry
+        if not rare or count == 0:
+            return count, None, None
+        subtree = self._subtrees.get(key)
+        if subtree is None:
+            passing = np.ones(self.n, dtype=bool)
+            if facilities is not None:
+                passing &= np.all((self.usable & facilities) == facilities, axis=1)
+            if themes:
+                passing &= (self.themes & np.uint64(themes)) != 0
+            subset = np.flatnonzero(passing)
+            subtree = (subset, cKDTree(self.tree.data[subset], leafsize=16))
+            with self._lock:
+                if len(self._subtrees) >= SUBTREE_CACHE_SIZE:
+                    self._subtrees.clear()
+                self._subtrees[key] = subtree
+        return count, subtree[0], subtree[1]
+
+    # --- opening hours -------------------------------------------------------------------------
+
+    def _minute_memo(self, at: datetime.datetime):
+        """For the minute of `at`: (open per schedule: 1, 0 or -1 for not known yet; next change
+        per schedule; the share of stations open; open per schedule as booleans when every
+        schedule is settled, else None). open_at and next_change only look at the minute, so
+        the memo is exact."""
+        minute = int(at.timestamp() // 60)
+        memo = self._memo.get(minute)
+        if memo is None:
+            from yizhan.stations.hours import open_at
+
+            known = np.full(len(self.schedules), -1, dtype=np.int8)
+            share, settled = 0.5, None
+            if len(self.schedules) <= FULL_MEMO_SCHEDULES and self.n:
+                # Few timetables: settle them all now, which also gives the exact open share.
+                for sid, schedule in enumerate(self.schedules):
+                    known[sid] = 1 if open_at(schedule, at, self.calendar) else 0
+                settled = known == 1
+                share = float(self.schedule_counts[settled].sum()) / self.n
+            memo = (known, {}, share, settled)
+            with self._lock:
+                if len(self._memo) >= MEMO_MINUTES:
+                    self._memo.clear()
+                memo = self._memo.setdefault(minute, memo)
+        return memo
+
+    def open_rows(self, rows: np.ndarray, at: datetime.datetime) -> np.ndarray:
+        """Whether each row is open at `at` (aware), by the registry's hours rules."""
+        from yizhan.stations.hours import open_at
+
+        if len(rows) == 0:
+            return np.zeros(0, dtype=bool)
+        known, _changes, _share, settled = self._minute_memo(at)
+        sids = self.schedule_ids[rows]
+        if settled is not None:
+            return settled[sids]
+        values = known[sids]
+        unknown = values < 0
+        if unknown.any():
+            for sid in np.unique(sids[unknown]).tolist():
+                known[sid] = 1 if open_at(self.schedules[sid], at, self.calendar) else 0
+            values = known[sids]
+        return values == 1
+
+    def next_change(self, row: int, at: datetime.datetime):
+        from yizhan.stations.hours import next_change
+
+        sid = int(self.schedule_ids[row])
+        changes = self._minute_memo(at)[1]
+        if sid not in changes:
+            changes[sid] = next_change(self.schedules[sid], at, self.calendar)
+        return changes[sid]
+
+    def schedule(self, row: int):
+        return self.schedules[int(self.schedule_ids[row])]
+
+    # --- rows ----------------------------------------------------------------------------------
+
+    def text(self, name: str, row: int) -> str:
+        return self.text_blocks[self.text_block[row]][name][self.text_pos[row]]
+
+    def facility_states(self, row: int) -> dict[str, str]:
+        """{code: "yes" | "no" | "out_of_order"} for the facilities whose state is known."""
+        catalogue = self.catalogue
+        states = dict.fromkeys(catalogue.facility_codes_in(self.yes[row]), "yes")
+        states.update(dict.fromkeys(catalogue.facility_codes_in(self.no[row]), "no"))
+        states.update(dict.fromkeys(catalogue.facility_codes_in(self.out_of_order[row]), "out_of_order"))
+        return states
+
+    def usable_facilities(self, row: int) -> list[str]:
+        return self.catalogue.facility_codes_in(self.usable[row])
+
+    def theme_codes(self, row: int) -> list[str]:
+        return self.catalogue.theme_codes_in(int(self.themes[row]))
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (
+            self.ids,
+            self.lat,
+            self.lng,
+            self.yes,
+            self.no,
+            self.out_of_order,
+            self.usable,
+            *self.usable_words,
+            self.themes,
+            self.status,
+            self.schedule_ids,
+            self.text_block,
+            self.text_pos,
+            self.tree.data,
+            self.tree.indices,
+        )
+        text = sum(column.nbytes for block in self.text_blocks for column in block.values())
+        return sum(a.nbytes for a in arrays) + text
+
+
+def _intern(keys: list, compiled: dict, schedules: list, schedule_index: dict) -> np.ndarray:
+    """Schedule ids for `keys`, appending unseen schedules to `schedules` / `schedule_index`."""
+    out = np.empty(len(keys), dtype=np.int32)
+    for i, key in enumerate(keys):
+        sid = schedule_index.get(key)
+        if sid is None:
+            sid = schedule_index[key] = len(schedules)
+            schedules.append(compiled[key])
+        out[i] = sid
+    return out
