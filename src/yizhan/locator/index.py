@@ -367,6 +367,51 @@ class StationIndex:
             passed = max(len(hits), 1) / max(len(rows), 1)
             ask = min(size, max(ask * 2, int(k / passed * 1.5) + 8))
 
+    def _passing(self, rows, checks, theme_bits, memo, open_at):
+        """Which candidate rows pass the filters (None: no filter to apply)."""
+        keep = None
+        for column, bits in checks:
+            ok = (column[rows] & bits) == bits
+            keep = ok if keep is None else keep & ok
+        if theme_bits is not None:
+            ok = (self.themes[rows] & theme_bits) != 0
+            keep = ok if keep is None else keep & ok
+        if memo is not None:
+            ok = memo[3][self.schedule_ids[rows]] if memo[3] is not None else self.open_rows(rows, open_at)
+            keep = ok if keep is None else keep & ok
+        return keep
+
+    def in_box(
+        self,
+        south: float,
+        west: float,
+        north: float,
+        east: float,
+        *,
+        facilities: np.ndarray | None = None,
+        themes: int = 0,
+        open_at: datetime.datetime | None = None,
+        limit: int = 2000,
+    ) -> tuple[np.ndarray, int]:
+        """Rows inside a lat/lng box that pass the filters, at most `limit` of them (those nearest
+        the box's centre), and how many passed in all. For the map."""
+        inside = (self.lat >= south) & (self.lat <= north) & (self.lng >= west) & (self.lng <= east)
+        rows = np.flatnonzero(inside)
+        checks = []
+        if facilities is not None:
+            checks = [(self.usable_words[w], bits) for w, bits in enumerate(facilities) if bits]
+        memo = self._minute_memo(open_at) if open_at is not None else None
+        keep = self._passing(rows, checks, np.uint64(themes) if themes else None, memo, open_at)
+        if keep is not None:
+            rows = rows[keep]
+        total = len(rows)
+        if total > limit:
+            mid_lat, mid_lng = (south + north) / 2, (west + east) / 2
+            squeeze = math.cos(math.radians(mid_lat))
+            far = (self.lat[rows] - mid_lat) ** 2 + ((self.lng[rows] - mid_lng) * squeeze) ** 2
+            rows = rows[np.argpartition(far, limit)[:limit]]
+        return rows, total
+
     @staticmethod
     def _finish(rows, chords, radius_m):
         metres = np.arcsin(np.minimum(chords * 0.5, 1.0)) * TWO_R

@@ -219,7 +219,9 @@ _build_lock = threading.Lock()
 
 
 def refresh_interval() -> float:
-    return getattr(settings, "YIZHAN_LOCATOR_REFRESH_MS", 500) / 1000.0
+    # Tests change data inside transactions that never commit (no on_commit signal): check always.
+    default = 0 if getattr(settings, "TESTING", False) else 500
+    return getattr(settings, "YIZHAN_LOCATOR_REFRESH_MS", default) / 1000.0
 
 
 def current_index() -> StationIndex:

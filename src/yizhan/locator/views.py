@@ -1,6 +1,259 @@
+"""Public pages: near me (list), map, station page. No login anywhere; views only translate HTTP."""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from yizhan.core.geo import from_wgs84, parse_point, to_wgs84
+from yizhan.locator import services
+
+PAGE_LIMIT = 20
+WHEN_CHOICES = ("any", "now", "at")
 
 
+def _filters(request, idx) -> dict:
+    """The page's filter form as the shared nearby parameters, plus what the form shows."""
+    params = request.GET
+    when = params.get("when", "any")
+    if when not in WHEN_CHOICES:
+        when = "any"
+    facilities = [c for c in params.getlist("facility") if c]
+    themes = [c for c in params.getlist("theme") if c]
+    return {
+        "active": len(facilities) + len(themes) + (when != "any"),
+        "when": when,
+        "at": params.get("at", "") if when == "at" else "",
+        "facilities": facilities,
+        "themes": themes,
+        "query": {
+            "facility": facilities,
+            "theme": themes,
+            "open_now": "true" if when in ("now", "at") else "",
+            "at": params.get("at", "") if when == "at" else "",
+            "limit": str(PAGE_LIMIT),
+        },
+    }
+
+
+def _labels(idx):
+    facilities, themes = services.catalogue_labels()
+    names = {f["code"]: services.localised(f) for f in facilities}
+    return facilities, themes, names
+
+
+@require_GET
+@vary_on_headers("HX-Request")
 def index(request):
-    # Placeholder until the public locator (issue 4) lands here.
-    return render(request, "locator/index.html")
+    """Near me: a list sorted by distance; the location comes from the browser (lat/lng), a typed
+    place (q), or a picked city (city). Works without JavaScript; htmx swaps just the results."""
+    idx = services.index()
+    facilities, themes, names = _labels(idx)
+    filters = _filters(request, idx)
+    params = request.GET
+    errors: dict[str, str] = {}
+    places: list[dict] = []
+    lat, lng, near = params.get("lat"), params.get("lng"), params.get("near", "")
+    place_text = params.get("q", "").strip()
+    if params.get("city"):
+        picked = services.city(params["city"])
+        if picked is None:
+            errors["city"] = _("Unknown city; pick one from the list.")
+        else:
+            lat, lng, near = picked["lat"], picked["lng"], services.localised(picked)
+    elif place_text and not (lat and lng):
+        places = services.search_places(place_text)
+        if len(places) == 1:
+            lat, lng, near = places[0]["lat"], places[0]["lng"], places[0]["label"]
+            places = []
+        elif not places:
+            errors["q"] = _("Nothing found for “%(text)s”. Try a district, a street or a station name.") % {
+                "text": place_text
+            }
+
+    results, query = [], None
+    if lat not in (None, "") or lng not in (None, ""):
+        try:
+            query = services.clean_nearby(
+                {**filters["query"], "lat": lat, "lng": lng, "crs": params.get("crs", "wgs84")},
+                catalogue=idx.catalogue,
+            )
+        except ValidationError as exc:
+            errors.update({name: messages[0] for name, messages in exc.message_dict.items()})
+        else:
+            results = services.nearby(query, idx)
+
+    rows = []
+    for result in results:
+        kind, text = result.badge(query.at)
+        rows.append(
+            {
+                "result": result,
+                "badge_kind": kind,
+                "badge": text,
+                "distance": _distance(result.distance_m),
+                "icons": [(code, names.get(code, code)) for code in result.usable],
+            }
+        )
+    context = {
+        "facility_groups": _groups(facilities, filters["facilities"]),
+        "themes": [
+            {**t, "label": services.localised(t), "checked": t["code"] in filters["themes"]} for t in themes
+        ],
+        "filters": filters,
+        "errors": errors,
+        "places": places,
+        "place_text": place_text,
+        "cities": [{**c, "label": services.localised(c)} for c in services.cities()],
+        "located": query is not None,
+        "lat": f"{query.lat:.5f}" if query else "",
+        "lng": f"{query.lng:.5f}" if query else "",
+        "near": near,
+        "rows": rows,
+        "query": query,
+        "at_label": timezone.localtime(query.at).strftime("%m-%d %H:%M") if query and query.at_given else "",
+        "icon_defs": facilities,
+        "map_query": request.GET.urlencode(),
+        "filter_qs": _filter_qs(filters),
+        "filters_active": filters["active"],
+    }
+    template = "locator/_results.html" if request.headers.get("HX-Request") else "locator/index.html"
+    return render(request, template, context)
+
+
+def _filter_qs(filters: dict) -> str:
+    """The filters alone, to carry them over a change of place."""
+    pairs = [("facility", c) for c in filters["facilities"]] + [("theme", c) for c in filters["themes"]]
+    if filters["when"] != "any":
+        pairs.append(("when", filters["when"]))
+    if filters["at"]:
+        pairs.append(("at", filters["at"]))
+    return urlencode(pairs)
+
+
+def _distance(metres: float) -> str:
+    if metres < 1000:
+        return f"{round(metres / 10) * 10:.0f} m"
+    return f"{metres / 1000:.1f} km"
+
+
+def _groups(facilities: list[dict], checked: list[str]) -> list[dict]:
+    from yizhan.stations.catalogue import GROUP_LABELS
+
+    groups: dict[str, dict] = {}
+    for entry in facilities:
+        group = groups.setdefault(entry["group"], {"label": GROUP_LABELS.get(entry["group"]), "items": []})
+        group["items"].append(
+            {**entry, "label": services.localised(entry), "checked": entry["code"] in checked}
+        )
+    return list(groups.values())
+
+
+def _tile_crs() -> str:
+    return "gcj02" if settings.YIZHAN_TILE_CRS.lower() == "gcj02" and settings.YIZHAN_TILE_URL else "wgs84"
+
+
+@require_GET
+def map_view(request):
+    """Leaflet map with clustered markers; markers come from map_stations for the visible box,
+    in the tiles' coordinate system (GCJ-02 for Amap / Tencent tiles)."""
+    idx = services.index()
+    facilities, themes, _names = _labels(idx)
+    filters = _filters(request, idx)
+    crs = _tile_crs()
+    centre, zoom, you = (35.0, 105.0), 4, None
+    try:
+        lat, lng = parse_point(request.GET.get("lat"), request.GET.get("lng"), request.GET.get("crs"))
+    except ValidationError:
+        city = services.city(request.GET.get("city", ""))
+        if city:
+            centre, zoom = from_wgs84(city["lat"], city["lng"], crs), 11
+    else:
+        centre = you = from_wgs84(lat, lng, crs)
+        zoom = 14
+    config = {
+        "center": centre,
+        "zoom": zoom,
+        "you": you,
+        "tileUrl": settings.YIZHAN_TILE_URL,
+        "attribution": settings.YIZHAN_TILE_ATTRIBUTION,
+        "crs": crs,
+        "dataUrl": "/map/stations.json",
+        "filters": {k: v for k, v in filters["query"].items() if k != "limit" and v},
+    }
+    context = {
+        "config": config,
+        "filters": filters,
+        "facility_groups": _groups(facilities, filters["facilities"]),
+        "themes": [
+            {**t, "label": services.localised(t), "checked": t["code"] in filters["themes"]} for t in themes
+        ],
+        "list_query": request.GET.urlencode(),
+        "filters_active": filters["active"],
+    }
+    return render(request, "locator/map.html", context)
+
+
+@require_GET
+def map_stations(request):
+    """Markers inside the map's box (south, west, north, east in the tiles' CRS), with the
+    page's filters: {"markers": [[code, name, lat, lng, open], ...], "total": n}."""
+    idx = services.index()
+    crs = _tile_crs()
+    try:
+        box = [float(request.GET[k]) for k in ("south", "west", "north", "east")]
+    except (KeyError, ValueError):
+        return JsonResponse({"detail": _("Give south, west, north and east as numbers.")}, status=422)
+    if not all(abs(v) < 400 for v in box):
+        return JsonResponse({"detail": _("Give south, west, north and east as numbers.")}, status=422)
+    south, west = to_wgs84(max(box[0], -89.9), box[1], crs) if crs != "wgs84" else (box[0], box[1])
+    north, east = to_wgs84(min(box[2], 89.9), box[3], crs) if crs != "wgs84" else (box[2], box[3])
+    filters = _filters(request, idx)["query"]
+    try:
+        query = services.clean_nearby({**filters, "lat": "35", "lng": "105"}, catalogue=idx.catalogue)
+    except ValidationError as exc:
+        return JsonResponse({"detail": {k: v[0] for k, v in exc.message_dict.items()}}, status=422)
+    rows, total = idx.in_box(
+        south,
+        west,
+        north,
+        east,
+        facilities=idx.catalogue.facility_mask(query.facilities) if query.facilities else None,
+        themes=idx.catalogue.theme_mask(query.themes) if query.themes else 0,
+        open_at=query.at if query.open_now else None,
+    )
+    open_flags = idx.open_rows(rows, query.at).tolist()
+    english = request.LANGUAGE_CODE.startswith("en")
+    markers = []
+    for row, is_open in zip(rows.tolist(), open_flags, strict=True):
+        lat, lng = from_wgs84(float(idx.lat[row]), float(idx.lng[row]), crs)
+        name = (english and idx.text("name_en", row)) or idx.text("name", row)
+        markers.append([idx.text("code", row), name, round(lat, 6), round(lng, 6), bool(is_open)])
+    return JsonResponse({"markers": markers, "total": total})
+
+
+@require_GET
+def station(request, code: str):
+    """A station's public page: facilities, this week's hours, notice, call, navigate, report."""
+    found = services.public_station(code)
+    if found is None:
+        raise Http404
+    try:
+        at = services.clean_at(request.GET.get("at"))
+    except ValidationError:
+        at = None
+    view = services.station_view(found, at)
+    kind, text = view.badge
+    context = {
+        "view": view,
+        "station": found,
+        "badge_kind": kind,
+        "badge": text,
+    }
+    return render(request, "locator/station.html", context)

@@ -1,0 +1,240 @@
+"""Public API (no login): nearby stations, one station, and the open-data feed.
+
+Handlers return ready JSON: the documented response schemas describe them in the OpenAPI file
+without validating every answer a second time on the hot path.
+"""
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseNotModified, StreamingHttpResponse
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+
+from yizhan.core.geo import validate_crs
+from yizhan.locator import opendata, services
+
+router = Router(tags=["public: locator"])
+
+
+class NearbyParams(Schema):
+    lat: str | None = Field(None, description="Latitude, -90…90 (inside China).", examples=["29.5570"])
+    lng: str | None = Field(None, description="Longitude, -180…180 (inside China).", examples=["106.5730"])
+    crs: str | None = Field(
+        None,
+        description="Coordinate system of lat/lng, also used for the answer: wgs84 (GPS, default), "
+        "gcj02 (Amap, Tencent) or bd09 (Baidu).",
+    )
+    limit: str | None = Field(None, description="How many stations, 1…50 (default 10).")
+    radius_m: str | None = Field(None, description="Search radius in metres, 1…50000 (default 50000).")
+    facility: list[str] = Field(
+        default_factory=list,
+        description="Facility codes the station must have in working order (repeatable; all must match).",
+    )
+    theme: list[str] = Field(
+        default_factory=list, description="Themed-station codes, e.g. little_bee (repeatable; any matches)."
+    )
+    open_now: str | None = Field(None, description="true: only stations open at `at` (or now).")
+    at: str | None = Field(
+        None,
+        description="ISO-8601 time that `open` and `open_now` refer to; without an offset, Beijing time.",
+    )
+
+
+class Links(Schema):
+    page: str
+    amap: str = Field(description="Amap marker link, GCJ-02 coordinates.")
+    baidu: str = Field(description="Baidu Maps marker link, BD-09 coordinates.")
+    tencent: str = Field(description="Tencent Maps marker link, GCJ-02 coordinates.")
+
+
+class NearbyStation(Schema):
+    code: str
+    name: str
+    name_en: str
+    distance_m: int = Field(description="Great-circle distance from the given point, metres.")
+    lat: float = Field(description="In the requested crs.")
+    lng: float = Field(description="In the requested crs.")
+    crs: str
+    status: str = Field(description="active or temporarily_closed (never open).")
+    notice: str
+    open: bool = Field(description="Open at `at` (or now), public holidays and make-up workdays included.")
+    next_change: str | None = Field(
+        description="When it next opens or closes (ISO-8601, +08:00); null: never."
+    )
+    facilities: dict[str, str] = Field(
+        description="Facility code -> yes | no | out_of_order; facilities not listed are unknown."
+    )
+    themes: list[str]
+    address: str
+    phone: str
+    links: Links
+
+
+class NearbyOut(Schema):
+    at: str
+    crs: str
+    results: list[NearbyStation]
+
+
+class Problem(Schema):
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class ValidationOut(Schema):
+    detail: list[Problem]
+
+
+class DayOut(Schema):
+    date: str
+    intervals: list[list[str]]
+    holiday: str
+
+
+class StationOut(Schema):
+    code: str
+    name: str
+    name_en: str
+    status: str
+    notice: str
+    reopens_on: str | None
+    lat: float
+    lng: float
+    crs: str
+    address: str
+    phone: str
+    at: str
+    open: bool
+    next_change: str | None
+    hours_known: bool
+    week: list[DayOut] = Field(description="This week's opening intervals (Monday first), holidays applied.")
+    facilities: dict[str, str] = Field(description="Facility code -> yes | no | unknown | out_of_order.")
+    themes: list[str]
+    access_policy: str
+    verified_at: str | None
+    links: Links
+
+
+def _json(data, status: int = 200) -> HttpResponse:
+    return HttpResponse(
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        content_type="application/json; charset=utf-8",
+        status=status,
+    )
+
+
+def _problem(exc: ValidationError) -> HttpResponse:
+    from yizhan.api import validation_detail
+
+    return _json({"detail": validation_detail(exc, "query")}, status=422)
+
+
+@router.get(
+    "/stations/nearby",
+    response={200: NearbyOut, 422: ValidationOut},
+    summary="Stations nearest to a point, with filters",
+    description="Nearest first. 422 names the parameter at fault (lat, lng, crs, limit, radius_m, "
+    "facility, theme, open_now, at).",
+)
+def stations_nearby(request, params: Query[NearbyParams]):
+    idx = services.index()
+    try:
+        query = services.clean_nearby(params.dict(), catalogue=idx.catalogue)
+    except ValidationError as exc:
+        return _problem(exc)
+    results = services.nearby(query, idx)
+    return _json(
+        {
+            "at": query.at.astimezone(services.SHANGHAI).isoformat(),
+            "crs": query.crs,
+            "results": [services.result_json(r, query.crs, query.at) for r in results],
+        }
+    )
+
+
+@router.get(
+    "/stations/{code}",
+    response={200: StationOut, 404: dict, 422: ValidationOut},
+    summary="One station as the public sees it",
+    description="`at` (ISO-8601) sets the moment `open` and `next_change` refer to; `crs` the "
+    "coordinate system of lat/lng.",
+)
+def station_detail(request, code: str, at: str | None = None, crs: str | None = None):
+    try:
+        moment = services.clean_at(at)
+        crs = validate_crs(crs)
+    except ValidationError as exc:
+        return _problem(exc)
+    station = services.public_station(code)
+    if station is None:
+        return _json({"detail": "Not found."}, status=404)
+    view = services.station_view(station, moment or timezone.now())
+    return _json(services.station_json(view, crs))
+
+
+@router.get("/open-data/", summary="What the open-data feed holds: fields and licence")
+def open_data_index(request):
+    return _json(
+        {
+            "license": opendata.licence(),
+            "formats": {
+                "geojson": "/api/v1/open-data/stations.geojson",
+                "csv": "/api/v1/open-data/stations.csv",
+            },
+            "parameters": {
+                "updated_since": "ISO-8601; only stations changed since then, closed ones included, "
+                "so that a copy can be kept in step.",
+            },
+            "fields": {name: str(help_text) for name, help_text in opendata.FIELDS},
+            "facilities": opendata.facility_codes(),
+        }
+    )
+
+
+def _feed(request, fmt: str, updated_since: str | None):
+    try:
+        since = services.clean_at(updated_since, "updated_since")
+    except ValidationError as exc:
+        return _problem(exc)
+    codes = opendata.facility_codes()
+    tag = opendata.etag(fmt, since, codes)
+    if tag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
+    else:
+        if fmt == "geojson":
+            chunks, content_type = (
+                opendata.geojson_chunks(since, codes),
+                "application/geo+json; charset=utf-8",
+            )
+        else:
+            chunks, content_type = opendata.csv_chunks(since, codes), "text/csv; charset=utf-8"
+        response = StreamingHttpResponse(
+            (chunk.encode("utf-8") for chunk in chunks), content_type=content_type
+        )
+        response["Content-Disposition"] = f'inline; filename="yizhan-stations.{fmt}"'
+        response["X-License"] = opendata.licence().encode("ascii", "ignore").decode().strip()
+    response["ETag"] = tag
+    response["Cache-Control"] = "public, max-age=300"
+    response["Link"] = '</api/v1/open-data/>; rel="describedby"'
+    return response
+
+
+@router.get(
+    "/open-data/stations.geojson",
+    summary="Every public station as GeoJSON (WGS-84)",
+    description="Cached with ETag (If-None-Match answers 304). `updated_since` (ISO-8601) limits the feed "
+    "to stations changed since then, closed ones included. Fields: /api/v1/open-data/.",
+)
+def open_data_geojson(request, updated_since: str | None = None):
+    return _feed(request, "geojson", updated_since)
+
+
+@router.get(
+    "/open-data/stations.csv",
+    summary="Every public station as CSV (UTF-8)",
+    description="One row per station, one column per facility. Same caching and `updated_since` as the GeoJSON.",
+)
+def open_data_csv(request, updated_since: str | None = None):
+    return _feed(request, "csv", updated_since)

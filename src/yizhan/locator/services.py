@@ -1,0 +1,643 @@
+"""The public locator's logic: one set of input rules for the pages and the API, the nearest-station
+search over the in-process index, what each result says (open, next change, facilities,
+navigation links), place search, and the open-data rows.
+
+Nothing here writes: the locator only reads the registry (stations app), so there is no audit
+trail to keep; every change a visitor can cause goes through the visits app's verbs.
+"""
+
+import datetime
+import time
+import zoneinfo
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode
+
+from django.core.exceptions import ValidationError
+from django.db.models import Avg, Count, Q
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from yizhan.core.geo import CRS_CHOICES, from_wgs84, parse_point
+from yizhan.locator import loading
+from yizhan.locator.index import STATUS_TEMPORARILY_CLOSED, StationIndex
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 50
+MAX_RADIUS_M = 50_000
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+@dataclass
+class NearbyQuery:
+    lat: float  # WGS-84
+    lng: float
+    crs: str = "wgs84"  # the system answers in
+    limit: int = DEFAULT_LIMIT
+    radius_m: float = MAX_RADIUS_M
+    facilities: list[str] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
+    open_now: bool = False
+    at: datetime.datetime | None = None  # the moment "open" refers to; now when not given
+    at_given: bool = False
+
+
+def _values(data, name: str) -> list[str]:
+    """All values of a repeatable parameter; "a,b" counts as two."""
+    raw = data.getlist(name) if hasattr(data, "getlist") else data.get(name) or []
+    if isinstance(raw, str):
+        raw = [raw]
+    out = []
+    for value in raw:
+        out += [part.strip() for part in str(value).split(",") if part.strip()]
+    return out
+
+
+def _one(data, name: str) -> str | None:
+    value = data.get(name)
+    if isinstance(value, list | tuple):
+        value = value[-1] if value else None
+    return None if value is None else str(value).strip()
+
+
+def clean_at(value, field_name: str = "at") -> datetime.datetime | None:
+    """ISO-8601 date-time (a time without an offset is Beijing time); None when empty."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    try:
+        parsed = datetime.datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
+    except ValueError:
+        raise ValidationError(
+            {field_name: _("Enter a date and time as ISO-8601, e.g. 2026-07-15T12:30+08:00.")}
+        ) from None
+    if not 2000 <= parsed.year <= 2100:
+        raise ValidationError({field_name: _("Choose a time between the years 2000 and 2100.")})
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=SHANGHAI)
+    return parsed
+
+
+def clean_nearby(data, *, catalogue, now: datetime.datetime | None = None) -> NearbyQuery:
+    """Validate the nearby parameters (the API's and the page's): every error names its parameter."""
+    errors: dict[str, str] = {}
+    crs = (_one(data, "crs") or "wgs84").lower()
+    if crs not in CRS_CHOICES:
+        errors["crs"] = _("Unknown coordinate system; use wgs84, gcj02 or bd09.")
+        crs = "wgs84"
+    lat = lng = None
+    try:
+        lat, lng = parse_point(_one(data, "lat"), _one(data, "lng"), crs)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors[name] = messages[0]
+
+    limit = DEFAULT_LIMIT
+    raw_limit = _one(data, "limit")
+    if raw_limit:
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            errors["limit"] = _("Enter a whole number.")
+        else:
+            if not 1 <= limit <= MAX_LIMIT:
+                errors["limit"] = _("Must be between 1 and %(max)s.") % {"max": MAX_LIMIT}
+
+    radius = float(MAX_RADIUS_M)
+    raw_radius = _one(data, "radius_m")
+    if raw_radius:
+        try:
+            radius = float(raw_radius)
+        except ValueError:
+            errors["radius_m"] = _("Enter a number of metres.")
+        else:
+            if not (radius == radius and 1 <= radius <= MAX_RADIUS_M):  # radius == radius: not NaN
+                errors["radius_m"] = _("Must be between 1 and %(max)s metres.") % {"max": MAX_RADIUS_M}
+
+    facilities = _values(data, "facility")
+    unknown = [code for code in facilities if code not in catalogue.facilities]
+    if unknown:
+        errors["facility"] = _("Unknown facility: %(codes)s.") % {"codes": ", ".join(unknown)}
+    themes = _values(data, "theme")
+    unknown = [code for code in themes if code not in catalogue.themes]
+    if unknown:
+        errors["theme"] = _("Unknown theme: %(codes)s.") % {"codes": ", ".join(unknown)}
+
+    open_now = False
+    raw_open = (_one(data, "open_now") or "").lower()
+    if raw_open in TRUE_WORDS:
+        open_now = True
+    elif raw_open not in FALSE_WORDS:
+        errors["open_now"] = _("Use true or false.")
+
+    at = None
+    try:
+        at = clean_at(_one(data, "at"))
+    except ValidationError as exc:
+        errors["at"] = exc.message_dict["at"][0]
+    if errors:
+        raise ValidationError(errors)
+    return NearbyQuery(
+        lat=lat,
+        lng=lng,
+        crs=crs,
+        limit=limit,
+        radius_m=radius,
+        facilities=list(dict.fromkeys(facilities)),
+        themes=list(dict.fromkeys(themes)),
+        open_now=open_now,
+        at=at or now or timezone.now(),
+        at_given=at is not None,
+    )
+
+
+# --- results --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    row: int
+    code: str
+    name: str
+    name_en: str
+    address: str
+    phone: str
+    notice: str
+    lat: float
+    lng: float
+    distance_m: float
+    status: str
+    open: bool
+    next_change: datetime.datetime | None
+    hours_known: bool
+    facilities: dict[str, str]
+    themes: list[str]
+
+    @property
+    def display_name(self) -> str:
+        return self.name_en if self.name_en and (get_language() or "").startswith("en") else self.name
+
+    @property
+    def temporarily_closed(self) -> bool:
+        return self.status == "temporarily_closed"
+
+    @property
+    def usable(self) -> list[str]:
+        return [code for code, state in self.facilities.items() if state == "yes"]
+
+    def badge(self, at: datetime.datetime) -> tuple[str, str]:
+        return status_badge(self, at)
+
+    def links(self) -> dict[str, str]:
+        return navigation_links(self.lat, self.lng, self.name, self.address)
+
+
+def index() -> StationIndex:
+    return loading.current_index()
+
+
+def result_for(
+    idx: StationIndex, row: int, distance_m: float, at: datetime.datetime, is_open: bool
+) -> Result:
+    schedule = idx.schedule(row)
+    return Result(
+        row=row,
+        code=idx.text("code", row),
+        name=idx.text("name", row),
+        name_en=idx.text("name_en", row),
+        address=idx.text("address", row),
+        phone=idx.text("phone", row),
+        notice=idx.text("public_notice", row),
+        lat=float(idx.lat[row]),
+        lng=float(idx.lng[row]),
+        distance_m=float(distance_m),
+        status="temporarily_closed" if idx.status[row] == STATUS_TEMPORARILY_CLOSED else "active",
+        open=bool(is_open),
+        next_change=idx.next_change(row, at),
+        hours_known=schedule.known,
+        facilities=idx.facility_states(row),
+        themes=idx.theme_codes(row),
+    )
+
+
+def nearby(query: NearbyQuery, idx: StationIndex | None = None) -> list[Result]:
+    """The stations nearest to the query's point that pass its filters, nearest first."""
+    idx = idx if idx is not None else index()
+    catalogue = idx.catalogue
+    rows, metres = idx.nearest(
+        query.lat,
+        query.lng,
+        k=query.limit,
+        radius_m=query.radius_m,
+        facilities=catalogue.facility_mask(query.facilities) if query.facilities else None,
+        themes=catalogue.theme_mask(query.themes) if query.themes else 0,
+        open_at=query.at if query.open_now else None,
+    )
+    open_flags = idx.open_rows(rows, query.at)
+    return [
+        result_for(idx, int(row), distance, query.at, is_open)
+        for row, distance, is_open in zip(rows.tolist(), metres.tolist(), open_flags.tolist(), strict=True)
+    ]
+
+
+def local_time(value: datetime.datetime) -> str:
+    return value.astimezone(SHANGHAI).strftime("%H:%M")
+
+
+WEEKDAYS = [
+    gettext_lazy("Mon"),
+    gettext_lazy("Tue"),
+    gettext_lazy("Wed"),
+    gettext_lazy("Thu"),
+    gettext_lazy("Fri"),
+    gettext_lazy("Sat"),
+    gettext_lazy("Sun"),
+]
+
+
+def when_text(change: datetime.datetime, at: datetime.datetime) -> str:
+    """ "17:00", "tomorrow 09:00", "Mon 09:00" (within a week) or "10-08 09:00"."""
+    local = change.astimezone(SHANGHAI)
+    days = (local.date() - at.astimezone(SHANGHAI).date()).days
+    clock = local.strftime("%H:%M")
+    if days <= 0:
+        return clock
+    if days == 1:
+        return _("tomorrow %(time)s") % {"time": clock}
+    if days < 7:
+        return f"{WEEKDAYS[local.weekday()]} {clock}"
+    return f"{local:%m-%d} {clock}"
+
+
+def status_badge(result, at: datetime.datetime) -> tuple[str, str]:
+    """(css kind, text) for a result: "Open · closes 17:00", "Closed · opens tomorrow 09:00"."""
+    if result.temporarily_closed:
+        return "bad", _("Temporarily closed")
+    if not result.hours_known:
+        return "warn", _("Hours unknown")
+    if result.open:
+        if result.next_change is None:
+            return "ok", _("Open 24 hours")
+        return "ok", _("Open · closes %(when)s") % {"when": when_text(result.next_change, at)}
+    if result.next_change is None:
+        return "bad", _("Closed")
+    return "warn", _("Closed · opens %(when)s") % {"when": when_text(result.next_change, at)}
+
+
+def navigation_links(lat: float, lng: float, name: str, address: str = "") -> dict[str, str]:
+    """One-tap links into the map apps, each with the coordinates in its own system: Amap and
+    Tencent use GCJ-02, Baidu BD-09. Each page opens the app where it is installed."""
+    g_lat, g_lng = from_wgs84(lat, lng, "gcj02")
+    b_lat, b_lng = from_wgs84(lat, lng, "bd09")
+    amap = urlencode(
+        {
+            "position": f"{g_lng:.6f},{g_lat:.6f}",
+            "name": name,
+            "coordinate": "gaode",
+            "callnative": 1,
+            "src": "yizhan",
+        }
+    )
+    baidu = urlencode(
+        {
+            "location": f"{b_lat:.6f},{b_lng:.6f}",
+            "title": name,
+            "content": address or name,
+            "coord_type": "bd09ll",
+            "output": "html",
+            "src": "webapp.yizhan.locator",
+        },
+        safe=",",
+    )
+    marker = f"coord:{g_lat:.6f},{g_lng:.6f};title:{name};addr:{address or name}"
+    tencent = f"marker={quote(marker, safe=':;,')}&referer=yizhan"
+    return {
+        "amap": f"https://uri.amap.com/marker?{amap}",
+        "baidu": f"https://api.map.baidu.com/marker?{baidu}",
+        "tencent": f"https://apis.map.qq.com/uri/v1/marker?{tencent}",
+    }
+
+
+def result_json(result: Result, crs: str, at: datetime.datetime) -> dict:
+    lat, lng = from_wgs84(result.lat, result.lng, crs)
+    return {
+        "code": result.code,
+        "name": result.name,
+        "name_en": result.name_en,
+        "distance_m": round(result.distance_m),
+        "lat": round(lat, 6),
+        "lng": round(lng, 6),
+        "crs": crs,
+        "status": result.status,
+        "notice": result.notice,
+        "open": result.open,
+        "next_change": result.next_change.isoformat() if result.next_change else None,
+        "facilities": result.facilities,
+        "themes": result.themes,
+        "address": result.address,
+        "phone": result.phone,
+        "links": {"page": f"/s/{result.code}", **result.links()},
+    }
+
+
+# --- the catalogue as people read it -------------------------------------------------------------
+
+_labels: dict = {"version": None, "loaded": 0.0, "facilities": [], "themes": []}
+LABELS_TTL_S = 300
+
+
+def catalogue_labels() -> tuple[list[dict], list[dict]]:
+    """Facilities and themes with names and icons, in catalogue order (cached for a few minutes:
+    the catalogue changes with a release, not with station data)."""
+    from yizhan.stations.models import Facility, Theme
+
+    if time.monotonic() - _labels["loaded"] > LABELS_TTL_S or not _labels["facilities"]:
+        _labels["facilities"] = list(
+            Facility.objects.order_by("sort_order", "code").values("code", "group", "name", "name_en", "icon")
+        )
+        _labels["themes"] = list(
+            Theme.objects.order_by("sort_order", "code").values("code", "name", "name_en")
+        )
+        _labels["loaded"] = time.monotonic()
+    return _labels["facilities"], _labels["themes"]
+
+
+def localised(entry: dict) -> str:
+    if entry.get("name_en") and (get_language() or "").startswith("en"):
+        return entry["name_en"]
+    return entry["name"]
+
+
+# --- places: cities and search ------------------------------------------------------------------
+
+_cities: dict = {"loaded": 0.0, "items": []}
+CITIES_TTL_S = 600
+
+
+def cities() -> list[dict]:
+    """Cities with stations, for "pick a city": second-tier city branches, and provincial branches
+    whose outlets hang straight under them (Chongqing, Shenzhen). Centre = mean station position."""
+    from yizhan.orgs.models import Unit, UnitKind
+    from yizhan.stations.models import Station
+
+    if time.monotonic() - _cities["loaded"] < CITIES_TTL_S and _cities["items"]:
+        return _cities["items"]
+    units = {
+        u.pk: u
+        for u in Unit.objects.filter(kind__in=[UnitKind.PROVINCE, UnitKind.CITY], closed_on__isnull=True)
+    }
+    per_outlet = (
+        Station.objects.filter(status__in=["active", "temporarily_closed"])
+        .values("unit__path")
+        .annotate(lat=Avg("lat"), lng=Avg("lng"), n=Count("id"))
+    )
+    totals: dict[int, list[float]] = {}
+    for row in per_outlet:
+        ids = [int(p) for p in row["unit__path"].strip("/").split("/") if p]
+        owner = next((i for i in reversed(ids) if i in units and units[i].kind == UnitKind.CITY), None)
+        owner = owner or next((i for i in ids if i in units), None)
+        if owner is None:
+            continue
+        total = totals.setdefault(owner, [0.0, 0.0, 0])
+        total[0] += row["lat"] * row["n"]
+        total[1] += row["lng"] * row["n"]
+        total[2] += row["n"]
+    items = [
+        {
+            "code": units[pk].code,
+            "name": _city_name(units[pk].name, "市分行", "分行"),
+            "name_en": _city_name(units[pk].name_en, " City Branch", " Branch"),
+            "lat": lat_sum / n,
+            "lng": lng_sum / n,
+            "count": n,
+        }
+        for pk, (lat_sum, lng_sum, n) in totals.items()
+    ]
+    items.sort(key=lambda c: (-c["count"], c["code"]))
+    _cities.update(loaded=time.monotonic(), items=items)
+    return items
+
+
+def _city_name(branch: str, *suffixes: str) -> str:
+    """重庆市分行 -> 重庆, Sanming Branch -> Sanming: a visitor picks a city, not a branch."""
+    for suffix in suffixes:
+        if branch.endswith(suffix) and len(branch) > len(suffix):
+            return branch[: -len(suffix)]
+    return branch
+
+
+def city(code: str) -> dict | None:
+    return next((c for c in cities() if c["code"] == code), None)
+
+
+def search_places(text: str, limit: int = 8) -> list[dict]:
+    """Places matching what a visitor typed: branches and districts by name or pinyin initials
+    (centre of their stations), then stations by name, address, code or pinyin initials.
+    Each: {label, detail, lat, lng}."""
+    from yizhan.orgs.models import Unit, UnitKind
+    from yizhan.stations.models import Station
+
+    text = (text or "").strip()[:60]
+    if not text:
+        return []
+    lowered = text.lower()
+    places = []
+    units = Unit.objects.filter(
+        Q(name__icontains=text) | Q(pinyin__startswith=lowered),
+        kind__in=[UnitKind.PROVINCE, UnitKind.CITY, UnitKind.SUB_BRANCH],
+        closed_on__isnull=True,
+    ).order_by("level", "path")[:4]
+    for unit in units:
+        centre = Station.objects.filter(
+            unit__path__startswith=unit.path, status__in=["active", "temporarily_closed"]
+        ).aggregate(lat=Avg("lat"), lng=Avg("lng"), n=Count("id"))
+        if centre["n"]:
+            places.append(
+                {
+                    "label": unit.display_name,
+                    "detail": _("%(count)s stations") % {"count": centre["n"]},
+                    "lat": centre["lat"],
+                    "lng": centre["lng"],
+                }
+            )
+    stations = (
+        Station.objects.filter(status__in=["active", "temporarily_closed"])
+        .filter(
+            Q(name__icontains=text)
+            | Q(address__icontains=text)
+            | Q(code__iexact=text)
+            | Q(unit__pinyin__startswith=lowered)
+        )
+        .order_by("code")
+        .values("code", "name", "name_en", "address", "lat", "lng")[: max(limit - len(places), 0)]
+    )
+    english = (get_language() or "").startswith("en")
+    for station in stations:
+        places.append(
+            {
+                "label": station["name_en"] if english and station["name_en"] else station["name"],
+                "detail": station["address"],
+                "lat": station["lat"],
+                "lng": station["lng"],
+                "code": station["code"],
+            }
+        )
+    return places[:limit]
+
+
+# --- one station ----------------------------------------------------------------------------------
+
+PUBLIC_STATUSES = ("active", "temporarily_closed", "closed")
+
+
+def public_station(code: str):
+    """The station with this code as the public may see it (closed ones too, with their notice),
+    or None."""
+    from yizhan.stations.models import Station
+
+    return (
+        Station.objects.filter(code=code, status__in=PUBLIC_STATUSES)
+        .select_related("unit")
+        .prefetch_related("themes", "facility_states__facility")
+        .first()
+    )
+
+
+def format_intervals(intervals) -> str:
+    from yizhan.stations.hours import format_time
+
+    if not intervals:
+        return _("Closed")
+    if intervals == ((0, 1440),):
+        return _("Open 24 hours")
+    return ", ".join(f"{format_time(start)}–{format_time(end)}" for start, end in intervals)
+
+
+@dataclass
+class StationView:
+    station: object
+    at: datetime.datetime
+    open: bool
+    next_change: datetime.datetime | None
+    hours_known: bool
+    calendar_missing: bool
+    week: list[dict]
+    facility_groups: list[dict]
+    facility_states: dict[str, dict]
+    themes: list
+    links: dict[str, str]
+
+    @property
+    def badge(self) -> tuple[str, str]:
+        return status_badge(self, self.at)
+
+    @property
+    def temporarily_closed(self) -> bool:
+        return self.station.status == "temporarily_closed"
+
+    @property
+    def closed(self) -> bool:
+        return self.station.status == "closed"
+
+
+def station_view(station, at: datetime.datetime | None = None) -> StationView:
+    """Everything the station page and the station API show, at `at` (now by default)."""
+    from yizhan.stations import hours
+    from yizhan.stations.models import HolidayDate
+
+    at = at or timezone.now()
+    calendar = hours.current_calendar()
+    schedule = station.schedule()
+    today = at.astimezone(SHANGHAI).date()
+    monday = today - datetime.timedelta(days=today.weekday())
+    dates = [monday + datetime.timedelta(days=i) for i in range(7)]
+    holiday_names = dict(HolidayDate.objects.filter(date__in=dates).values_list("date", "name"))
+    week = []
+    for day in dates:
+        kind = calendar.kind(day) if schedule.statutory else None
+        week.append(
+            {
+                "date": day,
+                "weekday": WEEKDAYS[day.weekday()],
+                "hours": format_intervals(hours.intervals_on(schedule, day, calendar))
+                if schedule.known
+                else "",
+                "intervals": hours.intervals_on(schedule, day, calendar),
+                "today": day == today,
+                "holiday": holiday_names.get(day, "") if kind else "",
+                "kind": kind,
+            }
+        )
+    facilities, _themes = catalogue_labels()
+    states = {}
+    for row in station.facility_states.all():
+        states[row.facility.code] = {
+            "state": "out_of_order" if row.state == "yes" and row.out_of_order else row.state,
+            "since": row.out_of_order_since,
+            "note": row.note,
+        }
+    groups: dict[str, dict] = {}
+    from yizhan.stations.catalogue import GROUP_LABELS
+
+    for entry in facilities:
+        group = groups.setdefault(
+            entry["group"],
+            {"code": entry["group"], "label": GROUP_LABELS.get(entry["group"], entry["group"]), "items": []},
+        )
+        state = states.get(entry["code"], {"state": "unknown", "since": None, "note": ""})
+        if entry["group"] != "basic" and state["state"] == "unknown":
+            continue  # the extended catalogue is long: list what the station has or lacks
+        group["items"].append({**entry, "label": localised(entry), **state})
+    return StationView(
+        station=station,
+        at=at,
+        open=hours.open_at(schedule, at, calendar),
+        next_change=hours.next_change(schedule, at, calendar),
+        hours_known=schedule.known,
+        calendar_missing=schedule.known and hours.calendar_missing(schedule, today, calendar),
+        week=week,
+        facility_groups=[g for g in groups.values() if g["items"]],
+        facility_states=states,
+        themes=list(station.themes.all()),
+        links=navigation_links(station.lat, station.lng, station.name, station.address),
+    )
+
+
+def station_json(view: StationView, crs: str = "wgs84") -> dict:
+    station = view.station
+    lat, lng = from_wgs84(station.lat, station.lng, crs)
+    return {
+        "code": station.code,
+        "name": station.name,
+        "name_en": station.name_en,
+        "status": station.status,
+        "notice": station.public_notice,
+        "reopens_on": station.reopens_on.isoformat() if station.reopens_on else None,
+        "lat": round(lat, 6),
+        "lng": round(lng, 6),
+        "crs": crs,
+        "address": station.address,
+        "phone": station.phone,
+        "at": view.at.isoformat(),
+        "open": view.open,
+        "next_change": view.next_change.isoformat() if view.next_change else None,
+        "hours_known": view.hours_known,
+        "week": [
+            {
+                "date": day["date"].isoformat(),
+                "intervals": [
+                    [f"{s // 60:02d}:{s % 60:02d}", f"{e // 60:02d}:{e % 60:02d}"]
+                    for s, e in day["intervals"]
+                ],
+                "holiday": day["holiday"],
+            }
+            for day in view.week
+        ],
+        "facilities": {code: state["state"] for code, state in view.facility_states.items()},
+        "themes": [theme.code for theme in view.themes],
+        "access_policy": station.access_policy,
+        "verified_at": station.verified_at.isoformat() if station.verified_at else None,
+        "links": {"page": f"/s/{station.code}", **view.links},
+    }

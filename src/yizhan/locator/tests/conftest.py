@@ -1,0 +1,35 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fresh_index():
+    """Each test starts with no index in this process: one built inside another test's
+    transaction may hold data that was rolled back."""
+    from yizhan.locator import loading, services
+
+    loading.forget()
+    services._cities.update(loaded=0.0, items=[])
+    services._labels.update(loaded=0.0, facilities=[], themes=[])
+    yield
+    loading.forget()
+
+
+@pytest.fixture
+def actor(users):
+    return users["hq_admin"]
+
+
+@pytest.fixture
+def station(db):
+    from yizhan.stations.models import Station
+
+    return lambda code: Station.objects.get(code=code)
+
+
+WEEKDAY_9_TO_5 = {
+    "weekly": {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+    | {"sat": [], "sun": []},
+    "always_open": False,
+    "statutory": True,
+    "exceptions": [],
+}
