@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
 from yizhan.core.geo import CRS_CHOICES, from_wgs84, parse_point
@@ -282,7 +282,7 @@ def status_badge(result, at: datetime.datetime) -> tuple[str, str]:
             return "ok", _("Open 24 hours")
         return "ok", _("Open · closes %(when)s") % {"when": when_text(result.next_change, at)}
     if result.next_change is None:
-        return "bad", _("Closed")
+        return "bad", pgettext("opening state", "Closed")
     return "warn", _("Closed · opens %(when)s") % {"when": when_text(result.next_change, at)}
 
 
@@ -509,7 +509,7 @@ def format_intervals(intervals) -> str:
     from yizhan.stations.hours import format_time
 
     if not intervals:
-        return _("Closed")
+        return pgettext("opening state", "Closed")
     if intervals == ((0, 1440),):
         return _("Open 24 hours")
     return ", ".join(f"{format_time(start)}–{format_time(end)}" for start, end in intervals)

@@ -8,7 +8,8 @@
   function query(extra) {
     var params = new URLSearchParams();
     new FormData(form).forEach(function (value, name) {
-      if (value !== "" && ["lat", "lng", "near", "city", "q"].indexOf(name) < 0) params.append(name, value);
+      if (value === "" || (name === "when" && value === "any")) return;
+      if (["lat", "lng", "near", "city", "q"].indexOf(name) < 0) params.append(name, value);
     });
     Object.keys(extra).forEach(function (name) { params.set(name, extra[name]); });
     return params.toString();
