@@ -294,11 +294,21 @@ def _work_some(ctx: DemoContext, batch) -> None:
     worker = User.objects.filter(username="sm_manager").first()
     if worker is None:
         return
-    items = list(
-        Instruction.objects.filter(
-            batch=batch, hit_count__gt=0, unit__path__startswith=_path("FJ-SM")
-        ).order_by("-priority", "-amount", "pk")[: 6 if ctx.small else 24]
-    )
+    flagged = Instruction.objects.filter(
+        batch=batch, hit_count__gt=0, unit__path__startswith=_path("FJ-SM")
+    ).order_by("-priority", "-amount", "pk")
+    wanted = 6 if ctx.small else 24
+    above = list(flagged.filter(amount__gt=batch.approval_threshold)[:wanted])
+    below = list(flagged.filter(amount__lte=batch.approval_threshold)[:wanted])
+    # Both sides of the approval threshold, and at most one member of any duplicate group.
+    items, seen_groups = [], set()
+    for inst in (x for pair in zip(above, below, strict=False) for x in pair):
+        if inst.dup_group_id in seen_groups:
+            continue
+        if inst.dup_group_id:
+            seen_groups.add(inst.dup_group_id)
+        items.append(inst)
+    items = items[:wanted]
     with audit_via("system"):
         for n, inst in enumerate(items):
             services.claim(inst, actor=worker)

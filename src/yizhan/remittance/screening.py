@@ -286,3 +286,24 @@ class Screener:
 
     def priority(self, hits) -> int:
         return max((self.rules[h.rule_id].priority for h in hits), default=0)
+
+
+def substring_matches(screener: Screener, texts: dict[str, str]):
+    """The peer of `Screener.raw_matches`: a plain loop of str.find per rule term over the normalised
+    text. Same output; the benchmark and the tests check the automaton against it."""
+    found = {f: ([], []) for f in FIELDS}
+    for rule_id, terms in screener.terms.items():
+        fld = screener.rules[rule_id].field
+        text = texts[fld]
+        for term in terms:
+            start = text.find(term)
+            while start != -1:
+                found[fld][0].append((rule_id, start, start + len(term)))
+                start = text.find(term, start + 1)
+    for term, rule_id, fld in screener.exclusions:
+        text = texts[fld]
+        start = text.find(term)
+        while start != -1:
+            found[fld][1].append((rule_id, start, start + len(term)))
+            start = text.find(term, start + 1)
+    return found

@@ -449,7 +449,7 @@ class ImportReport:
         lines.extend(f"  {label}: {count}" for label, count in self.hits_by_rule)
         kinds = ", ".join(f"{k}: {n}" for k, n in self.groups_by_kind.items())
         lines.append(
-            _("duplicate groups: %(n)d (%(kinds)s), instructions in them: %(rows)d")
+            _("duplicate groups: %(n)d (%(kinds)s), rows of this file in them: %(rows)d")
             % {"n": self.groups_total, "kinds": kinds or "-", "rows": self.rows_in_groups}
         )
         return lines
@@ -648,10 +648,12 @@ def _fill_report(report: ImportReport, parsed, outcomes, groups, items: list[Ite
                 f"{labels.get(h.rule_id, h.rule_id)}「{h.text}」[{h.start}:{h.end}]" for h in outcome.hits
             )
     report.hits_by_rule = [(labels.get(rule_id, str(rule_id)), n) for rule_id, n in by_rule.most_common()]
-    report.groups_total = len(groups)
-    kinds: Counter = Counter(_kind_label(g.kind) for g in groups)
-    report.groups_by_kind = dict(kinds.most_common())
-    report.rows_in_groups = sum(len(g.members) for g in groups)
+    # The summary speaks of this file: groups with at least one of its rows (they may also hold
+    # instructions imported earlier into the batch).
+    touched = [g for g in groups if any(isinstance(key, tuple) for key in g.members)]
+    report.groups_total = len(touched)
+    report.groups_by_kind = dict(Counter(_kind_label(g.kind) for g in touched).most_common())
+    report.rows_in_groups = sum(isinstance(key, tuple) for g in touched for key in g.members)
     ids = {item.key: item.instruction_id for item in items}
     row_group: dict[int, str] = {}
     for number, group in enumerate(groups, start=1):
@@ -1083,6 +1085,28 @@ def _check_group_keeps_one(inst: Instruction, members: list[Instruction]) -> Non
         )
 
 
+def _check_not_processed_twice(inst: Instruction) -> None:
+    """Core banking exported some instructions twice: one instruction id is processed once at most."""
+    twin = (
+        Instruction.objects.filter(
+            batch_id=inst.batch_id,
+            instruction_id=inst.instruction_id,
+            decision=Decision.PROCESS_NOW,
+            state__in=(State.PENDING, State.DECIDED),
+        )
+        .exclude(pk=inst.pk)
+        .exists()
+    )
+    if twin:
+        raise ValidationError(
+            {
+                "decision": _(
+                    "Another copy of this instruction id is already being processed; delete this one as a duplicate."
+                )
+            }
+        )
+
+
 def needs_approval(inst: Instruction, decision: str) -> bool:
     return (
         decision in (Decision.PROCESS_NOW, Decision.DELETE_DUPLICATE)
@@ -1108,6 +1132,7 @@ def decide(instruction: Instruction, *, actor, **data) -> Instruction:
             raise ValidationError(
                 {"decision": _("Processing now needs a callback in which the customer confirmed.")}
             )
+        _check_not_processed_twice(inst)
     if values["decision"] == Decision.DELETE_DUPLICATE:
         _check_group_keeps_one(inst, members)
     before = _work_state(inst)

@@ -46,3 +46,11 @@ def account(value):
 @register.filter
 def phone(value):
     return mask_phone(value)
+
+
+@register.filter
+def yuan(value):
+    """12345.6 -> 12,345.60: amounts are exact decimals, shown with thousands separators."""
+    if value in (None, ""):
+        return ""
+    return format(value, ",.2f")
