@@ -113,7 +113,7 @@ def batch_detail(request, pk):
     )
     ancestors = [a for a in at.ancestors() if request.scope.covers(a.path)]
     owner = services.owns_batch(request.user, batch)
-    imports = batch.imports.select_related("created_by")[:20] if owner else []
+    imports = batch.imports.defer("content").select_related("created_by")[:20] if owner else []
     return render(
         request,
         "remittance/batch_detail.html",

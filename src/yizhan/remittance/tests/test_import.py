@@ -333,7 +333,7 @@ def test_command_dry_run_report_and_summary(tmp_path, hq_batch, capsys):
     stdout = capsys.readouterr().out
     assert "10" in stdout.splitlines()[0]
     assert "红十字会（收款人）: 2" in stdout
-    assert "2 (" in stdout.splitlines()[-1]  # two duplicate groups
+    assert "重复组：2 个" in stdout.splitlines()[-1]  # the command speaks Chinese, the default language
     assert not Instruction.objects.filter(batch=hq_batch).exists()
     text = out.read_bytes().decode("utf-8-sig")
     header, *lines = text.strip().splitlines()
