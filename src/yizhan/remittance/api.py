@@ -4,16 +4,17 @@ the same scoping chokepoint as the back-office pages."""
 import datetime
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yizhan.core.masking import mask_account, mask_phone
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, require, scope_for, scoped
-from yizhan.remittance import services
+from yizhan.remittance import importer, services
 from yizhan.remittance.models import (
     Alias,
     AllowEntry,
@@ -377,6 +378,8 @@ def import_file(
 ):
     batch = _batch(request, batch_id)
     services.require_batch_owner(request.user, batch)
+    if file.size and file.size > importer.MAX_BYTES:
+        raise ValidationError({"file": _("The file is larger than 30 MB; split it.")})
     report = services.run_import(
         batch,
         actor=request.user,

@@ -251,9 +251,6 @@ EXPORT_CODES = {
 class InstructionQuerySet(ScopedQuerySet):
     scope_path_field = "unit__path"
 
-    def flagged(self):
-        return self.filter(flagged=True)
-
     def worklist_order(self):
         """Hits first (by rule priority), then the largest amounts, then the oldest."""
         return self.order_by("-priority", "-amount", "created_at", "pk")
@@ -345,10 +342,6 @@ class Instruction(models.Model):
         if self.claimed_by_id is None or self.claimed_at is None or self.state != State.OPEN:
             return False
         return (now or timezone.now()) - self.claimed_at < CLAIM_TTL
-
-    @property
-    def age(self) -> datetime.timedelta:
-        return timezone.now() - self.created_at
 
 
 class Hit(models.Model):

@@ -429,10 +429,6 @@ class ImportReport:
     rows_in_groups: int = 0
     lines: list = field(default_factory=list)  # ReportLine, by row
 
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.errors)
-
     def summary_lines(self) -> list[str]:
         lines = [
             _("rows read: %(n)d, valid: %(valid)d, with errors: %(bad)d")
@@ -694,6 +690,11 @@ def _fill_report(report: ImportReport, parsed, outcomes, groups, items: list[Ite
 
 @transaction.atomic
 def _write_import(batch, *, actor, filename, data, parsed, outcomes, screener, staged) -> None:
+    # One import at a time per batch: regrouping renumbers the batch's groups.
+    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    digest = hashlib.sha256(data).hexdigest()
+    if batch.imports.filter(sha256=digest, status=ImportRun.Status.IMPORTED).exists():
+        raise ValidationError({"file": _("This file was imported into this batch a moment ago.")})
     if staged is not None:
         run = ImportRun.objects.select_for_update().get(pk=staged.pk)
         if run.status != ImportRun.Status.PREVIEWED:
@@ -702,7 +703,7 @@ def _write_import(batch, *, actor, filename, data, parsed, outcomes, screener, s
         run = ImportRun(
             batch=batch,
             filename=(filename or "upload")[:200],
-            sha256=hashlib.sha256(data).hexdigest(),
+            sha256=digest,
             created_by=actor if getattr(actor, "pk", None) else None,
         )
     run.content = data

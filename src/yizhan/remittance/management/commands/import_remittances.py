@@ -60,15 +60,18 @@ class Command(BaseCommand):
             batch = self._batch(opts, actor, scope)
             if batch.pk and scope is not None and not services.owns_batch(scope, batch):
                 raise CommandError("the batch belongs to a unit outside the user's part of the tree")
-            report = services.run_import(
-                batch,
-                actor=actor,
-                filename=path.name,
-                data=path.read_bytes(),
-                dry_run=opts["dry_run"],
-                valid_only=opts["valid_only"],
-                scope=scope,
-            )
+            try:
+                report = services.run_import(
+                    batch,
+                    actor=actor,
+                    filename=path.name,
+                    data=path.read_bytes(),
+                    dry_run=opts["dry_run"],
+                    valid_only=opts["valid_only"],
+                    scope=scope,
+                )
+            except ValidationError as exc:
+                raise CommandError(" ".join(exc.messages)) from exc
             if not report.imported:
                 transaction.set_rollback(True)  # a batch created for a refused file is not kept
         for error in report.errors[:200]:
