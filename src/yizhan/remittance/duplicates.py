@@ -85,14 +85,15 @@ def group_duplicates(items: list[Item], window: datetime.timedelta) -> list[Grou
         Group(
             members=[items[i].key for i in members],
             kind=strongest[root],
-            keep=items[_keep(items, members)].key,
+            keep=items[propose_keep(items, members)].key,
         )
         for root, members in sorted(components.items(), key=lambda kv: kv[1][0])
         if len(members) > 1
     ]
 
 
-def _keep(items: list[Item], members: list[int]) -> int:
+def propose_keep(items: list[Item], members) -> int:
+    """The index of the member to keep (rules in the module docstring)."""
     chosen = [i for i in members if items[i].decision == "process_now"]
     if chosen:
         return min(chosen)

@@ -22,7 +22,7 @@ from yizhan.core.tabular import write_csv
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import Scope, scope_for, scoped
 from yizhan.remittance import importer
-from yizhan.remittance.duplicates import Item, group_duplicates
+from yizhan.remittance.duplicates import Item, group_duplicates, propose_keep
 from yizhan.remittance.models import (
     CLAIM_TTL,
     EXPORT_CODES,
@@ -112,13 +112,15 @@ def clean_rule(data: dict, *, instance: Rule | None = None) -> dict:
     if out["field"] not in Field.values:
         errors["field"] = _("Choose payee or purpose.")
     if out["term"] and "term" not in errors:
-        if not normalise(out["term"]):
+        norm = normalise(out["term"])
+        if not norm:
             errors["term"] = _("The keyword has no letters or digits.")
         elif "field" not in errors:
-            clash = Rule.objects.filter(field=out["field"], term=out["term"])
+            # 紅十字會 and 红十字会 are one keyword once normalised: one rule each.
+            others = Rule.objects.filter(field=out["field"])
             if instance is not None:
-                clash = clash.exclude(pk=instance.pk)
-            if clash.exists():
+                others = others.exclude(pk=instance.pk)
+            if any(normalise(term) == norm for term in others.values_list("term", flat=True)):
                 errors["term"] = _("This keyword already has a rule on this field.")
     if errors:
         raise ValidationError(errors)
@@ -487,11 +489,11 @@ def screen_record(screener: Screener, values: dict):
     )
 
 
-def _existing_items(batch: Batch) -> list[Item]:
+def _existing_items(batch: Batch, **filters) -> list[Item]:
     if batch.pk is None:
         return []
     rows = (
-        Instruction.objects.filter(batch=batch)
+        Instruction.objects.filter(batch=batch, **filters)
         .order_by("pk")
         .values_list(
             "pk",
@@ -1086,6 +1088,15 @@ def _check_group_keeps_one(inst: Instruction, members: list[Instruction]) -> Non
         )
 
 
+def _refresh_keep(inst: Instruction) -> None:
+    """A decision changes which member of its group should be kept (the one being processed)."""
+    if inst.dup_group_id is None:
+        return
+    items = _existing_items(inst.batch, dup_group_id=inst.dup_group_id)
+    keep = items[propose_keep(items, range(len(items)))].key
+    DuplicateGroup.objects.filter(pk=inst.dup_group_id).update(keep_id=keep)
+
+
 def _check_not_processed_twice(inst: Instruction) -> None:
     """Core banking exported some instructions twice: one instruction id is processed once at most."""
     twin = (
@@ -1145,6 +1156,7 @@ def decide(instruction: Instruction, *, actor, **data) -> Instruction:
     inst.state = State.PENDING if needs_approval(inst, values["decision"]) else State.DECIDED
     inst.claimed_by, inst.claimed_at = None, None
     inst.save()
+    _refresh_keep(inst)
     record("remittance.instruction.decided", inst, actor=actor, changes=diff(before, _work_state(inst)))
     return inst
 
@@ -1184,6 +1196,7 @@ def reject(instruction: Instruction, *, actor, note: str = "") -> Instruction:
     before = _work_state(inst)
     _clear_decision(inst)
     inst.save()
+    _refresh_keep(inst)
     record(
         "remittance.instruction.rejected",
         inst,
@@ -1217,6 +1230,7 @@ def reopen(instruction: Instruction, *, actor, note: str = "") -> Instruction:
     before = _work_state(inst)
     _clear_decision(inst)
     inst.save()
+    _refresh_keep(inst)
     record(
         "remittance.instruction.reopened",
         inst,

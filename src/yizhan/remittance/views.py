@@ -350,7 +350,9 @@ def _detail_response(request, pk, forms_with_errors: dict, status: int = 200):
         )
     hits = list(inst.hits.all())
     rules = {r.pk: r for r in Rule.objects.filter(pk__in=[h.rule_id for h in hits if h.rule_id])}
-    events = AuditEvent.objects.filter(object_type="remittance.instruction", object_id=str(inst.pk))[:20]
+    events = scoped(request.user, AuditEvent).filter(
+        object_type="remittance.instruction", object_id=str(inst.pk)
+    )[:20]
     return render(
         request,
         "remittance/instruction_detail.html",

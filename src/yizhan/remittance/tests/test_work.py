@@ -365,3 +365,17 @@ def test_progress_is_scoped(green, users, unit):
     batch, _ = green
     total, rows = services.progress(batch, users["sanxia_manager"], unit("CQ"))
     assert total.total == 2  # only 三峡广场's two, though the CQ subtree is asked for
+
+
+def test_the_proposed_keep_follows_the_decisions(green, users):
+    _batch, by_id = green
+    first, second, worker = by_id["G-001"], by_id["G-002"], users["sm_manager"]
+    group = first.dup_group
+    assert group.keep_id == first.pk
+    confirm(second, worker)
+    services.decide(second, actor=worker, decision="process_now")  # the customer confirmed the later one
+    group.refresh_from_db()
+    assert group.keep_id == second.pk
+    services.reject(second, actor=users["hq_admin"], note="先处理早的一笔")
+    group.refresh_from_db()
+    assert group.keep_id == first.pk
