@@ -24,8 +24,8 @@ test: venv
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check src bench
-	$(BIN)/ruff format --check src bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Re-extract translatable strings into every catalogue and compile them (pure Python, no gettext needed).
 messages: venv

@@ -2,10 +2,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 
-def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form fields it names (others on the form itself)."""
+def apply_errors(form: forms.Form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
+    """Put a service's ValidationError on the form fields it names (others on the form itself).
+
+    `aliases` maps a service field the form does not show to the form field that caused it.
+    """
+    aliases = aliases or {}
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
+            field = aliases.get(field, field)
             target = field if field in form.fields else None
             for message in errors:
                 form.add_error(target, message)

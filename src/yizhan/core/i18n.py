@@ -122,6 +122,8 @@ def update(domain: Domain) -> dict[str, int]:
         catalog.charset = "utf-8"
         if locale == "en":
             _fill_english(catalog)
+        else:
+            _fill_from_known(catalog, locale)
         save_po(catalog, path)
         path.with_suffix(".mo").write_bytes(compiled_mo(load_po(path, locale)))
         missing[locale] = len(untranslated(catalog))
@@ -139,6 +141,30 @@ def _fill_english(catalog: Catalog) -> None:
         elif not message.string:
             message.string = message.id
         message.flags.discard("fuzzy")
+
+
+def _known_translations(locale: str) -> dict:
+    known = {}
+    for domain in domains():
+        path = domain.po_path(locale)
+        if path.exists():
+            for message in load_po(path, locale):
+                if message.id and message.string and "fuzzy" not in message.flags:
+                    key = message.id if isinstance(message.id, str) else tuple(message.id)
+                    known[(message.context, key)] = message.string
+    return known
+
+
+def _fill_from_known(catalog: Catalog, locale: str) -> None:
+    """A string already translated in another app's catalogue is reused, not asked for again."""
+    known = None
+    for message in untranslated(catalog):
+        if known is None:
+            known = _known_translations(locale)
+        key = message.id if isinstance(message.id, str) else tuple(message.id)
+        if (message.context, key) in known:
+            message.string = known[(message.context, key)]
+            message.flags.discard("fuzzy")
 
 
 def untranslated(catalog: Catalog) -> list:

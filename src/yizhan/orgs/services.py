@@ -20,9 +20,26 @@ from yizhan.orgs.models import KIND_RANK, ApiToken, Membership, Role, Unit, Unit
 UNIT_FIELDS = ["code", "kind", "name", "name_en", "opened_on", "closed_on", "address", "lat", "lng"]
 
 
+_BANK_PHRASES = {
+    # 行 reads háng in bank names, not xíng as pypinyin guesses on its own.
+    "支行": [["zhī"], ["háng"]],
+    "分行": [["fēn"], ["háng"]],
+    "总行": [["zǒng"], ["háng"]],
+    "银行": [["yín"], ["háng"]],
+    "工行": [["gōng"], ["háng"]],
+    "营业室": [["yíng"], ["yè"], ["shì"]],
+}
+_phrases_loaded = False
+
+
 def pinyin_initials(text: str) -> str:
     """三峡广场支行 -> sxgczh: what staff type to find a unit on a phone keyboard."""
-    from pypinyin import Style, lazy_pinyin
+    global _phrases_loaded
+    from pypinyin import Style, lazy_pinyin, load_phrases_dict
+
+    if not _phrases_loaded:
+        load_phrases_dict(_BANK_PHRASES)
+        _phrases_loaded = True
 
     letters = lazy_pinyin(text, style=Style.FIRST_LETTER, errors="default")
     return "".join(ch for ch in "".join(letters).lower() if ch.isalnum())[:100]
