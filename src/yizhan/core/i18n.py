@@ -98,7 +98,12 @@ def save_po(catalog: Catalog, path: Path) -> None:
     write_po(
         out, catalog, width=0, omit_header=False, sort_output=True, ignore_obsolete=True, include_lineno=False
     )
-    path.write_bytes(out.getvalue())
+    _write_if_changed(path, out.getvalue())
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    if not path.exists() or path.read_bytes() != data:
+        path.write_bytes(data)
 
 
 def compiled_mo(catalog: Catalog) -> bytes:
@@ -116,14 +121,19 @@ def update(domain: Domain) -> dict[str, int]:
         if not template and not path.exists():
             continue
         catalog = load_po(path, locale)
+        created = catalog.creation_date
         catalog.update(template, no_fuzzy_matching=True)
+        # Keep the header date as it was, so an unchanged catalogue is rewritten byte for byte.
+        catalog.creation_date = created
         catalog.fuzzy = False
         catalog.project = "yizhan"
         catalog.charset = "utf-8"
         if locale == "en":
             _fill_english(catalog)
+        else:
+            _fill_from_known(catalog, locale)
         save_po(catalog, path)
-        path.with_suffix(".mo").write_bytes(compiled_mo(load_po(path, locale)))
+        _write_if_changed(path.with_suffix(".mo"), compiled_mo(load_po(path, locale)))
         missing[locale] = len(untranslated(catalog))
     return missing
 
@@ -139,6 +149,30 @@ def _fill_english(catalog: Catalog) -> None:
         elif not message.string:
             message.string = message.id
         message.flags.discard("fuzzy")
+
+
+def _known_translations(locale: str) -> dict:
+    known = {}
+    for domain in domains():
+        path = domain.po_path(locale)
+        if path.exists():
+            for message in load_po(path, locale):
+                if message.id and message.string and "fuzzy" not in message.flags:
+                    key = message.id if isinstance(message.id, str) else tuple(message.id)
+                    known[(message.context, key)] = message.string
+    return known
+
+
+def _fill_from_known(catalog: Catalog, locale: str) -> None:
+    """A string already translated in another app's catalogue is reused, not asked for again."""
+    known = None
+    for message in untranslated(catalog):
+        if known is None:
+            known = _known_translations(locale)
+        key = message.id if isinstance(message.id, str) else tuple(message.id)
+        if (message.context, key) in known:
+            message.string = known[(message.context, key)]
+            message.flags.discard("fuzzy")
 
 
 def untranslated(catalog: Catalog) -> list:
@@ -179,8 +213,9 @@ def apply_json(translations: dict, locale: str = "zh_Hans") -> int:
             if message.context:
                 key = f"{message.context}\x04{key}"
             text = translations.get(key)
-            if not text:
-                continue
+            already = message.string if isinstance(message.string, tuple | list) else (message.string,)
+            if not text or (all(already) and "fuzzy" not in message.flags):
+                continue  # never overwrite another app's reviewed translation
             if isinstance(message.id, tuple | list):
                 texts = text if isinstance(text, list) else [text]
                 message.string = tuple(texts[: catalog.num_plurals] or [""])
@@ -191,7 +226,7 @@ def apply_json(translations: dict, locale: str = "zh_Hans") -> int:
             changed = True
         if changed:
             save_po(catalog, path)
-            path.with_suffix(".mo").write_bytes(compiled_mo(load_po(path, locale)))
+            _write_if_changed(path.with_suffix(".mo"), compiled_mo(load_po(path, locale)))
     return applied
 
 

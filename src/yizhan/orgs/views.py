@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -148,7 +149,15 @@ def unit_edit(request, code):
         else:
             messages.success(request, _("Saved."))
             return redirect("orgs:unit_detail", code=form.cleaned_data["code"])
-    return render(request, "orgs/unit_form.html", {"form": form, "unit": unit, "title": _("Edit unit")})
+    return render(
+        request,
+        "core/form_page.html",
+        {
+            "form": form,
+            "title": _("Edit unit"),
+            "cancel_url": reverse("orgs:unit_detail", args=[unit.code]),
+        },
+    )
 
 
 @staff_view()
@@ -166,8 +175,12 @@ def unit_create(request, code):
             return redirect("orgs:unit_detail", code=unit.code)
     return render(
         request,
-        "orgs/unit_form.html",
-        {"form": form, "unit": parent, "title": _("New unit under %(name)s") % {"name": parent.name}},
+        "core/form_page.html",
+        {
+            "form": form,
+            "title": _("New unit under %(name)s") % {"name": parent.display_name},
+            "cancel_url": reverse("orgs:unit_detail", args=[parent.code]),
+        },
     )
 
 
@@ -188,7 +201,17 @@ def unit_move(request, code):
             else:
                 messages.success(request, _("Unit moved."))
                 return redirect("orgs:unit_detail", code=unit.code)
-    return render(request, "orgs/unit_move.html", {"form": form, "unit": unit})
+    return render(
+        request,
+        "core/form_page.html",
+        {
+            "form": form,
+            "title": _("Move %(name)s") % {"name": unit.display_name},
+            "intro": _("The unit moves with everything below it."),
+            "submit_label": _("Move"),
+            "cancel_url": reverse("orgs:unit_detail", args=[unit.code]),
+        },
+    )
 
 
 @staff_view("admin")
@@ -229,7 +252,15 @@ def staff_create(request):
             else:
                 messages.success(request, _("Staff member created."))
                 return redirect("orgs:staff_list")
-    return render(request, "orgs/staff_form.html", {"form": form, "title": _("New staff member")})
+    return render(
+        request,
+        "core/form_page.html",
+        {
+            "form": form,
+            "title": _("New staff member"),
+            "cancel_url": reverse("orgs:staff_list"),
+        },
+    )
 
 
 @staff_view()
@@ -263,8 +294,12 @@ def staff_edit(request, user_id):
                 return redirect("orgs:staff_list")
     return render(
         request,
-        "orgs/staff_form.html",
-        {"form": form, "title": membership.user.username, "membership": membership},
+        "core/form_page.html",
+        {
+            "form": form,
+            "title": membership.user.username,
+            "cancel_url": reverse("orgs:staff_list"),
+        },
     )
 
 
