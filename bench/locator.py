@@ -287,12 +287,12 @@ def postgis_times(lat, lng, usable_word, q_lat, q_lng, filters, deadline):
 # --- the database rebuild -----------------------------------------------------------------------
 
 
-def sqlite_rebuild(n, lat, lng, data, facility_ids, theme_ids, unit_id):
-    """Load the generated network into the (temporary) SQLite database, then time a full
-    `build_from_database()` as a worker does when the data version moves."""
+def insert_network(n, lat, lng, data, facility_ids, theme_ids, unit_id) -> int:
+    """Write the generated network into the (temporary) database with plain SQL; returns the
+    number of facility-state rows."""
     from django.db import connection, transaction
 
-    from yizhan.locator import loading
+    from yizhan.stations.services import bump
 
     # Loaded a day ago, as a running network's stations were: only later writes are "changed".
     now = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
@@ -339,7 +339,17 @@ def sqlite_rebuild(n, lat, lng, data, facility_ids, theme_ids, unit_id):
         )
         cursor.execute("SELECT COUNT(*) FROM stations_stationfacility")
         facility_rows = cursor.fetchone()[0]
+        bump()
     connection.close()
+    return facility_rows
+
+
+def sqlite_rebuild(n, lat, lng, data, facility_ids, theme_ids, unit_id):
+    """Load the generated network into the (temporary) SQLite database, then time a full
+    `full_load()` as a worker does when it starts."""
+    from yizhan.locator import loading
+
+    facility_rows = insert_network(n, lat, lng, data, facility_ids, theme_ids, unit_id)
     gc.collect()
     t0 = time.perf_counter()
     index = loading.full_load(1)

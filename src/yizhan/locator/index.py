@@ -25,6 +25,7 @@ rebuilt from the database when that is not enough.
 """
 
 import datetime
+import functools
 import math
 import threading
 from dataclasses import dataclass, field
@@ -198,6 +199,8 @@ class StationIndex:
         self.tree = (
             tree if tree is not None else cKDTree(unit_vectors(lat, lng), leafsize=16, balanced_tree=False)
         )
+        self._projected = None
+        self.fragments: dict = {}  # per-row JSON kept by services.nearby_json (bounded there)
         self._static: dict = {}
         self._subtrees: dict = {}
         self._memo: dict = {}
@@ -475,7 +478,7 @@ class StationIndex:
                     known[sid] = 1 if open_at(schedule, at, self.calendar) else 0
                 settled = known == 1
                 share = float(self.schedule_counts[settled].sum()) / self.n
-            memo = (known, {}, share, settled)
+            memo = (known, {}, share, settled, {})
             with self._lock:
                 if len(self._memo) >= MEMO_MINUTES:
                     self._memo.clear()
@@ -488,7 +491,7 @@ class StationIndex:
 
         if len(rows) == 0:
             return np.zeros(0, dtype=bool)
-        known, _changes, _share, settled = self._minute_memo(at)
+        known, _changes, _share, settled, _texts = self._minute_memo(at)
         sids = self.schedule_ids[rows]
         if settled is not None:
             return settled[sids]
@@ -509,6 +512,23 @@ class StationIndex:
             changes[sid] = next_change(self.schedules[sid], at, self.calendar)
         return changes[sid]
 
+    def next_change_texts(self, rows, at: datetime.datetime) -> list[str | None]:
+        """`next_change` of each row as ISO-8601 text (Asia/Shanghai), for the API's hot path."""
+        memo = self._minute_memo(at)
+        changes, texts = memo[1], memo[4]
+        out = []
+        for sid in self.schedule_ids[rows].tolist():
+            text = texts.get(sid, False)
+            if text is False:
+                if sid not in changes:
+                    from yizhan.stations.hours import next_change
+
+                    changes[sid] = next_change(self.schedules[sid], at, self.calendar)
+                change = changes[sid]
+                text = texts[sid] = change.isoformat() if change is not None else None
+            out.append(text)
+        return out
+
     def schedule(self, row: int):
         return self.schedules[int(self.schedule_ids[row])]
 
@@ -517,13 +537,31 @@ class StationIndex:
     def text(self, name: str, row: int) -> str:
         return self.text_blocks[self.text_block[row]][name][self.text_pos[row]]
 
+    def texts(self, row: int) -> list[str]:
+        """All text fields of a row, in TEXT_FIELDS order."""
+        block = self.text_blocks[int(self.text_block[row])]
+        position = int(self.text_pos[row])
+        return [block[name][position] for name in TEXT_FIELDS]
+
     def facility_states(self, row: int) -> dict[str, str]:
-        """{code: "yes" | "no" | "out_of_order"} for the facilities whose state is known."""
-        catalogue = self.catalogue
-        states = dict.fromkeys(catalogue.facility_codes_in(self.yes[row]), "yes")
-        states.update(dict.fromkeys(catalogue.facility_codes_in(self.no[row]), "no"))
-        states.update(dict.fromkeys(catalogue.facility_codes_in(self.out_of_order[row]), "out_of_order"))
-        return states
+        """{code: "yes" | "no" | "out_of_order"} for the facilities whose state is known. Shared
+        between stations with the same states: read it, never change it."""
+        return _states(
+            self.catalogue,
+            tuple(self.yes[row].tolist()),
+            tuple(self.no[row].tolist()),
+            tuple(self.out_of_order[row].tolist()),
+        )
+
+    def projected(self, row: int) -> tuple[float, float, float, float]:
+        """(GCJ-02 lat, lng, BD-09 lat, lng) of a row, from arrays converted once per index."""
+        if self._projected is None:
+            from yizhan.locator.coords import gcj_to_bd, wgs_to_gcj
+
+            g_lat, g_lng = wgs_to_gcj(self.lat, self.lng)
+            b_lat, b_lng = gcj_to_bd(g_lat, g_lng)
+            self._projected = np.column_stack((g_lat, g_lng, b_lat, b_lng))
+        return tuple(self._projected[row].tolist())
 
     def usable_facilities(self, row: int) -> list[str]:
         return self.catalogue.facility_codes_in(self.usable[row])
@@ -552,6 +590,14 @@ class StationIndex:
         )
         text = sum(column.nbytes for block in self.text_blocks for column in block.values())
         return sum(a.nbytes for a in arrays) + text
+
+
+@functools.lru_cache(maxsize=4096)
+def _states(catalogue: Catalogue, yes: tuple, no: tuple, broken: tuple) -> dict[str, str]:
+    states = dict.fromkeys(catalogue.facility_codes_in(yes), "yes")
+    states.update(dict.fromkeys(catalogue.facility_codes_in(no), "no"))
+    states.update(dict.fromkeys(catalogue.facility_codes_in(broken), "out_of_order"))
+    return states
 
 
 def _intern(keys: list, compiled: dict, schedules: list, schedule_index: dict) -> np.ndarray:

@@ -49,7 +49,10 @@ def _bit_expression(positions: dict[int, int], word: int) -> str:
     base = min(members)
     if all(bit == pk - base for pk, bit in members.items()):
         # The seeded catalogue is one run of primary keys: a shift beats a long CASE.
-        return f"(CASE WHEN facility_id BETWEEN {base} AND {max(members)} THEN 1 << (facility_id - {base}) ELSE 0 END)"
+        return (
+            f"(CASE WHEN facility_id BETWEEN {base} AND {max(members)} "
+            f"THEN CAST(1 AS BIGINT) << CAST(facility_id - {base} AS INTEGER) ELSE 0 END)"
+        )
     whens = " ".join(f"WHEN {pk} THEN {1 << bit}" for pk, bit in members.items())
     return f"(CASE facility_id {whens} ELSE 0 END)"
 

@@ -7,10 +7,12 @@ trail to keep; every change a visitor can cause goes through the visits app's ve
 """
 
 import datetime
+import functools
+import json
 import time
 import zoneinfo
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, Q
@@ -174,6 +176,7 @@ class Result:
     hours_known: bool
     facilities: dict[str, str]
     themes: list[str]
+    projected: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # GCJ-02 lat/lng, BD-09 lat/lng
 
     @property
     def display_name(self) -> str:
@@ -191,7 +194,14 @@ class Result:
         return status_badge(self, at)
 
     def links(self) -> dict[str, str]:
-        return navigation_links(self.lat, self.lng, self.name, self.address)
+        return links_at(self.projected, self.name, self.address)
+
+    def position(self, crs: str) -> tuple[float, float]:
+        if crs == "gcj02":
+            return self.projected[0], self.projected[1]
+        if crs == "bd09":
+            return self.projected[2], self.projected[3]
+        return self.lat, self.lng
 
 
 def index() -> StationIndex:
@@ -215,10 +225,11 @@ def result_for(
         distance_m=float(distance_m),
         status="temporarily_closed" if idx.status[row] == STATUS_TEMPORARILY_CLOSED else "active",
         open=bool(is_open),
-        next_change=idx.next_change(row, at),
+        next_change=idx.next_change(row, at) if at is not None else None,
         hours_known=schedule.known,
         facilities=idx.facility_states(row),
         themes=idx.theme_codes(row),
+        projected=idx.projected(row),
     )
 
 
@@ -291,37 +302,102 @@ def navigation_links(lat: float, lng: float, name: str, address: str = "") -> di
     Tencent use GCJ-02, Baidu BD-09. Each page opens the app where it is installed."""
     g_lat, g_lng = from_wgs84(lat, lng, "gcj02")
     b_lat, b_lng = from_wgs84(lat, lng, "bd09")
-    amap = urlencode(
-        {
-            "position": f"{g_lng:.6f},{g_lat:.6f}",
-            "name": name,
-            "coordinate": "gaode",
-            "callnative": 1,
-            "src": "yizhan",
-        }
-    )
-    baidu = urlencode(
-        {
-            "location": f"{b_lat:.6f},{b_lng:.6f}",
-            "title": name,
-            "content": address or name,
-            "coord_type": "bd09ll",
-            "output": "html",
-            "src": "webapp.yizhan.locator",
-        },
-        safe=",",
-    )
-    marker = f"coord:{g_lat:.6f},{g_lng:.6f};title:{name};addr:{address or name}"
-    tencent = f"marker={quote(marker, safe=':;,')}&referer=yizhan"
+    return links_at((g_lat, g_lng, b_lat, b_lng), name, address)
+
+
+@functools.lru_cache(maxsize=16384)
+def _q(text: str) -> str:
+    return quote(text, safe="")
+
+
+def links_at(projected: tuple[float, float, float, float], name: str, address: str = "") -> dict[str, str]:
+    """The navigation links from positions already converted: (GCJ-02 lat, lng, BD-09 lat, lng)."""
+    g_lat, g_lng, b_lat, b_lng = projected
+    q_name, q_address = _q(name), _q(address or name)
     return {
-        "amap": f"https://uri.amap.com/marker?{amap}",
-        "baidu": f"https://api.map.baidu.com/marker?{baidu}",
-        "tencent": f"https://apis.map.qq.com/uri/v1/marker?{tencent}",
+        "amap": f"https://uri.amap.com/marker?position={g_lng:.6f},{g_lat:.6f}&name={q_name}"
+        "&coordinate=gaode&callnative=1&src=yizhan",
+        "baidu": f"https://api.map.baidu.com/marker?location={b_lat:.6f},{b_lng:.6f}&title={q_name}"
+        f"&content={q_address}&coord_type=bd09ll&output=html&src=webapp.yizhan.locator",
+        "tencent": f"https://apis.map.qq.com/uri/v1/marker?marker=coord:{g_lat:.6f},{g_lng:.6f};"
+        f"title:{q_name};addr:{q_address}&referer=yizhan",
     }
 
 
-def result_json(result: Result, crs: str, at: datetime.datetime) -> dict:
-    lat, lng = from_wgs84(result.lat, result.lng, crs)
+FRAGMENT_CACHE = 8192
+_encode = json.encoder.encode_basestring  # a JSON string literal, non-ASCII kept as it is
+
+
+@functools.lru_cache(maxsize=4096)
+def _facilities_json(states_key: tuple) -> str:
+    return json.dumps(dict(states_key), ensure_ascii=False, separators=(",", ":"))
+
+
+def _fragments(idx: StationIndex, row: int, crs: str) -> tuple[bytes, bytes]:
+    """A row's JSON (UTF-8) around the per-request fields, kept per index and coordinate system:
+    the static part is most of each answer, and the same stations come up again and again.
+    Gives exactly what `result_json` gives (a test holds them together)."""
+    key = (row, crs)
+    cached = idx.fragments.get(key)
+    if cached is not None:
+        return cached
+    code, name, name_en, address, phone, notice = idx.texts(row)
+    projected = idx.projected(row)
+    if crs == "gcj02":
+        lat, lng = projected[0], projected[1]
+    elif crs == "bd09":
+        lat, lng = projected[2], projected[3]
+    else:
+        lat, lng = float(idx.lat[row]), float(idx.lng[row])
+    status = "temporarily_closed" if idx.status[row] == STATUS_TEMPORARILY_CLOSED else "active"
+    facilities = _facilities_json(tuple(idx.facility_states(row).items()))
+    themes = json.dumps(idx.theme_codes(row), separators=(",", ":"))
+    links = links_at(projected, name, address)
+    head = '{"code":' + _encode(code)
+    tail = (
+        f'"name":{_encode(name)},"name_en":{_encode(name_en)},"lat":{round(lat, 6)!r},"lng":{round(lng, 6)!r},'
+        f'"crs":"{crs}","status":"{status}","notice":{_encode(notice)},"facilities":{facilities},'
+        f'"themes":{themes},"address":{_encode(address)},"phone":{_encode(phone)},'
+        f'"links":{{"page":{_encode("/s/" + code)},"amap":{_encode(links["amap"])},'
+        f'"baidu":{_encode(links["baidu"])},"tencent":{_encode(links["tencent"])}}}}}'
+    )
+    if len(idx.fragments) >= FRAGMENT_CACHE:
+        idx.fragments.clear()
+    cached = idx.fragments[key] = (head.encode(), tail.encode())
+    return cached
+
+
+def nearby_json(query: NearbyQuery, idx: StationIndex | None = None) -> bytes:
+    """The API's answer for `query` as UTF-8 JSON (the same fields as `result_json`)."""
+    idx = idx if idx is not None else index()
+    catalogue = idx.catalogue
+    rows, metres = idx.nearest(
+        query.lat,
+        query.lng,
+        k=query.limit,
+        radius_m=query.radius_m,
+        facilities=catalogue.facility_mask(query.facilities) if query.facilities else None,
+        themes=catalogue.theme_mask(query.themes) if query.themes else 0,
+        open_at=query.at if query.open_now else None,
+    )
+    open_flags = idx.open_rows(rows, query.at).tolist()
+    changes = idx.next_change_texts(rows, query.at)
+    parts = []
+    for row, distance, is_open, change in zip(
+        rows.tolist(), metres.tolist(), open_flags, changes, strict=True
+    ):
+        head, tail = _fragments(idx, row, query.crs)
+        when = f'"{change}"' if change is not None else "null"
+        middle = (
+            f',"distance_m":{round(distance)},"open":{"true" if is_open else "false"},"next_change":{when},'
+        )
+        parts.append(head + middle.encode() + tail)
+    at = query.at.astimezone(SHANGHAI).isoformat()
+    return b"".join((f'{{"at":"{at}","crs":"{query.crs}","results":['.encode(), b",".join(parts), b"]}"))
+
+
+def result_json(result: Result, crs: str) -> dict:
+    lat, lng = result.position(crs)
     return {
         "code": result.code,
         "name": result.name,

@@ -233,3 +233,21 @@ def test_times_are_given_in_beijing_time(client, db, actor, station):
     assert answer["at"] == "2026-06-16T11:00:00+08:00"
     assert answer["results"][0]["open"] is True
     assert answer["results"][0]["next_change"] == "2026-06-16T17:00:00+08:00"
+
+
+@pytest.mark.parametrize("crs", ["wgs84", "gcj02", "bd09"])
+def test_fast_answer_is_the_same_as_the_plain_one(db, crs):
+    """The API writes its JSON from per-station fragments; they must say what result_json says."""
+    import json
+
+    from yizhan.locator import services
+
+    idx = services.index()
+    query = services.clean_nearby(
+        {"lat": str(SXGC[0]), "lng": str(SXGC[1]), "limit": "20", "crs": crs}, catalogue=idx.catalogue
+    )
+    fast = json.loads(services.nearby_json(query, idx))["results"]
+    plain = [services.result_json(r, crs) for r in services.nearby(query, idx)]
+    assert len(fast) >= 10
+    assert fast == plain
+    assert json.loads(services.nearby_json(query, idx))["results"] == plain, "and again from the fragments"
