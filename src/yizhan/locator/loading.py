@@ -15,6 +15,7 @@ database (a station deleted outside the verbs).
 
 import datetime
 import json
+import os
 import threading
 import time
 
@@ -222,9 +223,15 @@ _build_lock = threading.Lock()
 
 
 def refresh_interval() -> float:
-    # Tests change data inside transactions that never commit (no on_commit signal): check always.
-    default = 0 if getattr(settings, "TESTING", False) else 500
-    return getattr(settings, "YIZHAN_LOCATOR_REFRESH_MS", default) / 1000.0
+    """Seconds between reads of the data version: YIZHAN_LOCATOR_REFRESH_MS (setting or environment
+    variable), 500 ms by default. Tests change data in transactions that never commit (so no
+    on_commit signal): there the version is read on every request."""
+    value = getattr(settings, "YIZHAN_LOCATOR_REFRESH_MS", None)
+    if value is None:
+        value = os.environ.get("YIZHAN_LOCATOR_REFRESH_MS") or (
+            0 if getattr(settings, "TESTING", False) else 500
+        )
+    return float(value) / 1000.0
 
 
 def current_index() -> StationIndex:

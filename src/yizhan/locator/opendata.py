@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import io
 import json
+import os
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -46,7 +47,10 @@ FIELDS = [
 
 
 def licence() -> str:
-    return getattr(settings, "YIZHAN_OPEN_DATA_LICENCE", DEFAULT_LICENCE)
+    """YIZHAN_OPEN_DATA_LICENCE (setting or environment variable), CC BY 4.0 by default."""
+    return getattr(settings, "YIZHAN_OPEN_DATA_LICENCE", None) or os.environ.get(
+        "YIZHAN_OPEN_DATA_LICENCE", DEFAULT_LICENCE
+    )
 
 
 def facility_codes() -> list[str]:
