@@ -160,10 +160,7 @@ class _Plan:
 Progress = Callable[[int, int, str], None]
 
 
-def _cell(value) -> str:
-    return value.strip() if isinstance(value, str) else ("" if value is None else str(value))
-
-
+TRANSLATED = frozenset({"status", "access_policy", "crs"})
 STATUS_WORDS = {"运营中": "active", "暂停开放": "temporarily_closed", "已关闭": "closed"}
 
 
@@ -246,7 +243,7 @@ def import_stations(
     result.rows = len(rows)
     total = len(rows)
     code_index = keys.index("code")
-    lookups = Lookups.load(_cell(c[code_index]) for _n, c in rows if len(c) > code_index)
+    lookups = Lookups.load(c[code_index] for _n, c in rows if len(c) > code_index)
     existing = {
         s.code.lower(): s
         for s in Station.objects.filter(pk__in=lookups.taken.values()).select_related("unit")
@@ -260,10 +257,12 @@ def import_stations(
     plans: list[_Plan] = []
     first_row: dict[str, int] = {}
     facility_values: dict[tuple, dict] = {}
+    parsed_hours: dict[str, dict] = {}  # most rows share a handful of hours texts
     for done, (number, cells) in enumerate(rows, start=1):
         if progress and done % 500 == 0:
             progress(done, total, "validate")
-        row = {key: _cell(cells[i]) if i < len(cells) else "" for i, key in enumerate(keys) if key}
+        # Both readers hand over stripped text; a short row is padded with blanks.
+        row = {key: cells[i] if i < len(cells) else "" for i, key in enumerate(keys) if key}
         code = row.get("code", "")
         if code.lower() in first_row:
             error(
@@ -280,7 +279,9 @@ def import_stations(
             error(number, column_label("code"), _("A station with this code already exists."))
             continue
 
-        given = {k: _translate(k, v) for k, v in row.items() if v != "" and not k.startswith(FACILITY_PREFIX)}
+        given = {k: v for k, v in row.items() if v != "" and not k.startswith(FACILITY_PREFIX)}
+        for key in TRANSLATED.intersection(given):
+            given[key] = _translate(key, given[key])
         given.pop("statutory", None)
         if station is not None:
             data = {**_existing_values(station, theme_codes.get(station.pk, [])), "crs": "wgs84", **given}
@@ -299,7 +300,10 @@ def import_stations(
             current = dict(station.opening_hours) if station is not None else {}
             try:
                 if "opening_hours" in given:
-                    parsed = hours.parse_hours_text(given["opening_hours"])
+                    text = given["opening_hours"]
+                    if text not in parsed_hours:
+                        parsed_hours[text] = hours.parse_hours_text(text)
+                    parsed = parsed_hours[text]
                     schedule = {**parsed, "exceptions": current.get("exceptions", [])}
                     schedule.setdefault("statutory", current.get("statutory", True))
                 else:
