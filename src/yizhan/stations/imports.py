@@ -62,7 +62,7 @@ COLUMNS = [
     ("access_policy", "开放方式", "Access policy", False, "open / ask_staff / target_group"),
     ("external_ids", "外部编号", "External ids", False, "amap=B0FFG1; baidu=123"),
     ("opening_hours", "开放时间", "Opening hours", False, gettext_lazy("e.g. 周一至周五 09:00-12:00,14:00-17:30；周六 09:30-16:00 — or 24小时")),
-    ("statutory", "遵循法定节假日", "Follows the statutory calendar", False, gettext_lazy("是 / 否: closed on public holidays, open on make-up workdays")),
+    ("statutory", "遵循法定节假日", "Follows the statutory calendar", False, gettext_lazy("是 / 否: closed on public holidays, open on make-up workdays (blank: 是 for a new station)")),
 ]  # fmt: skip
 REQUIRED = [c[0] for c in COLUMNS if c[3]]
 FACILITY_PREFIX = "facility:"
