@@ -1,7 +1,17 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _seed(sender, **kwargs):
+    from yizhan.stations.seeding import seed_all
+
+    seed_all()
 
 
 class StationsConfig(AppConfig):
     name = "yizhan.stations"
     verbose_name = _("Stations")
+
+    def ready(self):
+        post_migrate.connect(_seed, sender=self, dispatch_uid="yizhan.stations.seed")
