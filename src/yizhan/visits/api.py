@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yizhan.core.masking import mask_contact
@@ -83,19 +83,25 @@ def post_checkin(request, code: str, payload: CheckInIn):
         request_id=payload.request_id,
     )
     if not result.counted:
-        return 200, {
-            "counted": False,
+        return Status(
+            200,
+            {
+                "counted": False,
+                "station": station.code,
+                "detail": _("Already counted: this device checked in here within the last 30 minutes."),
+            },
+        )
+    return Status(
+        201,
+        {
+            "counted": True,
+            "replayed": result.replayed,
+            "id": result.checkin.pk,
             "station": station.code,
-            "detail": _("Already counted: this device checked in here within the last 30 minutes."),
-        }
-    return 201, {
-        "counted": True,
-        "replayed": result.replayed,
-        "id": result.checkin.pk,
-        "station": station.code,
-        "day": result.checkin.day,
-        "detail": _("Thank you: your visit is counted."),
-    }
+            "day": result.checkin.day,
+            "detail": _("Thank you: your visit is counted."),
+        },
+    )
 
 
 class ReportOut(Schema):
@@ -131,23 +137,29 @@ def post_report(
     if kind == CONFIRMATION:
         _rate_limit(request, "confirm")
         station = services.confirm_station(station)
-        return 201, {
-            "kind": CONFIRMATION,
-            "station": station.code,
-            "status": "done",
-            "verified_at": station.verified_at,
-        }
+        return Status(
+            201,
+            {
+                "kind": CONFIRMATION,
+                "station": station.code,
+                "status": "done",
+                "verified_at": station.verified_at,
+            },
+        )
     _rate_limit(request, "report")
     item = services.submit_feedback(
         station, kind=kind, facility=facility, text=text, contact=contact, photo=photo
     )
-    return 201, {
-        "id": item.pk,
-        "kind": item.kind,
-        "station": station.code,
-        "status": item.status,
-        "due_on": item.due_on,
-    }
+    return Status(
+        201,
+        {
+            "id": item.pk,
+            "kind": item.kind,
+            "station": station.code,
+            "status": item.status,
+            "due_on": item.due_on,
+        },
+    )
 
 
 # --- staff -----------------------------------------------------------------------------------------

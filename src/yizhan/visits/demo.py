@@ -143,14 +143,14 @@ def build(ctx: DemoContext) -> None:
     if not stations:
         return
     today = timezone.localdate()
-    n_days = 120 if ctx.small else 366
+    n_days = 366  # a whole year in the small network too: the 12 May event and both seasons
     first = today - datetime.timedelta(days=n_days - 1)
     days = [first + datetime.timedelta(days=i) for i in range(n_days)]
     calendar = hours.current_calendar()
 
     # Station base rates: a few busy city-centre stations, many quiet ones.
     n_st = len(stations)
-    scale = 1.1 if ctx.small else 1.6
+    scale = 0.8 if ctx.small else 1.6
     base = np_rng.lognormal(mean=np.log(scale), sigma=0.7, size=n_st)
     mixes = np.empty((n_st, len(GROUPS)))
     for i, station in enumerate(stations):
