@@ -33,8 +33,8 @@ def _rate_limit(request, kind: str) -> None:
         raise RateLimited(limits.retry_after(kind))
 
 
-def _station(code: str) -> Station:
-    station = services.station_for_public(code)
+def _station(code: str, *, lean: bool = False) -> Station:
+    station = services.station_for_checkin(code) if lean else services.station_for_public(code)
     if station is None:
         raise Http404
     return station
@@ -72,8 +72,8 @@ class Message(Schema):
     ),
 )
 def post_checkin(request, code: str, payload: CheckInIn):
-    station = _station(code)
     _rate_limit(request, "checkin")
+    station = _station(code, lean=True)
     device = payload.device or request.COOKIES.get("yz_device") or None
     result = services.record_checkin(
         station,

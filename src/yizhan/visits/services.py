@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -129,6 +129,18 @@ def station_for_public(code: str) -> Station | None:
     return Station.objects.select_related("unit").filter(code=code).first()
 
 
+def station_for_checkin(code: str) -> Station | None:
+    """Only what a check-in needs (id and code), in one plain query: this runs on every scan."""
+    code = str(code or "").strip()
+    if not code or len(code) > 32:
+        return None
+    table = connection.ops.quote_name(Station._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {table} WHERE code = %s", [code])  # noqa: S608
+        row = cursor.fetchone()
+    return Station(pk=row[0], code=code) if row else None
+
+
 # --- check-ins ----------------------------------------------------------------------------------
 
 
@@ -157,29 +169,57 @@ def _claim_window(station_id: int, digest: str, now: datetime.datetime) -> bool:
         return cursor.rowcount == 1
 
 
+class _Replay(Exception):
+    """Raised inside the check-in transaction to undo it and answer as the earlier request did."""
+
+    def __init__(self, result: CheckInResult):
+        self.result = result
+
+
+def _earlier(ref: str | None, station: Station) -> CheckInResult | None:
+    if ref is None:
+        return None
+    earlier = CheckIn.objects.filter(ref=ref).first()
+    if earlier is None:
+        return None
+    if earlier.station_id != station.pk:
+        raise ValidationError({"request_id": _("This request id was used for another station.")})
+    return CheckInResult(earlier, counted=True, replayed=True)
+
+
+def _insert_checkin(checkin: CheckIn) -> int | None:
+    """Insert the row in one statement; None when its request id is already taken (a replay).
+    Raw SQL because this is the hottest write in the system and the ORM's save costs more than
+    the rest of the transaction."""
+    qn = connection.ops.quote_name
+    table = qn(CheckIn._meta.db_table)
+    returning = " RETURNING id" if connection.features.can_return_columns_from_insert else ""
+    sql = (
+        f"INSERT INTO {table} (station_id, at, day, hour, {qn('group')}, services, ref) "  # noqa: S608
+        f"VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING{returning}"
+    )
+    params = [
+        checkin.station_id,
+        connection.ops.adapt_datetimefield_value(checkin.at),
+        connection.ops.adapt_datefield_value(checkin.day),
+        checkin.hour,
+        checkin.group,
+        checkin.services,
+        checkin.ref,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if returning:
+            row = cursor.fetchone()
+            return row[0] if row else None
+        return cursor.lastrowid if cursor.rowcount == 1 else None
+
+
 @transaction.atomic
-def record_checkin(
-    station: Station,
-    *,
-    group=None,
-    services=None,
-    device: str | None = None,
-    request_id: str | None = None,
-    now: datetime.datetime | None = None,
-) -> CheckInResult:
-    """Count one visit. Without a device id every call counts; with one, a device counts once per
-    station in any 30 minutes; with a request id, a repeated request answers as the first did."""
-    values = clean_checkin({"group": group, "services": services, "device": device, "request_id": request_id})
-    now = now or timezone.now()
-    ref = values["request_id"]
-    if ref is not None:
-        earlier = CheckIn.objects.filter(ref=ref).first()
-        if earlier is not None:
-            if earlier.station_id != station.pk:
-                raise ValidationError({"request_id": _("This request id was used for another station.")})
-            return CheckInResult(earlier, counted=True, replayed=True)
-    if values["device"] and not _claim_window(station.pk, values["device"], now):
-        return CheckInResult(None, counted=False)
+def _record(station: Station, values: dict, now: datetime.datetime) -> CheckInResult:
+    ref, digest = values["request_id"], values["device"]
+    if digest and not _claim_window(station.pk, digest, now):
+        return _earlier(ref, station) or CheckInResult(None, counted=False)
     local = timezone.localtime(now)
     checkin = CheckIn(
         station=station,
@@ -190,16 +230,33 @@ def record_checkin(
         services=values["services"],
         ref=ref,
     )
-    try:
-        with transaction.atomic():
-            checkin.save(force_insert=True)
-    except IntegrityError:
-        # The same request id, sent twice at once: the other one counted it.
-        return CheckInResult(CheckIn.objects.get(ref=ref), counted=True, replayed=True)
+    checkin.pk = _insert_checkin(checkin)
+    if checkin.pk is None:
+        # The request id was recorded before: undo the window just claimed and answer as then.
+        raise _Replay(_earlier(ref, station))
     rollups.apply(
         station.pk, checkin.day, rollups.checkin_deltas(checkin.group, checkin.services, checkin.hour)
     )
     return CheckInResult(checkin, counted=True)
+
+
+def record_checkin(
+    station: Station,
+    *,
+    group=None,
+    services=None,
+    device: str | None = None,
+    request_id: str | None = None,
+    now: datetime.datetime | None = None,
+) -> CheckInResult:
+    """Count one visit, in one transaction. Without a device id every call counts; with one, a
+    device counts once per station in any 30 minutes; with a request id, a repeated request is
+    answered as the first one was and never counts twice."""
+    values = clean_checkin({"group": group, "services": services, "device": device, "request_id": request_id})
+    try:
+        return _record(station, values, now or timezone.now())
+    except _Replay as replay:
+        return replay.result
 
 
 @transaction.atomic

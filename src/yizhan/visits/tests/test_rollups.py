@@ -2,6 +2,7 @@
 and deletions; statistics read from them agree with raw counts."""
 
 import datetime
+import io
 from collections import Counter
 
 import pytest
@@ -205,3 +206,15 @@ def test_tally_bad_input_names_the_field(station, users):
         with pytest.raises(ValidationError) as exc:
             services.set_tally(s, actor=users["sanxia_manager"], **kwargs)
         assert field in exc.value.message_dict
+
+
+def test_rebuild_command_repairs_and_refuses_unknown_codes(station):
+    from django.core.management import CommandError, call_command
+
+    s = station("CQ-SXGC")
+    before = snapshot([s.pk])
+    DailyRollup.objects.filter(station=s).update(checkins=0)  # damage, as a bad manual edit would
+    call_command("rebuild_visit_rollups", "CQ-SXGC", stdout=io.StringIO())
+    assert snapshot([s.pk]) == before
+    with pytest.raises(CommandError):
+        call_command("rebuild_visit_rollups", "NO-SUCH")
