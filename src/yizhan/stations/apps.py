@@ -14,4 +14,8 @@ class StationsConfig(AppConfig):
     verbose_name = _("Stations")
 
     def ready(self):
+        from yizhan.core.nav import NavItem, register
+
         post_migrate.connect(_seed, sender=self, dispatch_uid="yizhan.stations.seed")
+        register(NavItem("stations", _("Stations"), "stations:list", order=20))
+        register(NavItem("station_reports", _("Coverage and compliance"), "stations:report", order=25))

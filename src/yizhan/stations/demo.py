@@ -19,6 +19,7 @@ from django.utils import timezone
 from yizhan.core.demo import DemoContext
 from yizhan.orgs.models import Unit, UnitKind
 from yizhan.stations.catalogue import BASIC_EIGHT
+from yizhan.stations.hours import clean_schedule
 from yizhan.stations.models import Facility, Station, StationFacility, Theme
 from yizhan.stations.services import bump
 
@@ -117,7 +118,7 @@ def build(ctx: DemoContext) -> None:
             phone=_phone(rng, province),
             sign_installed_on=signed,
             seats=rng.choice([4, 6, 8, 10, 12, 16]),
-            opening_hours=_hours(rng),
+            opening_hours=clean_schedule(_hours(rng)),
             external_ids={"amap": f"B0FF{rng.randrange(10**5, 10**6)}"} if rng.random() < 0.7 else {},
             verified_at=now - datetime.timedelta(days=rng.randrange(1, 400)) if rng.random() < 0.6 else None,
             verification_source="staff",
@@ -140,9 +141,12 @@ def build(ctx: DemoContext) -> None:
         theme_codes, extra = plan_by_code[code]
         links += [Station.themes.through(station_id=station.pk, theme_id=themes[t].pk) for t in theme_codes]
         states = {}
+        pilot = code in pilots  # the pilots opened with everything in place
         for fcode in BASIC_EIGHT:
-            roll = rng.random()
-            states[fcode] = "yes" if roll < 0.92 else ("unknown" if roll < 0.96 else "no")
+            roll = 0.0 if pilot else rng.random()
+            states[fcode] = "yes" if roll < 0.985 else ("unknown" if roll < 0.993 else "no")
+        if not pilot and rng.random() < 0.04:
+            states["reading_glasses"] = "no"
         states.update(extra)
         for fcode, state in states.items():
             row = StationFacility(
@@ -150,7 +154,7 @@ def build(ctx: DemoContext) -> None:
             )
             if state == "no" and fcode == "reading_glasses":
                 row.note = "老花镜被借走未归还"
-            if state == "yes" and fcode == "phone_charging" and rng.random() < 0.05:
+            if state == "yes" and fcode == "phone_charging" and not pilot and rng.random() < 0.03:
                 row.out_of_order = True
                 row.out_of_order_since = today - datetime.timedelta(days=rng.randrange(1, 40))
                 row.note = "充电器接口损坏，已报修"
@@ -158,6 +162,44 @@ def build(ctx: DemoContext) -> None:
     Station.themes.through.objects.bulk_create(links, batch_size=1000)
     StationFacility.objects.bulk_create(rows, batch_size=1000)
     bump()
+    _waves(pilots)
     ctx.data["stations"] = len(stations)
     ctx.data["little_bee_pilots"] = sorted(pilots)
     ctx.log(f"Stations: {len(stations)} ({len(pilots)} Little Bee pilots), {len(rows)} facility states.")
+
+
+def _waves(pilots: set[str]) -> None:
+    """Shandong's Little Bee pilot and roll-out, and Chongqing's signing of every outlet."""
+    from yizhan.stations.models import Standard
+    from yizhan.stations.services import save_wave
+
+    standards = {s.code: s for s in Standard.objects.current()}
+    units = {u.code: u for u in Unit.objects.filter(code__in=["SD", "CQ"])}
+    save_wave(
+        actor=None,
+        unit=units["SD"],
+        name="小蜜蜂驿站试点（6个二级分行8个网点）",
+        name_en="Little Bee pilot: 8 outlets in 6 city branches",
+        standard=standards["little_bee"],
+        target_date=datetime.date(2023, 5, 31),
+        outlets=sorted(pilots),
+        note="与山东省快递行业协会共建，2023年5月启动",
+    )
+    save_wave(
+        actor=None,
+        unit=units["SD"],
+        name="小蜜蜂驿站全省推广",
+        name_en="Little Bee roll-out to every Shandong outlet",
+        standard=standards["little_bee"],
+        target_date=datetime.date(2025, 12, 31),
+        outlets="all",
+    )
+    save_wave(
+        actor=None,
+        unit=units["CQ"],
+        name="重庆驿站全辖挂牌（基础八项）",
+        name_en="Chongqing: every outlet signed, the 8 basic facilities",
+        standard=standards["basic8"],
+        target_date=datetime.date(2021, 12, 31),
+        outlets="all",
+    )

@@ -387,3 +387,103 @@ def current_calendar() -> Calendar:
         _cache["calendar"] = load_calendar()
         _cache["version"] = version
     return _cache["calendar"]
+
+
+# --- the one-line text form used in spreadsheets -------------------------------------------------
+
+_DAY_WORDS = {
+    "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
+    "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
+}  # fmt: skip
+_ALWAYS = {"24/7", "24h", "24小时", "全天", "全天24小时", "always"}
+_CLOSED_WORDS = {"休息", "闭馆", "不开放", "closed", "-"}
+
+
+def _day_set(text: str) -> list[int]:
+    words = text.strip().lower().replace("周", "").replace("星期", "").replace("礼拜", "")
+    if words in {"每天", "每日", "daily", "all", "天天"}:
+        return list(range(7))
+    if words in {"工作日", "weekdays"}:
+        return list(range(5))
+    if words in {"末", "weekend", "weekends", "六日", "六、日", "六至日"}:
+        return [5, 6]
+    days: list[int] = []
+    for part in re.split(r"[,，、/]", words):
+        part = part.strip()
+        if not part:
+            continue
+        bounds = re.split(r"\s*(?:至|到|-|–|~)\s*", part)
+        if len(bounds) == 2 and bounds[0] in _DAY_WORDS and bounds[1] in _DAY_WORDS:
+            a, b = _DAY_WORDS[bounds[0]], _DAY_WORDS[bounds[1]]
+            if b < a:
+                raise ValueError(part)
+            days.extend(range(a, b + 1))
+        elif part in _DAY_WORDS:
+            days.append(_DAY_WORDS[part])
+        elif part[:3] in _DAY_WORDS and part.isascii():
+            days.append(_DAY_WORDS[part[:3]])
+        else:
+            raise ValueError(part)
+    return days
+
+
+def parse_hours_text(text: str, *, field: str = "opening_hours") -> dict:
+    """ "周一至周五 09:00-12:00,14:00-17:30；周六 09:30-16:00" or "mon-fri 09:00-17:00; sat closed"
+    or "24小时" -> weekly JSON (days not named are closed). Raises ValidationError naming `field`."""
+    text = (text or "").strip()
+    if not text:
+        return {}
+    if text.lower().replace(" ", "") in _ALWAYS:
+        return {"weekly": {}, "always_open": True}
+    weekly: dict[str, list] = {}
+    for segment in re.split(r"[;；\n]+", text):
+        segment = segment.strip()
+        if not segment:
+            continue
+        match = re.match(
+            r"^(.*?)\s*((?:\d{1,2}[:：]\d{2}\s*[-–~至到]\s*\d{1,2}[:：]\d{2}[\s,，、]*)+|休息|闭馆|不开放|closed|-)$",
+            segment,
+            re.I,
+        )
+        if not match:
+            raise ValidationError(
+                {
+                    field: _("Cannot read %(part)s: write days then times, e.g. 周一至周五 09:00-17:00.")
+                    % {"part": segment}
+                }
+            )
+        try:
+            days = _day_set(match[1]) if match[1].strip() else list(range(7))
+        except ValueError:
+            raise ValidationError({field: _("Unknown days in %(part)s.") % {"part": segment}}) from None
+        intervals = []
+        if match[2].strip().lower() not in _CLOSED_WORDS:
+            for a, b in re.findall(r"(\d{1,2}[:：]\d{2})\s*[-–~至到]\s*(\d{1,2}[:：]\d{2})", match[2]):
+                intervals.append([a.replace("：", ":"), b.replace("：", ":")])
+        for day in days:
+            weekly[DAY_KEYS[day]] = weekly.get(DAY_KEYS[day], []) + intervals
+    return {"weekly": weekly}
+
+
+def format_hours_text(data: dict | None) -> str:
+    """The inverse of parse_hours_text for the weekly part (Chinese day names, runs joined)."""
+    if not data:
+        return ""
+    if data.get("always_open"):
+        return "24小时"
+    names = "一二三四五六日"
+    weekly = data.get("weekly") or {}
+    runs: list[tuple[int, int, list]] = []
+    for index, key in enumerate(DAY_KEYS):
+        intervals = weekly.get(key) or []
+        if runs and runs[-1][2] == intervals and runs[-1][1] == index - 1:
+            runs[-1] = (runs[-1][0], index, intervals)
+        else:
+            runs.append((index, index, intervals))
+    parts = []
+    for start, end, intervals in runs:
+        if not intervals:
+            continue
+        days = f"周{names[start]}" if start == end else f"周{names[start]}至周{names[end]}"
+        parts.append(f"{days} " + ",".join(f"{a}-{b}" for a, b in intervals))
+    return "；".join(parts) if parts else "休息"

@@ -243,3 +243,92 @@ class DataVersion(models.Model):
 
     def __str__(self):
         return f"{self.name}={self.value}"
+
+
+class StandardQuerySet(models.QuerySet):
+    def current(self):
+        """The newest active version of each standard code."""
+        rows = self.filter(is_active=True).order_by("code", "-version")
+        seen, keep = set(), []
+        for standard in rows:
+            if standard.code not in seen:
+                seen.add(standard.code)
+                keep.append(standard.pk)
+        return self.filter(pk__in=keep).order_by("sort_order", "code")
+
+
+class Standard(models.Model):
+    """A named, versioned checklist that head office maintains ("基础八项", "小蜜蜂驿站 2023").
+
+    It applies to every station, or with `theme` only to the stations of that theme; a station
+    meets it when every listed facility is there and in working order."""
+
+    code = models.CharField(_("code"), max_length=40, validators=[code_validator])
+    version = models.CharField(_("version"), max_length=20)
+    name = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    theme = models.ForeignKey(
+        Theme,
+        verbose_name=_("applies to the theme"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="standards",
+    )
+    facilities = models.ManyToManyField(Facility, verbose_name=_("required facilities"), related_name="+")
+    is_active = models.BooleanField(_("in force"), default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = StandardQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("standard")
+        verbose_name_plural = _("standards")
+        ordering = ["sort_order", "code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="stations_standard_version")]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return _localised(self.name, self.name_en)
+
+
+class RolloutWaveQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+
+class RolloutWave(models.Model):
+    """A named set of outlets that should meet a standard by a target date (Shandong's Little Bee
+    pilot: 8 outlets in 6 city branches by May 2023; then all 880 outlets)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("run by"), on_delete=models.PROTECT, related_name="rollout_waves"
+    )
+    standard = models.ForeignKey(
+        Standard, verbose_name=_("standard to meet"), on_delete=models.PROTECT, related_name="waves"
+    )
+    target_date = models.DateField(_("target date"))
+    outlets = models.ManyToManyField("orgs.Unit", verbose_name=_("outlets"), related_name="+")
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = RolloutWaveQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("roll-out wave")
+        verbose_name_plural = _("roll-out waves")
+        ordering = ["target_date", "name"]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return _localised(self.name, self.name_en)

@@ -55,6 +55,27 @@ def seed_catalogue() -> None:
             Theme.objects.filter(pk=row.pk).update(name=name, name_en=name_en, sort_order=order)
 
 
+def seed_standards() -> None:
+    """The standards head office starts from; a (code, version) already present is left as edited."""
+    from yizhan.stations.models import Facility, Standard, Theme
+
+    facilities = {f.code: f for f in Facility.objects.all()}
+    themes = {t.code: t for t in Theme.objects.all()}
+    have = set(Standard.objects.values_list("code", "version"))
+    for order, (code, version, name, name_en, facility_codes, theme) in enumerate(catalogue.STANDARDS):
+        if (code, version) in have:
+            continue
+        standard = Standard.objects.create(
+            code=code,
+            version=version,
+            name=name,
+            name_en=name_en,
+            theme=themes[theme] if theme else None,
+            sort_order=order,
+        )
+        standard.facilities.set([facilities[c] for c in facility_codes])
+
+
 def seed_versions() -> None:
     from yizhan.stations.models import DataVersion
 
@@ -92,4 +113,5 @@ def seed_all(**kwargs) -> None:
     with transaction.atomic():
         seed_versions()
         seed_catalogue()
+        seed_standards()
         seed_holidays()

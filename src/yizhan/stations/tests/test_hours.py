@@ -228,3 +228,29 @@ def test_next_change_is_the_first_minute_the_state_flips(cal, weekly, statutory,
     while probe < change - datetime.timedelta(minutes=1):
         assert open_at(schedule, probe, cal) == state
         probe += datetime.timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("text", "weekly"),
+    [
+        ("周一至周五 09:00-12:00,14:00-17:30；周六 09:30-16:00", {"mon": WORKDAY, "fri": WORKDAY, "sat": [["09:30", "16:00"]], "sun": []}),
+        ("mon-fri 09:00-17:00; sat closed", {"mon": [["09:00", "17:00"]], "sat": [], "sun": []}),
+        ("工作日 9:00-17:00；周末 10:00-15:00", {"thu": [["09:00", "17:00"]], "sun": [["10:00", "15:00"]]}),
+        ("每天 08:00-20:00", {"mon": [["08:00", "20:00"]], "sun": [["08:00", "20:00"]]}),
+    ],
+)  # fmt: skip
+def test_hours_text(text, weekly):
+    clean = hours.clean_schedule(hours.parse_hours_text(text))
+    for day, intervals in weekly.items():
+        assert clean["weekly"][day] == intervals
+    assert hours.clean_schedule(hours.parse_hours_text(hours.format_hours_text(clean))) == clean
+
+
+def test_hours_text_always_and_errors():
+    assert hours.parse_hours_text("24小时")["always_open"] is True
+    assert hours.format_hours_text({"always_open": True}) == "24小时"
+    with translation.override("en"):
+        for bad in ("whenever", "周八 09:00-10:00", "周五至周一 09:00-10:00"):
+            with pytest.raises(ValidationError) as info:
+                hours.parse_hours_text(bad)
+            assert "opening_hours" in info.value.message_dict

@@ -221,3 +221,43 @@ def test_version_never_repeats_after_a_rollback(db):
     assert services.data_version() == before
     services.bump()
     assert services.data_version() not in (before, rolled_back)
+
+
+def test_seeding_is_idempotent_and_keeps_admin_edits(db):
+    from yizhan.stations.models import Facility
+    from yizhan.stations.seeding import seed_all
+
+    services.set_holiday(actor=None, date="2026-06-01", kind="off", name="儿童节")
+    counts = (Facility.objects.count(), HolidayDate.objects.count(), HolidayYear.objects.count())
+    seed_all()
+    seed_all()
+    assert (Facility.objects.count(), HolidayDate.objects.count(), HolidayYear.objects.count()) == counts
+    assert HolidayDate.objects.filter(date=datetime.date(2026, 6, 1)).exists()
+
+
+def test_holiday_services_validate_and_audit(users):
+    hq = users["hq_admin"]
+    assert "kind" in errors_of(services.set_holiday, actor=hq, date="2026-06-03", kind="work")  # a Wednesday
+    assert "kind" in errors_of(services.set_holiday, actor=hq, date="2026-06-06", kind="maybe")
+    assert "date" in errors_of(services.set_holiday, actor=hq, date="2026-02-30", kind="off")
+    version = services.data_version()
+    services.set_holiday(actor=hq, date="2026-06-06", kind="班", name="调休")
+    assert HolidayDate.objects.get(date=datetime.date(2026, 6, 6)).kind == "work"
+    assert services.data_version() != version
+    assert AuditEvent.objects.filter(action="holiday.set", actor=hq).exists()
+    rows = [(2, {"date": "2027-01-01", "kind": "休", "name": "元旦"}), (3, {"date": "2027-02-30", "kind": "休"}),
+            (4, {"date": "2028-01-01", "kind": "休"})]  # fmt: skip
+    errors = errors_of(services.import_holiday_year, 2027, rows, actor=hq)
+    assert set(errors) == {"row 3: date", "row 4: date"}
+    assert not HolidayYear.objects.filter(year=2027).exists()
+    services.import_holiday_year(2027, rows[:1], actor=hq)
+    assert hours.missing_calendar_years(datetime.date(2027, 3, 1)) == []
+    assert "year" in errors_of(services.import_holiday_year_from_package, 2031, actor=hq)
+
+
+def test_set_facility_states_is_all_or_nothing(users):
+    station = Station.objects.get(code="CQ-SXGC")
+    items = [("wifi", {"state": "no"}), ("seating", {"state": "no", "out_of_order": True})]
+    assert "seating__out_of_order" in errors_of(services.set_facility_states, station, items, actor=None)
+    assert StationFacility.objects.get(station=station, facility__code="wifi").state != "no"
+    assert services.set_facility_states(station, items[:1], actor=None) == 1

@@ -1,0 +1,175 @@
+"""Benchmark: import a generated 15,000-row station workbook (xlsx), dry run and commit.
+
+Runs on its own temporary SQLite database (DATABASE_URL is ignored, so no real database is
+touched): migrates, builds the full demo org tree (1,429 outlets), writes the workbook with every column
+of the import template, then times a dry run and a commit three times each (the commit against a
+fresh copy of the database every time) and prints the medians. The goal (issue 3): commit under
+10 s on this machine. The last line is the figure: the commit median as a ratio of that goal.
+
+    .venv/bin/python bench/import_stations.py [--rows 15000] [--runs 3]
+"""
+
+import argparse
+import io
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+GOAL_SECONDS = 10.0
+
+
+def setup_django(var_dir: str) -> None:
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("YIZHAN_DEBUG", "1")
+    os.environ["YIZHAN_VAR_DIR"] = var_dir
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yizhan.settings")
+    import django
+
+    django.setup()
+
+
+def build_database() -> list:
+    from django.core.management import call_command
+
+    from yizhan.core.demo import DemoContext
+    from yizhan.orgs import demo as orgs_demo
+    from yizhan.orgs.models import Unit
+
+    call_command("migrate", verbosity=0)
+    orgs_demo.build(DemoContext(log=lambda msg: None))
+    return list(Unit.objects.outlets().order_by("code").values_list("code", "lat", "lng", "address"))
+
+
+def generate_workbook(outlets: list, rows: int) -> bytes:
+    import random
+
+    from openpyxl import Workbook
+
+    from yizhan.core.geo import from_wgs84
+    from yizhan.stations.imports import export_headers
+    from yizhan.stations.models import Facility
+
+    rng = random.Random(15000)
+    facilities = list(Facility.objects.all())
+    headers = export_headers(facilities)
+    themes = ["", "", "little_bee", "new_citizen", "elderly", "medical_priority", "little_bee,elderly"]
+    hours = [
+        "周一至周五 09:00-17:00；周六至周日 09:30-16:00",
+        "周一至周五 09:00-12:00,14:00-17:30",
+        "周一至周五 08:30-17:30；周六 09:30-16:00",
+        "24小时",
+    ]
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("驿站")
+    sheet.append(headers)
+    for i in range(rows):
+        code, lat, lng, address = outlets[i % len(outlets)]
+        lat += rng.uniform(-0.002, 0.002)
+        lng += rng.uniform(-0.002, 0.002)
+        crs = "wgs84"
+        if i % 3 == 1:
+            lat, lng = from_wgs84(lat, lng, "gcj02")
+            crs = "gcj02"
+        states = []
+        for facility in facilities:
+            if facility.group == "basic":
+                roll = rng.random()
+                states.append("有" if roll < 0.9 else ("无" if roll < 0.95 else "故障"))
+            else:
+                states.append(rng.choice(["", "", "", "有", "无"]))
+        sheet.append(
+            [
+                f"BENCH-{i:05d}",
+                f"测试驿站{i:05d}",
+                f"Bench station {i:05d}",
+                code,
+                address,
+                round(lat, 6),
+                round(lng, 6),
+                crs,
+                f"023-{rng.randrange(60000000, 89999999)}",
+                f"2023-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
+                "运营中",
+                "",
+                "",
+                rng.choice(themes),
+                rng.choice([4, 6, 8, 12]),
+                "open",
+                f"amap=B0FF{rng.randrange(100000, 999999)}",
+                rng.choice(hours),
+                "是",
+                *states,
+            ]
+        )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=15_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="yizhan-bench-import-")
+    try:
+        setup_django(tmp)
+        from django.db import connection
+
+        from yizhan.stations.imports import import_stations
+
+        t0 = time.perf_counter()
+        outlets = build_database()
+        print(f"database: {len(outlets)} outlets in {time.perf_counter() - t0:.1f} s")
+        data = generate_workbook(outlets, args.rows)
+        print(f"workbook: {args.rows} rows, {len(data) / 1e6:.1f} MB")
+
+        db_file = Path(connection.settings_dict["NAME"])
+        pristine = Path(tmp) / "pristine.sqlite3"
+        connection.close()
+        shutil.copy(db_file, pristine)
+
+        dry, commit = [], []
+        for run in range(args.runs):
+            start = time.perf_counter()
+            result = import_stations("bench.xlsx", data, dry_run=True)
+            dry.append(time.perf_counter() - start)
+            assert result.ok and result.created == args.rows, result.errors[:3]
+            print(f"dry run {run + 1}: {dry[-1]:.2f} s")
+        for run in range(args.runs):
+            connection.close()
+            for suffix in ("-wal", "-shm"):
+                Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+            shutil.copy(pristine, db_file)
+            marks: dict[str, float] = {}
+
+            def progress(done, total, phase, marks=marks):
+                marks.setdefault(phase, time.perf_counter())
+
+            start = time.perf_counter()
+            result = import_stations("bench.xlsx", data, dry_run=False, progress=progress)
+            commit.append(time.perf_counter() - start)
+            assert result.committed and result.created == args.rows, result.errors[:3]
+            print(
+                f"commit {run + 1}: {commit[-1]:.2f} s (read and validate "
+                f"{marks.get('write', start) - start:.2f} s, write {start + commit[-1] - marks.get('write', start):.2f} s)"
+            )
+        print(f"rows: {args.rows}; dry run median {statistics.median(dry):.2f} s")
+        median = statistics.median(commit)
+        print(
+            f"import_stations commit median {median:.2f} s for {args.rows} rows = "
+            f"{median / GOAL_SECONDS:.2f}x the {GOAL_SECONDS:.0f} s goal"
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
