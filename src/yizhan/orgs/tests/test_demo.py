@@ -1,41 +1,55 @@
-import hashlib
+import os
 import subprocess
 import sys
 
-from yizhan.audit.models import AuditEvent
-from yizhan.conftest import build_small_demo
-from yizhan.orgs.models import Membership, Unit
+from yizhan.orgs.models import Unit
+
+DIGEST_SCRIPT = """
+import hashlib, django, os
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+call_command("build_demo", "--small", "--seed", os.environ["SEED"], stdout=open(os.devnull, "w"))
+from yizhan.orgs.models import Unit
+rows = Unit.objects.order_by("code").values_list("code", "kind", "name", "parent__code", "level", "lat", "lng", "address")
+print(hashlib.sha256(repr(list(rows)).encode()).hexdigest())
+"""
 
 
-def network_digest() -> str:
-    rows = Unit.objects.order_by("code").values_list(
-        "code", "kind", "name", "parent__code", "level", "lat", "lng", "address"
-    )
-    return hashlib.sha256(repr(list(rows)).encode()).hexdigest()
+def demo_digests(tmp_path, seeds: list[int]) -> list[str]:
+    """Build the demo with `yizhan build_demo` into fresh SQLite databases, each in its own process
+    (run side by side: each one migrates from scratch)."""
+    runs = []
+    for i, seed in enumerate(seeds):
+        env = {
+            **os.environ,
+            "YIZHAN_VAR_DIR": str(tmp_path / f"run{i}"),
+            "YIZHAN_DEBUG": "1",
+            "SEED": str(seed),
+            "DJANGO_SETTINGS_MODULE": "yizhan.settings",
+        }
+        env.pop("DATABASE_URL", None)
+        runs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", DIGEST_SCRIPT],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    digests = []
+    for run in runs:
+        out, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err[-2000:]
+        digests.append(out.strip().splitlines()[-1])
+    return digests
 
 
-def wipe():
-    from django.apps import apps
-
-    # Later apps hang their rows on units; clear every yizhan table but the org tree first.
-    for model in apps.get_models():
-        if model._meta.app_label in {"stations", "locator", "visits", "remittance"}:
-            model.objects.all().delete()
-    AuditEvent.objects.all().delete()
-    Membership.objects.all().delete()
-    Membership._meta.get_field("user").related_model.objects.all().delete()
-    for level in sorted(set(Unit.objects.values_list("level", flat=True)), reverse=True):
-        Unit.objects.filter(level=level).delete()
-
-
-def test_same_seed_same_network_other_seed_other_network(db):
-    first = network_digest()
-    wipe()
-    build_small_demo(seed=2023)
-    assert network_digest() == first
-    wipe()
-    build_small_demo(seed=7)
-    assert network_digest() != first
+def test_same_seed_same_network_other_seed_other_network(tmp_path):
+    first, again, other = demo_digests(tmp_path, [2023, 2023, 7])
+    assert again == first
+    assert other != first
 
 
 def test_demo_has_the_named_outlets_and_figures(db):
