@@ -237,3 +237,46 @@ def test_the_limit_is_per_address(client, settings):
     assert client.post("/c/CQ-SXGC", {}, REMOTE_ADDR="10.0.0.1").status_code == 303
     assert client.post("/c/CQ-SXGC", {}, REMOTE_ADDR="10.0.0.1").status_code == 429
     assert client.post("/c/CQ-SXGC", {}, REMOTE_ADDR="10.0.0.2").status_code == 303
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_taps_from_one_device_count_once():
+    """Eight threads, eight connections, one device, one instant: exactly one visit counts.
+    Run on PostgreSQL, where writers truly overlap (SQLite's test database is one in-memory file
+    that serialises them anyway; bench/checkins.py drives two processes at it)."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need a server database")
+    from yizhan.orgs.models import Unit
+    from yizhan.stations.models import Station
+
+    root = Unit.objects.create(code="T-HQ", kind="head_office", name="总行", path="/")
+    root.path = f"/{root.pk}/"
+    root.save()
+    outlet = Unit.objects.create(
+        code="T-O", kind="outlet", name="网点", parent=root, level=1, path="/", lat=30, lng=106
+    )
+    outlet.path = f"{root.path}{outlet.pk}/"
+    outlet.save()
+    station = Station.objects.create(code="T-O", name="驿站", unit=outlet, address="x", lat=30, lng=106)
+    barrier = threading.Barrier(8)
+    results = []
+
+    def tap():
+        try:
+            barrier.wait()
+            results.append(services.record_checkin(station, device="one-phone-1234", now=T0).counted)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=tap) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 7 + [True]
+    assert CheckIn.objects.filter(station=station).count() == 1
+    assert DailyRollup.objects.get(station=station).checkins == 1
