@@ -324,10 +324,6 @@ class Feedback(models.Model):
         return f"#{self.pk} {self.get_kind_display()}"
 
     @property
-    def unit(self):
-        return self.station.unit
-
-    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 

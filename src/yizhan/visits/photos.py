@@ -15,7 +15,6 @@ SIGNATURES = [
     ("image/png", "png", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
     ("image/webp", "webp", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP"),
 ]
-CONTENT_TYPES = {ctype for ctype, _ext, _test in SIGNATURES}
 
 
 def max_bytes() -> int:

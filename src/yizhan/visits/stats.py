@@ -7,7 +7,7 @@ the number of check-ins behind them.
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Sum
 
@@ -182,7 +182,6 @@ class Report:
     year_on_year: list
     hours: list
     stations_count: int
-    extra: dict = field(default_factory=dict)
 
 
 GROUP_AND_SERVICE_COLUMNS = (
