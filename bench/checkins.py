@@ -215,13 +215,13 @@ def load_process(port, codes, prefix, seconds, concurrency, queue) -> None:
 # --- the server --------------------------------------------------------------------------------------
 
 
-def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
+def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
             "yizhan.wsgi",
             "--workers",
-            "2",
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--backlog",
@@ -301,6 +301,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each run")
     parser.add_argument("--runs", type=int, default=3, help="runs without a kill (the median is reported)")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the goal is set for 2)")
     args = parser.parse_args()
 
     memory = "/dev/shm" if os.path.isdir("/dev/shm") else None
@@ -314,7 +315,7 @@ def main() -> None:
         db = workdir / "var" / "yizhan.sqlite3"
         codes = station_codes(db)
         port = free_port()
-        server = start_gunicorn(env, port)
+        server = start_gunicorn(env, port, args.workers)
         try:
             run(env, port, server, codes, db, "warm-", 1.0, 4)  # imports and connections warm up
             rates, costs, ok = [], [], True
