@@ -21,7 +21,7 @@ run: venv
 	YIZHAN_DEBUG=$${YIZHAN_DEBUG:-1} $(BIN)/yizhan runserver 127.0.0.1:$(PORT)
 
 test: venv
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -136,7 +136,7 @@ def main() -> None:
         connection.close()
         shutil.copy(db_file, pristine)
 
-        dry, commit = [], []
+        dry, commit, cpu = [], [], []
         for run in range(args.runs):
             start = time.perf_counter()
             result = import_stations("bench.xlsx", data, dry_run=True)
@@ -153,15 +153,19 @@ def main() -> None:
             def progress(done, total, phase, marks=marks):
                 marks.setdefault(phase, time.perf_counter())
 
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             result = import_stations("bench.xlsx", data, dry_run=False, progress=progress)
             commit.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - cpu_start)
             assert result.committed and result.created == args.rows, result.errors[:3]
             print(
-                f"commit {run + 1}: {commit[-1]:.2f} s (read and validate "
+                f"commit {run + 1}: {commit[-1]:.2f} s, {cpu[-1]:.2f} s of CPU (read and validate "
                 f"{marks.get('write', start) - start:.2f} s, write {start + commit[-1] - marks.get('write', start):.2f} s)"
             )
-        print(f"rows: {args.rows}; dry run median {statistics.median(dry):.2f} s")
+        print(
+            f"rows: {args.rows}; dry run median {statistics.median(dry):.2f} s; commit CPU median {statistics.median(cpu):.2f} s"
+        )
+        print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         median = statistics.median(commit)
         print(
             f"import_stations commit median {median:.2f} s for {args.rows} rows = "

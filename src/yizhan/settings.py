@@ -106,7 +106,9 @@ else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "yizhan.sqlite3"}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Kept open between requests, as on PostgreSQL: opening a SQLite connection (and its PRAGMAs)
+    # and closing the last one (a WAL checkpoint) cost more than a whole check-in.
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared across worker processes so rate limits hold whatever worker answers; Redis in production.

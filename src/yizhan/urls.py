@@ -1,7 +1,5 @@
 import importlib.util
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.urls import include, path
 
 from yizhan.api import api
@@ -18,6 +16,3 @@ urlpatterns = [
 for app in ("stations", "visits", "remittance", "locator"):
     if importlib.util.find_spec(f"yizhan.{app}.urls") is not None:
         urlpatterns.append(path("", include(f"yizhan.{app}.urls")))
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

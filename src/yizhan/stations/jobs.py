@@ -19,7 +19,8 @@ SYNC_LIMIT_BYTES = 150_000
 
 
 def _folder() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "station-imports"
+    # Beside, not inside, MEDIA_ROOT: the debug server serves that folder without access checks.
+    folder = Path(settings.VAR_DIR) / "station-imports"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

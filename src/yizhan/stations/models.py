@@ -170,7 +170,11 @@ class StationFacilityQuerySet(ScopedQuerySet):
 class StationFacility(models.Model):
     """A station's state for one catalogue facility. No row means `unknown`."""
 
-    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="facility_states")
+    # No index of its own: the (station, facility) unique constraint leads with station and serves
+    # every lookup by station, and one index fewer is a quarter less work per row in a bulk import.
+    station = models.ForeignKey(
+        Station, on_delete=models.CASCADE, related_name="facility_states", db_index=False
+    )
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="station_states")
     state = models.CharField(
         _("state"), max_length=8, choices=FacilityState.choices, default=FacilityState.UNKNOWN

@@ -418,15 +418,17 @@ def report(request):
         for w in scoped(request.user, RolloutWave).filter(unit__path__startswith=root.path)
     ]
     ancestors = [a for a in root.ancestors() if request.scope.covers(a.path)]
+    # A themed standard with no station of its theme in the subtree would only add empty columns.
+    rules = [r for r in data.rules if data.totals.per_standard.get(r.id, (0, 0))[0]]
     return render(
         request,
         "stations/report.html",
         {
             "report": data,
-            "rows": [(row, row.standard_cells(data.rules)) for row in data.rows],
+            "rules": rules,
+            "rows": [(row, row.standard_cells(rules)) for row in data.rows],
             "totals_cells": [
-                (rule, *cell)
-                for rule, cell in zip(data.rules, data.totals.standard_cells(data.rules), strict=True)
+                (rule, *cell) for rule, cell in zip(rules, data.totals.standard_cells(rules), strict=True)
             ],
             "waves": waves,
             "ancestors": ancestors,

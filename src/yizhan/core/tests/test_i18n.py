@@ -41,3 +41,21 @@ def test_switch_to_english_is_remembered(db):
     assert response.status_code == 302
     body = client.get("/manage/login/").content.decode()
     assert 'lang="en"' in body and "Log in to the back office" in body
+
+
+def test_one_msgid_one_translation_across_apps():
+    """Django merges every app's catalogue into one: the same msgid translated two ways in two
+    apps would show one app's wording in the other. Use a distinct msgid or a context instead."""
+    seen: dict = {}
+    for domain in DOMAINS:
+        path = domain.po_path("zh_Hans")
+        if not path.exists():
+            continue
+        for message in i18n.load_po(path, "zh_Hans"):
+            if not message.id:
+                continue
+            key = (message.context, message.id if isinstance(message.id, str) else tuple(message.id))
+            text = message.string if isinstance(message.string, str) else tuple(message.string)
+            seen.setdefault(key, {}).setdefault(text, []).append(domain.root.name)
+    conflicts = {key: texts for key, texts in seen.items() if len(texts) > 1}
+    assert not conflicts, conflicts

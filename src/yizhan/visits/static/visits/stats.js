@@ -1,0 +1,60 @@
+// Draws the statistics charts from the JSON the page embeds; the tables beside them hold the
+// same numbers, so the page stays complete without JavaScript.
+(function () {
+  "use strict";
+  function draw() {
+    var node = document.getElementById("visits-chart-data");
+    if (!node || !window.echarts) return;
+    var d = JSON.parse(node.textContent);
+    var red = "#b3001b", grey = "#8a97a3", blue = "#0b57a4";
+    function chart(id, option) {
+      var el = document.getElementById(id);
+      if (!el) return;
+      var c = echarts.init(el, null, { renderer: "svg" });
+      option.tooltip = option.tooltip || { trigger: "axis" };
+      option.grid = option.grid || { left: 48, right: 16, top: 32, bottom: 48, containLabel: true };
+      c.setOption(option);
+      window.addEventListener("resize", function () { c.resize(); });
+    }
+    var names = d.names;
+    chart("chart-series", {
+      legend: { top: 0 },
+      xAxis: { type: "category", data: d.series.labels },
+      yAxis: { type: "value" },
+      series: [
+        { name: names.checkins, type: "bar", stack: "v", data: d.series.checkins, itemStyle: { color: red } },
+        { name: names.tallied, type: "bar", stack: "v", data: d.series.tallied, itemStyle: { color: grey } }
+      ]
+    });
+    chart("chart-groups", {
+      legend: { top: 0 },
+      xAxis: { type: "value" },
+      yAxis: { type: "category", data: d.groups.labels, inverse: true },
+      series: [
+        { name: names.checkins, type: "bar", data: d.groups.checkins, itemStyle: { color: red } },
+        { name: names.tallied, type: "bar", data: d.groups.tallied, itemStyle: { color: grey } }
+      ]
+    });
+    chart("chart-services", {
+      xAxis: { type: "value" },
+      yAxis: { type: "category", data: d.services.labels, inverse: true },
+      series: [{ name: names.checkins, type: "bar", data: d.services.checkins, itemStyle: { color: blue } }]
+    });
+    chart("chart-yoy", {
+      legend: { top: 0 },
+      xAxis: { type: "category", data: d.yoy.labels },
+      yAxis: { type: "value" },
+      series: [
+        { name: d.yoy.last_label, type: "line", data: d.yoy.last, itemStyle: { color: grey } },
+        { name: d.yoy.this_label, type: "line", data: d.yoy.this, itemStyle: { color: red } }
+      ]
+    });
+    chart("chart-hours", {
+      xAxis: { type: "category", data: d.hours.labels },
+      yAxis: { type: "value" },
+      series: [{ name: names.checkins, type: "bar", data: d.hours.checkins, itemStyle: { color: red } }]
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
+  else draw();
+})();
