@@ -11,12 +11,13 @@ The last line is the figure: nearby requests/s as a share of the no-op's.
 """
 
 import argparse
-import asyncio
 import importlib.util
 import json
 import os
 import random
+import selectors
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -46,37 +47,68 @@ if os.environ.get("YIZHAN_BENCH_WSGI") == "1":
 # --- the load generator (a second process) --------------------------------------------------------
 
 
-async def _worker(host, port, paths, deadline, counts):
+def _load(host, port, paths, seconds, concurrency):
+    """Keep `concurrency` GETs in flight, each on its own connection (sync gunicorn workers close
+    every connection), with a selector loop: it leaves the CPU to the server."""
+    selector = selectors.DefaultSelector()
+    ok = errors = 0
+    in_flight = 0
     i = random.randrange(len(paths))
-    while time.monotonic() < deadline:
-        path = paths[i % len(paths)]
-        i += 1
-        try:
-            reader, writer = await asyncio.open_connection(host, port)
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-            data = await reader.read()
-            writer.close()
-        except OSError:
-            counts["errors"] += 1
-            continue
-        if data.startswith(b"HTTP/1.1 200") or data.startswith(b"HTTP/1.0 200"):
-            counts["ok"] += 1
-        else:
-            counts["errors"] += 1
-
-
-async def _load(host, port, paths, seconds, concurrency):
-    counts = {"ok": 0, "errors": 0}
     started = time.monotonic()
     deadline = started + seconds
-    await asyncio.gather(*(_worker(host, port, paths, deadline, counts) for _ in range(concurrency)))
-    return counts["ok"] / (time.monotonic() - started), counts["errors"]
+
+    def send():
+        nonlocal i, in_flight
+        path = paths[i % len(paths)]
+        i += 1
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex((host, port))
+        data = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+        selector.register(sock, selectors.EVENT_WRITE, [data, 0, []])
+        in_flight += 1
+
+    def finish(sock, good):
+        nonlocal ok, errors, in_flight
+        selector.unregister(sock)
+        sock.close()
+        in_flight -= 1
+        if good:
+            ok += 1
+        else:
+            errors += 1
+
+    while True:
+        now = time.monotonic()
+        while now < deadline and in_flight < concurrency:
+            send()
+        if not in_flight:
+            break
+        for key, mask in selector.select(timeout=0.05):
+            sock, state = key.fileobj, key.data
+            try:
+                if mask & selectors.EVENT_WRITE:
+                    if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                        finish(sock, False)
+                        continue
+                    state[1] += sock.send(state[0][state[1] :])
+                    if state[1] == len(state[0]):
+                        selector.modify(sock, selectors.EVENT_READ, state)
+                else:
+                    chunk = sock.recv(65536)
+                    if chunk:
+                        state[2].append(chunk)
+                    else:
+                        finish(sock, b"".join(state[2][:1])[:12] in (b"HTTP/1.1 200", b"HTTP/1.0 200"))
+            except OSError:
+                finish(sock, False)
+    return ok / (time.monotonic() - started), errors
 
 
 def client_main(argv):
     host, port, seconds, concurrency, paths_file = argv
     paths = json.loads(Path(paths_file).read_text())
-    rps, errors = asyncio.run(_load(host, int(port), paths, float(seconds), int(concurrency)))
+    rps, errors = _load(host, int(port), paths, float(seconds), int(concurrency))
     print(json.dumps({"rps": rps, "errors": errors}))
 
 
@@ -112,8 +144,6 @@ def load_bench_module():
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -16,8 +16,10 @@ class LocatorConfig(AppConfig):
     verbose_name = _("Public locator")
 
     def ready(self):
+        from django.core.signals import setting_changed
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
+        from yizhan.locator.loading import settings_changed
         from yizhan.stations.models import HolidayDate, HolidayYear, Station, StationFacility
 
         # This process's own writes refresh its index on the next request; other processes notice
@@ -32,3 +34,4 @@ class LocatorConfig(AppConfig):
         m2m_changed.connect(
             _station_data_written, sender=Station.themes.through, dispatch_uid="locator.stale.themes"
         )
+        setting_changed.connect(settings_changed, dispatch_uid="locator.settings_changed")

@@ -125,6 +125,50 @@ class Catalogue:
     def theme_codes_in(self, mask: int) -> list[str]:
         return [code for i, code in enumerate(self.themes) if mask >> i & 1]
 
+    @functools.cached_property
+    def _pieces(self) -> dict:
+        """{state: [word][byte position][byte value] -> '"code":"state"' pieces} for states_json."""
+        tables = {}
+        for state in ("yes", "no", "out_of_order"):
+            words = []
+            for word in range(self.words):
+                positions = []
+                for position in range(8):
+                    table = []
+                    for value in range(256):
+                        pieces = []
+                        for bit in range(8):
+                            index = word * BITS_PER_WORD + position * 8 + bit
+                            if (
+                                value >> bit & 1
+                                and position * 8 + bit < BITS_PER_WORD
+                                and index < len(self.facilities)
+                            ):
+                                pieces.append(f'"{self.facilities[index]}":"{state}"')
+                        table.append(tuple(pieces))
+                    positions.append(table)
+                words.append(positions)
+            tables[state] = words
+        return tables
+
+    def states_json(self, yes, no, broken) -> str:
+        """The JSON object {code: "yes" | "no" | "out_of_order"} of one row's masks, through
+        per-byte tables (a facility out of order wins over its "yes"; "no" wins over "yes")."""
+        pieces: list[str] = []
+        tables = self._pieces
+        for word in range(self.words):
+            b = int(broken[word])
+            n = int(no[word]) & ~b
+            y = int(yes[word]) & ~n & ~b
+            for state, value in (("yes", y), ("no", n), ("out_of_order", b)):
+                position = 0
+                while value:
+                    if value & 255:
+                        pieces.extend(tables[state][word][position][value & 255])
+                    value >>= 8
+                    position += 1
+        return "{" + ",".join(pieces) + "}"
+
 
 @dataclass
 class Rows:

@@ -218,7 +218,7 @@ def refreshed(old: StationIndex | None, version: int) -> StationIndex:
 
 # --- this process's index -------------------------------------------------------------------------
 
-_current: dict = {"index": None, "checked": 0.0, "stale": False}
+_current: dict = {"index": None, "checked": 0.0, "stale": False, "interval": None}
 _build_lock = threading.Lock()
 
 
@@ -242,7 +242,10 @@ def current_index() -> StationIndex:
 
     index = _current["index"]
     now = time.monotonic()
-    if index is not None and not _current["stale"] and now - _current["checked"] < refresh_interval():
+    interval = _current["interval"]
+    if interval is None:
+        interval = _current["interval"] = refresh_interval()
+    if index is not None and not _current["stale"] and now - _current["checked"] < interval:
         return index
     _current["stale"] = False
     version = data_version()
@@ -261,6 +264,12 @@ def mark_stale(**_kwargs) -> None:
     _current["stale"] = True
 
 
+def settings_changed(*, setting, **_kwargs) -> None:
+    """Signal receiver (tests override settings): read the refresh interval again."""
+    if setting in ("YIZHAN_LOCATOR_REFRESH_MS", "TESTING"):
+        _current["interval"] = None
+
+
 def forget() -> None:
     """Drop this process's index (tests that need a cold start)."""
-    _current.update(index=None, checked=0.0, stale=False)
+    _current.update(index=None, checked=0.0, stale=False, interval=None)

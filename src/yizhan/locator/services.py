@@ -8,6 +8,7 @@ trail to keep; every change a visitor can cause goes through the visits app's ve
 
 import datetime
 import functools
+import itertools
 import json
 import time
 import zoneinfo
@@ -324,13 +325,14 @@ def links_at(projected: tuple[float, float, float, float], name: str, address: s
     }
 
 
-FRAGMENT_CACHE = 8192
+# ~1.4 KB each: up to ~25 MB per process, enough for the stations a city's visitors come across.
+FRAGMENT_CACHE = 16384
 _encode = json.encoder.encode_basestring  # a JSON string literal, non-ASCII kept as it is
 
 
-@functools.lru_cache(maxsize=4096)
-def _facilities_json(states_key: tuple) -> str:
-    return json.dumps(dict(states_key), ensure_ascii=False, separators=(",", ":"))
+@functools.lru_cache(maxsize=256)
+def _themes_json(catalogue, mask: int) -> str:
+    return json.dumps(catalogue.theme_codes_in(mask), separators=(",", ":"))
 
 
 def _fragments(idx: StationIndex, row: int, crs: str) -> tuple[bytes, bytes]:
@@ -350,8 +352,9 @@ def _fragments(idx: StationIndex, row: int, crs: str) -> tuple[bytes, bytes]:
     else:
         lat, lng = float(idx.lat[row]), float(idx.lng[row])
     status = "temporarily_closed" if idx.status[row] == STATUS_TEMPORARILY_CLOSED else "active"
-    facilities = _facilities_json(tuple(idx.facility_states(row).items()))
-    themes = json.dumps(idx.theme_codes(row), separators=(",", ":"))
+    catalogue = idx.catalogue
+    facilities = catalogue.states_json(idx.yes[row], idx.no[row], idx.out_of_order[row])
+    themes = _themes_json(catalogue, int(idx.themes[row]))
     links = links_at(projected, name, address)
     head = '{"code":' + _encode(code)
     tail = (
@@ -361,9 +364,12 @@ def _fragments(idx: StationIndex, row: int, crs: str) -> tuple[bytes, bytes]:
         f'"links":{{"page":{_encode("/s/" + code)},"amap":{_encode(links["amap"])},'
         f'"baidu":{_encode(links["baidu"])},"tencent":{_encode(links["tencent"])}}}}}'
     )
-    if len(idx.fragments) >= FRAGMENT_CACHE:
-        idx.fragments.clear()
-    cached = idx.fragments[key] = (head.encode(), tail.encode())
+    fragments = idx.fragments
+    if len(fragments) >= FRAGMENT_CACHE:
+        # Drop the older half (dicts keep insertion order): cheaper than an LRU's bookkeeping.
+        for old in list(itertools.islice(fragments, FRAGMENT_CACHE // 2)):
+            del fragments[old]
+    cached = fragments[key] = (head.encode(), tail.encode())
     return cached
 
 
