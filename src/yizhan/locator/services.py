@@ -364,12 +364,14 @@ def _fragments(idx: StationIndex, row: int, crs: str) -> tuple[bytes, bytes]:
         f'"links":{{"page":{_encode("/s/" + code)},"amap":{_encode(links["amap"])},'
         f'"baidu":{_encode(links["baidu"])},"tencent":{_encode(links["tencent"])}}}}}'
     )
+    cached = (head.encode(), tail.encode())
     fragments = idx.fragments
-    if len(fragments) >= FRAGMENT_CACHE:
-        # Drop the older half (dicts keep insertion order): cheaper than an LRU's bookkeeping.
-        for old in list(itertools.islice(fragments, FRAGMENT_CACHE // 2)):
-            del fragments[old]
-    cached = fragments[key] = (head.encode(), tail.encode())
+    with idx._lock:  # runserver and threaded servers share the index between threads
+        if len(fragments) >= FRAGMENT_CACHE:
+            # Drop the older half (dicts keep insertion order): cheaper than an LRU's bookkeeping.
+            for old in list(itertools.islice(fragments, FRAGMENT_CACHE // 2)):
+                fragments.pop(old, None)
+        fragments[key] = cached
     return cached
 
 

@@ -251,3 +251,19 @@ def test_fast_answer_is_the_same_as_the_plain_one(db, crs):
     assert len(fast) >= 10
     assert fast == plain
     assert json.loads(services.nearby_json(query, idx))["results"] == plain, "and again from the fragments"
+
+
+def test_answers_stay_right_when_the_station_json_cache_overflows(db, monkeypatch):
+    import json
+
+    from yizhan.locator import services
+
+    monkeypatch.setattr(services, "FRAGMENT_CACHE", 4)
+    idx = services.index()
+    query = services.clean_nearby(
+        {"lat": str(SXGC[0]), "lng": str(SXGC[1]), "limit": "15"}, catalogue=idx.catalogue
+    )
+    plain = [services.result_json(r, "wgs84") for r in services.nearby(query, idx)]
+    for _ in range(3):
+        assert json.loads(services.nearby_json(query, idx))["results"] == plain
+    assert len(idx.fragments) <= 4
