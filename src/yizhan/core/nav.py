@@ -27,3 +27,22 @@ def items_for(scope) -> list[dict]:
         {"key": i.key, "label": i.label, "url": reverse(i.url_name)}
         for i in sorted(visible, key=lambda i: (i.order, i.key))
     ]
+
+
+# Home-page panels: each app may summarise what waits for the user in their subtree.
+# A provider takes the request and returns None (nothing to show) or
+# {"title": str, "rows": [{"label": str, "value": int|str, "url": str, "alert": bool}]}.
+_panels: dict[str, tuple[int, callable]] = {}
+
+
+def register_panel(key: str, provider, order: int = 100) -> None:
+    _panels[key] = (order, provider)
+
+
+def panels_for(request) -> list[dict]:
+    out = []
+    for _order, provider in sorted(_panels.values(), key=lambda item: item[0]):
+        panel = provider(request)
+        if panel:
+            out.append(panel)
+    return out

@@ -63,7 +63,18 @@ def home(request):
     counts = dict(subtree.values_list("kind").annotate(n=Count("pk")).order_by())
     kinds = [(label, counts.get(value, 0)) for value, label in UnitKind.choices if counts.get(value)]
     children = unit.children.open().annotate(n_desc=Count("children")).order_by("code")
-    return render(request, "orgs/home.html", {"unit": unit, "kinds": kinds, "children": children})
+    from yizhan.core.nav import panels_for
+
+    return render(
+        request,
+        "orgs/home.html",
+        {
+            "unit": unit,
+            "kinds": kinds,
+            "children": children,
+            "panels": panels_for(request),
+        },
+    )
 
 
 @staff_view("read")

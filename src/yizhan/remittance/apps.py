@@ -13,3 +13,8 @@ class RemittanceConfig(AppConfig):
         register(
             NavItem("remittance_rules", _("Screening rules"), "remittance:rules", order=61, perm="hq_admin")
         )
+
+        from yizhan.core.nav import register_panel
+        from yizhan.remittance.panels import green_channel_panel
+
+        register_panel("remittance", green_channel_panel, order=60)

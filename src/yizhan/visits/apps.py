@@ -12,3 +12,8 @@ class VisitsConfig(AppConfig):
         register(NavItem("visits", _("Visits"), "visits:statistics", order=40))
         register(NavItem("feedback", _("Feedback"), "visits:feedback_queue", order=41))
         register(NavItem("posters", _("QR posters"), "visits:posters", order=42))
+
+        from yizhan.core.nav import register_panel
+        from yizhan.visits.panels import feedback_panel
+
+        register_panel("feedback", feedback_panel, order=40)

@@ -114,3 +114,16 @@ def test_search_finds_only_the_subtree(client_for, unit, username):
     if outside:
         found = client.get("/manage/units/", {"q": unit(outside).name}).content.decode()
         assert f"/manage/units/{outside}/" not in found
+
+
+def test_home_panels_show_only_the_subtree(client_for):
+    """Open feedback and green-channel work waiting in the subtree appear on the home page."""
+    from yizhan.orgs.scoping import scoped
+    from yizhan.visits.models import Feedback
+
+    for username in ("hq_admin", "cq_admin", "sanxia_manager", "sz_viewer"):
+        client = client_for(username)
+        panels = client.get("/manage/").context["panels"]
+        expected = scoped(client.get("/manage/").wsgi_request.user, Feedback).open().count()
+        shown = {row["label"]: row["value"] for p in panels for row in p["rows"]}
+        assert shown.get("待处理反馈", 0) == expected
