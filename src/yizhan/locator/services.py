@@ -325,9 +325,9 @@ def links_at(projected: tuple[float, float, float, float], name: str, address: s
     }
 
 
-# Each entry shares its facility-states JSON with every station in the same state (a handful of
-# combinations), so an entry is ~0.6 KB: 32,768 of them stay under ~25 MB per process and hold
-# the ~19,000 stations the benchmark's 2,000 query points come across, instead of thrashing.
+# ~1.2 KB each (the facility-states part is shared by stations in the same state): at most
+# ~45 MB per process, and room for the ~19,000 stations the benchmark's 2,000 query points come
+# across, which a cache of 16,384 kept evicting before their reuse.
 FRAGMENT_CACHE = 32768
 _encode = json.encoder.encode_basestring  # a JSON string literal, non-ASCII kept as it is
 
