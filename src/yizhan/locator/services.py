@@ -22,6 +22,7 @@ from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
 from yizhan.core.geo import CRS_CHOICES, from_wgs84, parse_point
+from yizhan.core.lang import localised
 from yizhan.locator import loading
 from yizhan.locator.index import STATUS_TEMPORARILY_CLOSED, StationIndex
 
@@ -181,7 +182,7 @@ class Result:
 
     @property
     def display_name(self) -> str:
-        return self.name_en if self.name_en and (get_language() or "").startswith("en") else self.name
+        return localised(self.name, self.name_en)
 
     @property
     def temporarily_closed(self) -> bool:
@@ -462,10 +463,8 @@ def catalogue_labels() -> tuple[list[dict], list[dict]]:
     return _labels["facilities"], _labels["themes"]
 
 
-def localised(entry: dict) -> str:
-    if entry.get("name_en") and (get_language() or "").startswith("en"):
-        return entry["name_en"]
-    return entry["name"]
+def localised_entry(entry: dict) -> str:
+    return localised(entry["name"], entry.get("name_en"))
 
 
 # --- places: cities and search ------------------------------------------------------------------
@@ -687,7 +686,7 @@ def station_view(station, at: datetime.datetime | None = None) -> StationView:
         state = states.get(entry["code"], {"state": "unknown", "since": None, "note": ""})
         if entry["group"] != "basic" and state["state"] == "unknown":
             continue  # the extended catalogue is long: list what the station has or lacks
-        group["items"].append({**entry, "label": localised(entry), **state})
+        group["items"].append({**entry, "label": localised_entry(entry), **state})
     return StationView(
         station=station,
         at=at,

@@ -44,7 +44,7 @@ def _filters(request, idx) -> dict:
 
 def _labels(idx):
     facilities, themes = services.catalogue_labels()
-    names = {f["code"]: services.localised(f) for f in facilities}
+    names = {f["code"]: services.localised_entry(f) for f in facilities}
     return facilities, themes, names
 
 
@@ -66,7 +66,7 @@ def index(request):
         if picked is None:
             errors["city"] = _("Unknown city; pick one from the list.")
         else:
-            lat, lng, near = picked["lat"], picked["lng"], services.localised(picked)
+            lat, lng, near = picked["lat"], picked["lng"], services.localised_entry(picked)
     elif place_text and not (lat and lng):
         places = services.search_places(place_text)
         if len(places) == 1:
@@ -104,13 +104,14 @@ def index(request):
     context = {
         "facility_groups": _groups(facilities, filters["facilities"]),
         "themes": [
-            {**t, "label": services.localised(t), "checked": t["code"] in filters["themes"]} for t in themes
+            {**t, "label": services.localised_entry(t), "checked": t["code"] in filters["themes"]}
+            for t in themes
         ],
         "filters": filters,
         "errors": errors,
         "places": places,
         "place_text": place_text,
-        "cities": [{**c, "label": services.localised(c)} for c in services.cities()],
+        "cities": [{**c, "label": services.localised_entry(c)} for c in services.cities()],
         "located": query is not None,
         "lat": f"{query.lat:.5f}" if query else "",
         "lng": f"{query.lng:.5f}" if query else "",
@@ -150,7 +151,7 @@ def _groups(facilities: list[dict], checked: list[str]) -> list[dict]:
     for entry in facilities:
         group = groups.setdefault(entry["group"], {"label": GROUP_LABELS.get(entry["group"]), "items": []})
         group["items"].append(
-            {**entry, "label": services.localised(entry), "checked": entry["code"] in checked}
+            {**entry, "label": services.localised_entry(entry), "checked": entry["code"] in checked}
         )
     return list(groups.values())
 
@@ -192,7 +193,8 @@ def map_view(request):
         "filters": filters,
         "facility_groups": _groups(facilities, filters["facilities"]),
         "themes": [
-            {**t, "label": services.localised(t), "checked": t["code"] in filters["themes"]} for t in themes
+            {**t, "label": services.localised_entry(t), "checked": t["code"] in filters["themes"]}
+            for t in themes
         ],
         "list_query": request.GET.urlencode(),
         "filters_active": filters["active"],

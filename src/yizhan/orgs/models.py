@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yizhan.core.lang import localised
 from yizhan.orgs.scoping import ScopedQuerySet
 
 
@@ -97,11 +98,7 @@ class Unit(models.Model):
 
     @property
     def display_name(self) -> str:
-        from django.utils.translation import get_language
-
-        if self.name_en and (get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
+        return localised(self.name, self.name_en)
 
 
 class Role(models.TextChoices):

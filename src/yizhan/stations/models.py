@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yizhan.core.lang import localised
 from yizhan.orgs.models import code_validator
 from yizhan.orgs.scoping import ScopedQuerySet
 
@@ -12,14 +13,6 @@ class FacilityGroup(models.TextChoices):
     EXTENDED = "extended", _("Extended")
     ZONE = "zone", _("Zone")
     THEMED = "themed", _("Themed gear and services")
-
-
-def _localised(name: str, name_en: str) -> str:
-    from django.utils.translation import get_language
-
-    if name_en and (get_language() or "").startswith("en"):
-        return name_en
-    return name
 
 
 class Facility(models.Model):
@@ -43,7 +36,7 @@ class Facility(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localised(self.name, self.name_en)
+        return localised(self.name, self.name_en)
 
 
 class Theme(models.Model):
@@ -62,7 +55,7 @@ class Theme(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localised(self.name, self.name_en)
+        return localised(self.name, self.name_en)
 
 
 class StationStatus(models.TextChoices):
@@ -148,7 +141,7 @@ class Station(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localised(self.name, self.name_en)
+        return localised(self.name, self.name_en)
 
     def schedule(self):
         """The compact hours.Schedule for this station, status included."""
@@ -298,7 +291,7 @@ class Standard(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localised(self.name, self.name_en)
+        return localised(self.name, self.name_en)
 
 
 class RolloutWaveQuerySet(ScopedQuerySet):
@@ -335,4 +328,4 @@ class RolloutWave(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localised(self.name, self.name_en)
+        return localised(self.name, self.name_en)
