@@ -7,6 +7,7 @@ without validating every answer a second time on the hot path.
 import datetime
 import json
 from typing import Literal
+from urllib.parse import unquote_plus
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseNotModified, StreamingHttpResponse
@@ -59,6 +60,28 @@ def _query_parameters(model) -> list[dict]:
             parameter.update(style="form", explode=True)
         out.append(parameter)
     return out
+
+
+def query_params(request) -> dict[str, list[str]]:
+    """The query string as {name: [values]}, decoded as Django decodes request.GET (UTF-8,
+    undecodable bytes replaced), for the nearby endpoint: building a QueryDict costs 6–11 µs,
+    a tenth of what the whole search costs."""
+    raw = request.META.get("QUERY_STRING", "")
+    if not raw.isascii():  # WSGI hands the bytes over as Latin-1
+        raw = raw.encode("iso-8859-1").decode("utf-8", "replace")
+    params: dict[str, list[str]] = {}
+    for part in raw.split("&"):
+        if not part:
+            continue
+        name, _sep, value = part.partition("=")
+        if "%" in part or "+" in part:
+            name, value = unquote_plus(name), unquote_plus(value)
+        values = params.get(name)
+        if values is None:
+            params[name] = [value]
+        else:
+            values.append(value)
+    return params
 
 
 class Links(Schema):
@@ -162,7 +185,7 @@ def _problem(exc: ValidationError) -> HttpResponse:
 def stations_nearby(request):
     idx = services.index()
     try:
-        query = services.clean_nearby(request.GET, catalogue=idx.catalogue)
+        query = services.clean_nearby(query_params(request), catalogue=idx.catalogue)
     except ValidationError as exc:
         return _problem(exc)
     return HttpResponse(services.nearby_json(query, idx), content_type="application/json; charset=utf-8")

@@ -27,13 +27,19 @@ rebuilt from the database when that is not enough.
 import datetime
 import functools
 import math
+import os
 import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from yizhan.core.geo import EARTH_RADIUS_M
+
+# pykdtree parallelises queries with OpenMP. A web worker answers one small query at a time, and
+# idle OpenMP threads spin-wait on the cores the other workers need: one thread, unless the
+# operator chose otherwise. libgomp reads this once, when the extension below loads.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+from pykdtree.kdtree import KDTree  # noqa: E402
 
 STATUS_ACTIVE = 0
 STATUS_TEMPORARILY_CLOSED = 1
@@ -170,6 +176,32 @@ class Catalogue:
         return "{" + ",".join(pieces) + "}"
 
 
+class PointTree:
+    """A k-d tree over points on the unit sphere, queried one point at a time.
+
+    pykdtree rather than scipy's cKDTree: the search itself takes ~3 µs either way, but a single
+    cKDTree query spends ~8 µs more preparing its arguments and results, and the nearby API
+    makes exactly one such query per request. Same answers (bench/locator.py checks both against
+    a brute-force haversine)."""
+
+    __slots__ = ("points", "n", "_tree")
+
+    def __init__(self, points: np.ndarray):
+        self.points = np.ascontiguousarray(points, dtype=np.float64)
+        self.n = len(self.points)
+        self._tree = KDTree(self.points, leafsize=16) if self.n else None
+
+    def query(self, point, k: int, bound: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(chord lengths, rows) of the k nearest points, nearest first; where fewer than k lie
+        within `bound`, the rest have row == n and chord inf. Needs 1 <= k <= n."""
+        chords, rows = self._tree.query(np.array((point,)), k=k, distance_upper_bound=bound)
+        return chords.reshape(-1), rows.reshape(-1)
+
+    @property
+    def nbytes(self) -> int:
+        return self.points.nbytes + 4 * self.n  # the points and the tree's uint32 permutation
+
+
 @dataclass
 class Rows:
     """Stations as loaded, before they become (part of) an index. `ids` ascending."""
@@ -213,7 +245,7 @@ class StationIndex:
         version: int = 0,
         calendar_version: int = 0,
         synced_at: datetime.datetime | None = None,
-        tree: cKDTree | None = None,
+        tree: PointTree | None = None,
     ):
         self.catalogue = catalogue
         self.version = version
@@ -232,6 +264,7 @@ class StationIndex:
         self.themes = themes
         self.status = status
         self.schedule_ids = schedule_ids
+        self.schedule_of = memoryview(np.ascontiguousarray(schedule_ids))  # row -> schedule id, a Python int
         self.schedules = schedules
         self.schedule_counts = np.bincount(schedule_ids, minlength=len(schedules))
         self.schedule_index = schedule_index or {}
@@ -239,10 +272,7 @@ class StationIndex:
         self.text_block = text_block
         self.text_pos = text_pos
         self.calendar = calendar
-        # balanced_tree=False builds several times faster and queries as fast on this data.
-        self.tree = (
-            tree if tree is not None else cKDTree(unit_vectors(lat, lng), leafsize=16, balanced_tree=False)
-        )
+        self.tree = tree if tree is not None else PointTree(unit_vectors(lat, lng))
         self._projected = None
         self.fragments: dict = {}  # per-row JSON kept by services.nearby_json (bounded there)
         self._static: dict = {}
@@ -351,29 +381,42 @@ class StationIndex:
         """Rows of the k nearest stations passing every filter, nearest first, and their
         great-circle distances in metres. `facilities`: all of these (a catalogue mask);
         `themes`: any of these (a bitmask); `open_at`: open at that aware datetime."""
+        rows, metres = self.nearest_rows(
+            lat, lng, k=k, radius_m=radius_m, facilities=facilities, themes=themes, open_at=open_at
+        )
+        return np.array(rows, dtype=np.intp), np.array(metres, dtype=np.float64)
+
+    def nearest_rows(
+        self,
+        lat: float,
+        lng: float,
+        *,
+        k: int = 10,
+        radius_m: float | None = None,
+        facilities: np.ndarray | None = None,
+        themes: int = 0,
+        open_at: datetime.datetime | None = None,
+    ) -> tuple[list[int], list[float]]:
+        """`nearest` as Python lists, for the API's hot path: ten rows are cheaper to finish in
+        plain Python than through a dozen small numpy calls."""
         n = self.n
         if n == 0 or k <= 0:
-            return np.empty(0, dtype=np.intp), np.empty(0)
+            return [], []
         phi, lam = math.radians(lat), math.radians(lng)
         cos_phi = math.cos(phi)
         point = (cos_phi * math.cos(lam), cos_phi * math.sin(lam), math.sin(phi))
-        bound = chord_for_metres(radius_m) * (1 + 1e-9) if radius_m is not None else math.inf
+        bound = chord_for_metres(radius_m) * (1 + 1e-9) if radius_m is not None else None
         has_facilities = facilities is not None and bool(facilities.any())
         if not has_facilities and not themes and open_at is None:
-            chords, rows = self.tree.query(point, k=min(k, n), distance_upper_bound=bound)
-            if k == 1 or n == 1:
-                chords, rows = np.atleast_1d(chords), np.atleast_1d(rows)
-            if radius_m is not None:
-                found = rows < n
-                chords, rows = chords[found], rows[found]
-            return self._finish(rows, chords, radius_m)
+            chords, rows = self.tree.query(point, min(k, n), bound)
+            return _finish(rows.tolist(), chords.tolist(), n, radius_m)
 
         tree, subset, share = self.tree, None, 1.0
         checks = []  # (column, wanted bits): facility words tested on each candidate
         if has_facilities or themes:
             count, subset, tree = self._static_filter(facilities if has_facilities else None, themes)
             if count == 0:
-                return np.empty(0, dtype=np.intp), np.empty(0)
+                return [], []
             if subset is None:
                 tree, share = self.tree, count / n
                 if has_facilities:
@@ -387,29 +430,16 @@ class StationIndex:
         # Enough candidates that k pass in one round, taking the filters as independent.
         ask = min(size, int(k / max(share, 1e-4) * 1.3) + 8)
         while True:
-            chords, found = tree.query(point, k=ask, distance_upper_bound=bound)
-            if ask == 1:
-                chords, found = np.atleast_1d(chords), np.atleast_1d(found)
-            if radius_m is not None:
+            chords, found = tree.query(point, ask, bound)
+            if bound is not None:
                 inside = found < size
                 chords, found = chords[inside], found[inside]
             rows = subset[found] if subset is not None else found
-            keep = None
-            for column, bits in checks:
-                ok = (column[rows] & bits) == bits
-                keep = ok if keep is None else keep & ok
-            if theme_bits is not None:
-                ok = (self.themes[rows] & theme_bits) != 0
-                keep = ok if keep is None else keep & ok
-            if memo is not None:
-                ok = (
-                    memo[3][self.schedule_ids[rows]] if memo[3] is not None else self.open_rows(rows, open_at)
-                )
-                keep = ok if keep is None else keep & ok
+            keep = self._passing(rows, checks, theme_bits, memo, open_at)
             hits = np.flatnonzero(keep) if keep is not None else np.arange(len(rows))
             if len(hits) >= k or len(found) < ask or ask >= size:
                 hits = hits[:k]
-                return self._finish(rows[hits], chords[hits], radius_m)
+                return _finish(rows[hits].tolist(), chords[hits].tolist(), n, radius_m)
             # Ask again, sized by the share that passed this round.
             passed = max(len(hits), 1) / max(len(rows), 1)
             ask = min(size, max(ask * 2, int(k / passed * 1.5) + 8))
@@ -459,14 +489,6 @@ class StationIndex:
             rows = rows[np.argpartition(far, limit)[:limit]]
         return rows, total
 
-    @staticmethod
-    def _finish(rows, chords, radius_m):
-        metres = np.arcsin(np.minimum(chords * 0.5, 1.0)) * TWO_R
-        if radius_m is not None:
-            inside = metres <= radius_m
-            return rows[inside], metres[inside]
-        return rows, metres
-
     def _static_filter(self, facilities, themes: int):
         """(count passing, subset rows or None, subset tree or None) for a facility/theme filter;
         rare filters get their own tree over just the stations that pass."""
@@ -495,7 +517,7 @@ class StationIndex:
             if themes:
                 passing &= (self.themes & np.uint64(themes)) != 0
             subset = np.flatnonzero(passing)
-            subtree = (subset, cKDTree(self.tree.data[subset], leafsize=16))
+            subtree = (subset, PointTree(self.tree.points[subset]))
             with self._lock:
                 if len(self._subtrees) >= SUBTREE_CACHE_SIZE:
                     self._subtrees.clear()
@@ -507,7 +529,8 @@ class StationIndex:
     def _minute_memo(self, at: datetime.datetime):
         """For the minute of `at`: (open per schedule: 1, 0 or -1 for not known yet; next change
         per schedule; the share of stations open; open per schedule as booleans when every
-        schedule is settled, else None). open_at and next_change only look at the minute, so
+        schedule is settled, else None; next change as text per schedule; the callers' own
+        per-schedule values, see minute_cache). open_at and next_change only look at the minute, so
         the memo is exact."""
         minute = int(at.timestamp() // 60)
         memo = self._memo.get(minute)
@@ -522,12 +545,17 @@ class StationIndex:
                     known[sid] = 1 if open_at(schedule, at, self.calendar) else 0
                 settled = known == 1
                 share = float(self.schedule_counts[settled].sum()) / self.n
-            memo = (known, {}, share, settled, {})
+            memo = (known, {}, share, settled, {}, {})
             with self._lock:
                 if len(self._memo) >= MEMO_MINUTES:
                     self._memo.clear()
                 memo = self._memo.setdefault(minute, memo)
         return memo
+
+    def minute_cache(self, at: datetime.datetime) -> dict:
+        """A dict that lives as long as the memo of `at`'s minute, keyed by schedule id: callers
+        keep what they derive from a timetable's state in that minute there."""
+        return self._minute_memo(at)[5]
 
     def open_rows(self, rows: np.ndarray, at: datetime.datetime) -> np.ndarray:
         """Whether each row is open at `at` (aware), by the registry's hours rules."""
@@ -535,7 +563,7 @@ class StationIndex:
 
         if len(rows) == 0:
             return np.zeros(0, dtype=bool)
-        known, _changes, _share, settled, _texts = self._minute_memo(at)
+        known, _changes, _share, settled, _texts, _own = self._minute_memo(at)
         sids = self.schedule_ids[rows]
         if settled is not None:
             return settled[sids]
@@ -629,11 +657,9 @@ class StationIndex:
             self.schedule_ids,
             self.text_block,
             self.text_pos,
-            self.tree.data,
-            self.tree.indices,
         )
         text = sum(column.nbytes for block in self.text_blocks for column in block.values())
-        return sum(a.nbytes for a in arrays) + text
+        return sum(a.nbytes for a in arrays) + text + self.tree.nbytes
 
 
 @functools.lru_cache(maxsize=4096)
@@ -642,6 +668,22 @@ def _states(catalogue: Catalogue, yes: tuple, no: tuple, broken: tuple) -> dict[
     states.update(dict.fromkeys(catalogue.facility_codes_in(no), "no"))
     states.update(dict.fromkeys(catalogue.facility_codes_in(broken), "out_of_order"))
     return states
+
+
+def _finish(rows: list[int], chords: list[float], n: int, radius_m: float | None):
+    """Rows and great-circle metres from a tree's answer (nearest first): rows == n mark "no
+    more within the bound"; the radius is checked again in metres, the bound had some slack."""
+    out_rows, out_metres = [], []
+    asin = math.asin
+    for row, chord in zip(rows, chords, strict=True):
+        if row >= n:
+            break
+        metres = asin(min(chord * 0.5, 1.0)) * TWO_R
+        if radius_m is not None and metres > radius_m:
+            break
+        out_rows.append(row)
+        out_metres.append(metres)
+    return out_rows, out_metres
 
 
 def _intern(keys: list, compiled: dict, schedules: list, schedule_index: dict) -> np.ndarray:

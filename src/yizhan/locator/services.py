@@ -15,6 +15,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+import numpy as np
 from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
@@ -48,22 +49,29 @@ class NearbyQuery:
     at_given: bool = False
 
 
-def _values(data, name: str) -> list[str]:
+def _params(data) -> dict[str, list]:
+    """Every parameter with the list of its values: a QueryDict's own lists, or a plain dict's
+    values (a list, or one value). Read once, so each parameter costs one dict lookup."""
+    if hasattr(data, "lists"):
+        return dict(data.lists())
+    return {name: list(value) if isinstance(value, list | tuple) else [value] for name, value in data.items()}
+
+
+def _values(params: dict, name: str) -> list[str]:
     """All values of a repeatable parameter; "a,b" counts as two."""
-    raw = data.getlist(name) if hasattr(data, "getlist") else data.get(name) or []
-    if isinstance(raw, str):
-        raw = [raw]
     out = []
-    for value in raw:
-        out += [part.strip() for part in str(value).split(",") if part.strip()]
+    for value in params.get(name) or ():
+        if value is not None:
+            out += [part.strip() for part in str(value).split(",") if part.strip()]
     return out
 
 
-def _one(data, name: str) -> str | None:
-    value = data.get(name)
-    if isinstance(value, list | tuple):
-        value = value[-1] if value else None
-    return None if value is None else str(value).strip()
+def _one(params: dict, name: str) -> str | None:
+    """The last value of a parameter, stripped; None when absent."""
+    values = params.get(name)
+    if not values or values[-1] is None:
+        return None
+    return str(values[-1]).strip()
 
 
 def clean_at(value, field_name: str = "at") -> datetime.datetime | None:
@@ -87,6 +95,7 @@ def clean_at(value, field_name: str = "at") -> datetime.datetime | None:
 def clean_nearby(data, *, catalogue, now: datetime.datetime | None = None) -> NearbyQuery:
     """Validate the nearby parameters (the API's and the page's): every error names its parameter."""
     errors: dict[str, str] = {}
+    data = _params(data)
     crs = (_one(data, "crs") or "wgs84").lower()
     if crs not in CRS_CHOICES:
         errors["crs"] = _("Unknown coordinate system; use wgs84, gcj02 or bd09.")
@@ -239,7 +248,7 @@ def nearby(query: NearbyQuery, idx: StationIndex | None = None) -> list[Result]:
     """The stations nearest to the query's point that pass its filters, nearest first."""
     idx = idx if idx is not None else index()
     catalogue = idx.catalogue
-    rows, metres = idx.nearest(
+    rows, metres = idx.nearest_rows(
         query.lat,
         query.lng,
         k=query.limit,
@@ -248,10 +257,10 @@ def nearby(query: NearbyQuery, idx: StationIndex | None = None) -> list[Result]:
         themes=catalogue.theme_mask(query.themes) if query.themes else 0,
         open_at=query.at if query.open_now else None,
     )
-    open_flags = idx.open_rows(rows, query.at)
+    open_flags = idx.open_rows(np.array(rows, dtype=np.intp), query.at).tolist()
     return [
-        result_for(idx, int(row), distance, query.at, is_open)
-        for row, distance, is_open in zip(rows.tolist(), metres.tolist(), open_flags.tolist(), strict=True)
+        result_for(idx, row, distance, query.at, is_open)
+        for row, distance, is_open in zip(rows, metres, open_flags, strict=True)
     ]
 
 
@@ -343,10 +352,11 @@ def _states_bytes(catalogue, yes: tuple, no: tuple, broken: tuple) -> bytes:
     return catalogue.states_json(yes, no, broken).encode()
 
 
-def _fragments(idx: StationIndex, row: int, crs: str) -> tuple[bytes, bytes, bytes, bytes]:
-    """A row's JSON (UTF-8) around the per-request fields, kept per index and coordinate system:
-    the static part is most of each answer, and the same stations come up again and again.
-    Gives exactly what `result_json` gives (a test holds them together)."""
+def _fragments(idx: StationIndex, row: int, crs: str) -> tuple[bytes, bytes]:
+    """A row's JSON (UTF-8) before and after the per-request fields (distance, open, next
+    change), kept per index and coordinate system: the static part is most of each answer, and
+    the same stations come up again and again. Gives exactly what `result_json` gives (a test
+    holds them together)."""
     key = (row, crs)
     cached = idx.fragments.get(key)
     if cached is not None:
@@ -369,17 +379,16 @@ def _fragments(idx: StationIndex, row: int, crs: str) -> tuple[bytes, bytes, byt
     )
     themes = _themes_json(catalogue, int(idx.themes[row]))
     links = links_at(projected, name, address)
-    head = '{"code":' + _encode(code)
-    before = (
+    head = '{"code":' + _encode(code) + ',"distance_m":'
+    rest = (
         f'"name":{_encode(name)},"name_en":{_encode(name_en)},"lat":{round(lat, 6)!r},"lng":{round(lng, 6)!r},'
         f'"crs":"{crs}","status":"{status}","notice":{_encode(notice)},"facilities":'
-    )
-    after = (
+    ).encode() + facilities + (
         f',"themes":{themes},"address":{_encode(address)},"phone":{_encode(phone)},'
         f'"links":{{"page":{_encode("/s/" + code)},"amap":{_encode(links["amap"])},'
         f'"baidu":{_encode(links["baidu"])},"tencent":{_encode(links["tencent"])}}}}}'
-    )
-    cached = (head.encode(), before.encode(), facilities, after.encode())
+    ).encode()
+    cached = (head.encode(), rest)
     fragments = idx.fragments
     with idx._lock:  # runserver and threaded servers share the index between threads
         if len(fragments) >= FRAGMENT_CACHE:
@@ -390,11 +399,27 @@ def _fragments(idx: StationIndex, row: int, crs: str) -> tuple[bytes, bytes, byt
     return cached
 
 
+def _hours_parts(idx: StationIndex, rows: list[int], at: datetime.datetime) -> list[bytes]:
+    """',"open":…,"next_change":…,' for each row at `at`, kept per timetable for the minute
+    (stations share a few dozen timetables, and open/next change only look at the minute)."""
+    sid_of = idx.schedule_of
+    sids = [sid_of[row] for row in rows]
+    parts = idx.minute_cache(at)
+    missing = [i for i, sid in enumerate(sids) if sid not in parts]
+    if missing:
+        subset = [rows[i] for i in missing]
+        flags = idx.open_rows(np.array(subset, dtype=np.intp), at).tolist()
+        for i, is_open, change in zip(missing, flags, idx.next_change_texts(subset, at), strict=True):
+            when = f'"{change}"' if change is not None else "null"
+            parts[sids[i]] = f',"open":{"true" if is_open else "false"},"next_change":{when},'.encode()
+    return [parts[sid] for sid in sids]
+
+
 def nearby_json(query: NearbyQuery, idx: StationIndex | None = None) -> bytes:
     """The API's answer for `query` as UTF-8 JSON (the same fields as `result_json`)."""
     idx = idx if idx is not None else index()
     catalogue = idx.catalogue
-    rows, metres = idx.nearest(
+    rows, metres = idx.nearest_rows(
         query.lat,
         query.lng,
         k=query.limit,
@@ -403,20 +428,16 @@ def nearby_json(query: NearbyQuery, idx: StationIndex | None = None) -> bytes:
         themes=catalogue.theme_mask(query.themes) if query.themes else 0,
         open_at=query.at if query.open_now else None,
     )
-    open_flags = idx.open_rows(rows, query.at).tolist()
-    changes = idx.next_change_texts(rows, query.at)
-    parts = []
-    for row, distance, is_open, change in zip(
-        rows.tolist(), metres.tolist(), open_flags, changes, strict=True
-    ):
-        head, before, facilities, after = _fragments(idx, row, query.crs)
-        when = f'"{change}"' if change is not None else "null"
-        middle = (
-            f',"distance_m":{round(distance)},"open":{"true" if is_open else "false"},"next_change":{when},'
-        )
-        parts.append(b"".join((head, middle.encode(), before, facilities, after)))
     at = query.at.astimezone(SHANGHAI).isoformat()
-    return b"".join((f'{{"at":"{at}","crs":"{query.crs}","results":['.encode(), b",".join(parts), b"]}"))
+    out = [f'{{"at":"{at}","crs":"{query.crs}","results":['.encode()]
+    if rows:
+        crs, fragments = query.crs, idx.fragments
+        for row, distance, hours_part in zip(rows, metres, _hours_parts(idx, rows, query.at), strict=True):
+            head, rest = fragments.get((row, crs)) or _fragments(idx, row, crs)
+            out += (head, b"%d" % round(distance), hours_part, rest, b",")
+        out.pop()
+    out.append(b"]}")
+    return b"".join(out)
 
 
 def result_json(result: Result, crs: str) -> dict:
