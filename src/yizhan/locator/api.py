@@ -185,7 +185,10 @@ def _problem(exc: ValidationError) -> HttpResponse:
 def stations_nearby(request):
     idx = services.index()
     try:
-        query = services.clean_nearby(query_params(request), catalogue=idx.catalogue)
+        params = query_params(request)
+        query = services.quick_nearby(params, idx.catalogue) or services.clean_nearby(
+            params, catalogue=idx.catalogue
+        )
     except ValidationError as exc:
         return _problem(exc)
     return HttpResponse(services.nearby_json(query, idx), content_type="application/json; charset=utf-8")

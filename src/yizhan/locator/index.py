@@ -40,6 +40,7 @@ from yizhan.core.geo import EARTH_RADIUS_M
 # operator chose otherwise. libgomp reads this once, when the extension below loads.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 from pykdtree.kdtree import KDTree  # noqa: E402
+from scipy.spatial import cKDTree  # noqa: E402
 
 STATUS_ACTIVE = 0
 STATUS_TEMPORARILY_CLOSED = 1
@@ -47,10 +48,14 @@ STATUS_CODES = {"active": STATUS_ACTIVE, "temporarily_closed": STATUS_TEMPORARIL
 TEXT_FIELDS = ("code", "name", "name_en", "address", "phone", "public_notice")
 # 63 bits per word: a SQL SUM() of signed 64-bit integers must not overflow while masks are built.
 BITS_PER_WORD = 63
-# A filter passed by fewer than this share of stations gets its own small tree.
-SUBTREE_SHARE = 0.05
+# A filter passed by fewer than this share of stations gets its own smaller tree: searching the
+# whole tree would mean asking for ~k / share candidates, and wide queries cost far more than
+# narrow ones (see PointTree).
+SUBTREE_SHARE = 0.12
 STATIC_CACHE_SIZE = 256
 SUBTREE_CACHE_SIZE = 32
+# ... and all of them together hold at most this many times the stations (~36 bytes a point).
+SUBTREE_POINTS = 3
 MEMO_MINUTES = 16
 FULL_MEMO_SCHEDULES = 2000
 TWO_R = 2.0 * EARTH_RADIUS_M
@@ -179,27 +184,37 @@ class Catalogue:
 class PointTree:
     """A k-d tree over points on the unit sphere, queried one point at a time.
 
-    pykdtree rather than scipy's cKDTree: the search itself takes ~3 µs either way, but a single
-    cKDTree query spends ~8 µs more preparing its arguments and results, and the nearby API
-    makes exactly one such query per request. Same answers (bench/locator.py checks both against
-    a brute-force haversine)."""
+    Two implementations, each where it is fast. pykdtree answers the common query (tens of
+    neighbours) in ~4–9 µs where scipy's cKDTree spends ~11–15, most of it preparing arguments
+    and results; the nearby API makes one such query per request. But pykdtree's cost grows
+    with k² (k=400: 120 µs against cKDTree's 50), so the wide queries a rare filter asks for go
+    to a cKDTree, built the first time one is needed. Both give the same rows and distances
+    (bench/locator.py checks the index against a brute-force haversine)."""
 
-    __slots__ = ("points", "n", "_tree")
+    __slots__ = ("points", "n", "_narrow", "_wide")
+    WIDE_K = 128
 
     def __init__(self, points: np.ndarray):
         self.points = np.ascontiguousarray(points, dtype=np.float64)
         self.n = len(self.points)
-        self._tree = KDTree(self.points, leafsize=16) if self.n else None
+        self._narrow = KDTree(self.points, leafsize=16) if self.n else None
+        self._wide = None
 
     def query(self, point, k: int, bound: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(chord lengths, rows) of the k nearest points, nearest first; where fewer than k lie
         within `bound`, the rest have row == n and chord inf. Needs 1 <= k <= n."""
-        chords, rows = self._tree.query(np.array((point,)), k=k, distance_upper_bound=bound)
+        if k > self.WIDE_K:
+            if self._wide is None:  # two threads may both build it: the same tree, no harm
+                self._wide = cKDTree(self.points, leafsize=16, balanced_tree=False)
+            chords, rows = self._wide.query(point, k=k, distance_upper_bound=math.inf if bound is None else bound)
+            return chords, rows
+        chords, rows = self._narrow.query(np.array((point,)), k=k, distance_upper_bound=bound)
         return chords.reshape(-1), rows.reshape(-1)
 
     @property
     def nbytes(self) -> int:
-        return self.points.nbytes + 4 * self.n  # the points and the tree's uint32 permutation
+        # The points, pykdtree's uint32 permutation and, once built, cKDTree's intp one.
+        return self.points.nbytes + 4 * self.n + (8 * self.n if self._wide is not None else 0)
 
 
 @dataclass
@@ -519,9 +534,14 @@ class StationIndex:
             subset = np.flatnonzero(passing)
             subtree = (subset, PointTree(self.tree.points[subset]))
             with self._lock:
-                if len(self._subtrees) >= SUBTREE_CACHE_SIZE:
-                    self._subtrees.clear()
-                self._subtrees[key] = subtree
+                trees = self._subtrees
+                # The oldest go first (dicts keep insertion order) until the new one fits.
+                while trees and (
+                    len(trees) >= SUBTREE_CACHE_SIZE
+                    or sum(len(rows) for rows, _tree in trees.values()) + len(subset) > SUBTREE_POINTS * self.n
+                ):
+                    trees.pop(next(iter(trees)))
+                trees[key] = subtree
         return count, subtree[0], subtree[1]
 
     # --- opening hours -------------------------------------------------------------------------

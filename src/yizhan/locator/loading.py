@@ -238,8 +238,6 @@ def current_index() -> StationIndex:
     """This process's index, current with the station data version. The version (one indexed
     SELECT) is read at most once per YIZHAN_LOCATOR_REFRESH_MS, and on the next request after
     this process itself committed a station change."""
-    from yizhan.stations.services import data_version
-
     index = _current["index"]
     now = time.monotonic()
     interval = _current["interval"]
@@ -247,6 +245,7 @@ def current_index() -> StationIndex:
         interval = _current["interval"] = refresh_interval()
     if index is not None and not _current["stale"] and now - _current["checked"] < interval:
         return index
+    from yizhan.stations.services import data_version
     _current["stale"] = False
     version = data_version()
     _current["checked"] = now
