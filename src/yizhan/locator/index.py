@@ -26,9 +26,11 @@ rebuilt from the database when that is not enough.
 
 import datetime
 import functools
+import itertools
 import math
 import os
 import threading
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,6 +59,12 @@ SUBTREE_CACHE_SIZE = 32
 # ... and all of them together hold at most this many times the stations (~36 bytes a point).
 SUBTREE_POINTS = 3
 MEMO_MINUTES = 16
+# Cells of a lat/lng grid keep the stations that can be among the k nearest of any point inside
+# them (see nearest_rows): ~550 m a side, so a city cell holds k plus a few dozen stations.
+CELL_DEG = 0.005
+CELL_CACHE = 8192
+MAX_CELL_K = 50  # the API's largest limit
+CELL_MAX_LAT = 80.0  # closer to the poles cells are slivers: the tree answers there
 FULL_MEMO_SCHEDULES = 2000
 TWO_R = 2.0 * EARTH_RADIUS_M
 
@@ -293,6 +301,7 @@ class StationIndex:
         self._static: dict = {}
         self._subtrees: dict = {}
         self._memo: dict = {}
+        self._cells: dict = {}  # (row, column, k) -> the cell's candidates, or None: seen once
         self._lock = threading.Lock()
 
     # --- building ------------------------------------------------------------------------------
@@ -423,6 +432,12 @@ class StationIndex:
         bound = chord_for_metres(radius_m) * (1 + 1e-9) if radius_m is not None else None
         has_facilities = facilities is not None and bool(facilities.any())
         if not has_facilities and not themes and open_at is None:
+            if -CELL_MAX_LAT < lat < CELL_MAX_LAT and k <= MAX_CELL_K:
+                key = (math.floor(lat / CELL_DEG), math.floor(lng / CELL_DEG), k)
+                cell = self._cells.get(key, False)
+                if cell:
+                    return _from_cell(cell, point, k, bound, radius_m)
+                self._remember_cell(key, cell is None)
             chords, rows = self.tree.query(point, min(k, n), bound)
             return _finish(rows.tolist(), chords.tolist(), n, radius_m)
 
@@ -458,6 +473,51 @@ class StationIndex:
             # Ask again, sized by the share that passed this round.
             passed = max(len(hits), 1) / max(len(rows), 1)
             ask = min(size, max(ask * 2, int(k / passed * 1.5) + 8))
+
+    def _remember_cell(self, key: tuple, seen: bool) -> None:
+        """A cell's first query only marks it; its second builds its candidate list. Points
+        people ask about come back (a depot, a street corner, a district), one-offs cost
+        nothing but a mark."""
+        cell = self._cell_candidates(*key) if seen else None
+        with self._lock:
+            cells = self._cells
+            if len(cells) >= CELL_CACHE:
+                # Drop the older half (dicts keep insertion order): cheaper than an LRU's bookkeeping.
+                for old in list(itertools.islice(cells, CELL_CACHE // 2)):
+                    cells.pop(old, None)
+            cells[key] = cell
+
+    def _cell_candidates(self, row: int, column: int, k: int):
+        """Every station that can be among the k nearest of a point in the cell: with c the
+        cell's centre, r the farthest a point of the cell lies from c and d_k the k-th nearest
+        distance from c, the k nearest of any point p of the cell lie within d_k + r of p, so
+        within d_k + 2r of c (chord lengths are distances in space: the triangle inequality
+        holds). As columns of x, y, z and the rows."""
+        n = self.n
+        south, west = row * CELL_DEG, column * CELL_DEG
+        centre = unit_vectors([south + CELL_DEG / 2], [west + CELL_DEG / 2])[0]
+        edge = unit_vectors(
+            [south, south, south + CELL_DEG, south + CELL_DEG, south, south + CELL_DEG],
+            [west, west + CELL_DEG, west, west + CELL_DEG, west + CELL_DEG / 2, west + CELL_DEG / 2],
+        )
+        r = float(np.sqrt(((edge - centre) ** 2).sum(axis=1)).max()) * 1.001  # corners, with slack
+        kk = min(k, n)
+        chords, _rows = self.tree.query(tuple(centre.tolist()), kk)
+        reach = float(chords[kk - 1]) + 2 * r
+        ask = min(n, max(4 * kk, 32))
+        while True:
+            chords, found = self.tree.query(tuple(centre.tolist()), ask, reach)
+            if found[-1] == n or ask == n:  # found all within reach
+                break
+            ask = min(n, ask * 4)
+        found = found[found < n]
+        points = self.tree.points[found]
+        return (
+            array("d", points[:, 0].tolist()),
+            array("d", points[:, 1].tolist()),
+            array("d", points[:, 2].tolist()),
+            array("l", found.tolist()),
+        )
 
     def _passing(self, rows, checks, theme_bits, memo, open_at):
         """Which candidate rows pass the filters (None: no filter to apply)."""
@@ -688,6 +748,26 @@ def _states(catalogue: Catalogue, yes: tuple, no: tuple, broken: tuple) -> dict[
     states.update(dict.fromkeys(catalogue.facility_codes_in(no), "no"))
     states.update(dict.fromkeys(catalogue.facility_codes_in(broken), "out_of_order"))
     return states
+
+
+def _from_cell(cell, point, k: int, bound: float | None, radius_m: float | None):
+    """The k nearest of `point` among a cell's candidates, by exact chord length (ties by row),
+    in plain Python: for a few dozen candidates cheaper than any call into the tree."""
+    xs, ys, zs, rows = cell
+    px, py, pz = point
+    squared = [(x - px) ** 2 + (y - py) ** 2 + (z - pz) ** 2 for x, y, z in zip(xs, ys, zs, strict=True)]
+    scored = sorted(zip(squared, rows, strict=True))[:k]
+    out_rows, out_metres = [], []
+    limit = math.inf if bound is None else bound * bound
+    for chord2, row in scored:
+        if chord2 > limit:
+            break
+        metres = math.asin(min(math.sqrt(chord2) * 0.5, 1.0)) * TWO_R
+        if radius_m is not None and metres > radius_m:
+            break
+        out_rows.append(row)
+        out_metres.append(metres)
+    return out_rows, out_metres
 
 
 def _finish(rows: list[int], chords: list[float], n: int, radius_m: float | None):

@@ -450,20 +450,12 @@ def _fragments(idx: StationIndex, row: int, crs: str) -> tuple[bytes, bytes]:
     return cached
 
 
-def _hours_parts(idx: StationIndex, rows: list[int], at: datetime.datetime) -> list[bytes]:
-    """',"open":…,"next_change":…,' for each row at `at`, kept per timetable for the minute
-    (stations share a few dozen timetables, and open/next change only look at the minute)."""
-    sid_of = idx.schedule_of
-    sids = [sid_of[row] for row in rows]
-    parts = idx.minute_cache(at)
-    missing = [i for i, sid in enumerate(sids) if sid not in parts]
-    if missing:
-        subset = [rows[i] for i in missing]
-        flags = idx.open_rows(np.array(subset, dtype=np.intp), at).tolist()
-        for i, is_open, change in zip(missing, flags, idx.next_change_texts(subset, at), strict=True):
-            when = f'"{change}"' if change is not None else "null"
-            parts[sids[i]] = f',"open":{"true" if is_open else "false"},"next_change":{when},'.encode()
-    return [parts[sid] for sid in sids]
+def _hours_part(idx: StationIndex, row: int, at: datetime.datetime) -> bytes:
+    """',"open":…,"next_change":…,' for a row at `at` (its timetable's, for the minute)."""
+    is_open = bool(idx.open_rows(np.array([row], dtype=np.intp), at)[0])
+    change = idx.next_change_texts([row], at)[0]
+    when = f'"{change}"' if change is not None else "null"
+    return f',"open":{"true" if is_open else "false"},"next_change":{when},'.encode()
 
 
 def nearby_json(query: NearbyQuery, idx: StationIndex | None = None) -> bytes:
@@ -482,10 +474,16 @@ def nearby_json(query: NearbyQuery, idx: StationIndex | None = None) -> bytes:
     at = query.at.astimezone(SHANGHAI).isoformat()
     out = [f'{{"at":"{at}","crs":"{query.crs}","results":['.encode()]
     if rows:
-        crs, fragments = query.crs, idx.fragments
-        for row, distance, hours_part in zip(rows, metres, _hours_parts(idx, rows, query.at), strict=True):
+        crs, fragments, sid_of = query.crs, idx.fragments, idx.schedule_of
+        # Open / next change depend on the timetable and the minute only: kept per timetable.
+        hours_parts = idx.minute_cache(query.at)
+        for row, distance in zip(rows, metres, strict=True):
+            sid = sid_of[row]
+            hours = hours_parts.get(sid)
+            if hours is None:
+                hours = hours_parts[sid] = _hours_part(idx, row, query.at)
             head, rest = fragments.get((row, crs)) or _fragments(idx, row, crs)
-            out += (head, b"%d" % round(distance), hours_part, rest, b",")
+            out += (head, b"%d" % round(distance), hours, rest, b",")
         out.pop()
     out.append(b"]}")
     return b"".join(out)

@@ -1,6 +1,7 @@
 """The index over plain arrays, without the database: order, filters, hours, patches."""
 
 import datetime
+import math
 import zoneinfo
 
 import numpy as np
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yizhan.core.geo import haversine_m
-from yizhan.locator.index import Catalogue, Rows, StationIndex
+from yizhan.locator.index import CELL_DEG, Catalogue, Rows, StationIndex
 from yizhan.stations.hours import Calendar, Schedule
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -95,6 +96,52 @@ def test_radius_limits_the_answer(national):
     expected = [i for i in expected if d[i] <= 2000]
     assert list(got) == expected
     assert (metres <= 2000).all()
+
+
+def cell_points(rng, south, west, count):
+    """Points inside one grid cell, its corners and edges included."""
+    size = CELL_DEG * 0.999999
+    fixed = [(0.0, 0.0), (size, 0.0), (0.0, size), (size, size), (size / 2, 0.0), (0.0, size / 2)]
+    return [(south + a, west + b) for a, b in fixed] + [
+        (south + a, west + b) for a, b in rng.uniform(0, size, (count, 2))
+    ]
+
+
+@pytest.mark.parametrize("k", [1, 10, 30])
+def test_cell_answers_equal_the_brute_force_for_every_point_of_the_cell(national, k):
+    rows, index = national
+    rng = np.random.default_rng(k)
+    # Cells in the dense cluster, on its edge and far out, each asked about twice so that it is
+    # built, then about points all over it.
+    for lat, lng in [(29.56, 106.55), (29.9, 106.9), (31.0, 108.0), (45.0, 125.0), (20.0, 80.0)]:
+        south, west = math.floor(lat / CELL_DEG) * CELL_DEG, math.floor(lng / CELL_DEG) * CELL_DEG
+        index.nearest(lat, lng, k=k)
+        index.nearest(lat, lng, k=k)
+        assert index._cells[(math.floor(lat / CELL_DEG), math.floor(lng / CELL_DEG), k)], "cell built"
+        for p_lat, p_lng in cell_points(rng, south, west, 25):
+            got, metres = index.nearest(p_lat, p_lng, k=k)
+            expected, d = brute(p_lat, p_lng, rows.lat, rows.lng, k)
+            assert list(got) == list(expected), (p_lat, p_lng)
+            assert np.allclose(metres, d[got], atol=0.01)
+            got, metres = index.nearest(p_lat, p_lng, k=k, radius_m=3000)
+            assert list(got) == [i for i in expected if d[i] <= 3000]
+
+
+def test_cells_hold_across_the_antimeridian():
+    lng = [179.999, -179.999, 179.99, -179.99, 179.9, -179.9]
+    index = build(make_rows([10.0] * 6, lng))
+    for _ in range(3):
+        got, _m = index.nearest(10.0, 179.9999, k=4)
+    assert index._cells, "the cell was built"
+    assert list(got) == list(brute(10.0, 179.9999, [10.0] * 6, lng, 4)[0])
+    got, _m = index.nearest(10.001, -179.9999, k=4)
+    assert list(got) == list(brute(10.001, -179.9999, [10.0] * 6, lng, 4)[0])
+
+
+def test_a_cell_asked_about_once_is_only_marked(national):
+    _rows, index = national
+    index.nearest(33.333, 100.001, k=10)
+    assert index._cells[(math.floor(33.333 / CELL_DEG), math.floor(100.001 / CELL_DEG), 10)] is None
 
 
 @pytest.mark.parametrize("wanted", [["water"], ["water", "wifi"], ["restroom", "charging", "wifi", "water"]])
