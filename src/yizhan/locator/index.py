@@ -214,7 +214,9 @@ class PointTree:
         if k > self.WIDE_K:
             if self._wide is None:  # two threads may both build it: the same tree, no harm
                 self._wide = cKDTree(self.points, leafsize=16, balanced_tree=False)
-            chords, rows = self._wide.query(point, k=k, distance_upper_bound=math.inf if bound is None else bound)
+            chords, rows = self._wide.query(
+                point, k=k, distance_upper_bound=math.inf if bound is None else bound
+            )
             return chords, rows
         chords, rows = self._narrow.query(np.array((point,)), k=k, distance_upper_bound=bound)
         return chords.reshape(-1), rows.reshape(-1)
@@ -598,7 +600,8 @@ class StationIndex:
                 # The oldest go first (dicts keep insertion order) until the new one fits.
                 while trees and (
                     len(trees) >= SUBTREE_CACHE_SIZE
-                    or sum(len(rows) for rows, _tree in trees.values()) + len(subset) > SUBTREE_POINTS * self.n
+                    or sum(len(rows) for rows, _tree in trees.values()) + len(subset)
+                    > SUBTREE_POINTS * self.n
                 ):
                     trees.pop(next(iter(trees)))
                 trees[key] = subtree

@@ -246,6 +246,7 @@ def current_index() -> StationIndex:
     if index is not None and not _current["stale"] and now - _current["checked"] < interval:
         return index
     from yizhan.stations.services import data_version
+
     _current["stale"] = False
     version = data_version()
     _current["checked"] = now

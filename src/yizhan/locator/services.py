@@ -432,13 +432,17 @@ def _fragments(idx: StationIndex, row: int, crs: str) -> tuple[bytes, bytes]:
     links = links_at(projected, name, address)
     head = '{"code":' + _encode(code) + ',"distance_m":'
     rest = (
-        f'"name":{_encode(name)},"name_en":{_encode(name_en)},"lat":{round(lat, 6)!r},"lng":{round(lng, 6)!r},'
-        f'"crs":"{crs}","status":"{status}","notice":{_encode(notice)},"facilities":'
-    ).encode() + facilities + (
-        f',"themes":{themes},"address":{_encode(address)},"phone":{_encode(phone)},'
-        f'"links":{{"page":{_encode("/s/" + code)},"amap":{_encode(links["amap"])},'
-        f'"baidu":{_encode(links["baidu"])},"tencent":{_encode(links["tencent"])}}}}}'
-    ).encode()
+        (
+            f'"name":{_encode(name)},"name_en":{_encode(name_en)},"lat":{round(lat, 6)!r},"lng":{round(lng, 6)!r},'
+            f'"crs":"{crs}","status":"{status}","notice":{_encode(notice)},"facilities":'
+        ).encode()
+        + facilities
+        + (
+            f',"themes":{themes},"address":{_encode(address)},"phone":{_encode(phone)},'
+            f'"links":{{"page":{_encode("/s/" + code)},"amap":{_encode(links["amap"])},'
+            f'"baidu":{_encode(links["baidu"])},"tencent":{_encode(links["tencent"])}}}}}'
+        ).encode()
+    )
     cached = (head.encode(), rest)
     fragments = idx.fragments
     with idx._lock:  # runserver and threaded servers share the index between threads

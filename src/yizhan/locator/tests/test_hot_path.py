@@ -22,7 +22,15 @@ POOLS = {
     "lat": ["29.56", "30", " 30 ", "1e1", "3_0", "91", "-0.12", "abc", "", "nan", "inf"],
     "lng": ["106.55", "120", "120 ", "1.2e2", "181", "-0.12", "abc", "", "nan"],
     "limit": ["5", "05", " 5", "+5", "0", "1", "50", "51", "-3", "٥", "²", "", "ten", "5.0"],
-    "facility": ["wifi", "drinking_water", "wifi,restroom", "wifi,,restroom", "wifi, restroom", "", "jacuzzi"],
+    "facility": [
+        "wifi",
+        "drinking_water",
+        "wifi,restroom",
+        "wifi,,restroom",
+        "wifi, restroom",
+        "",
+        "jacuzzi",
+    ],
     "theme": ["little_bee", "elderly,little_bee", "", "vip", " elderly"],
     "open_now": ["true", "false", "TRUE", "yes", "on", "0", "1", "", "maybe", " true"],
     "crs": ["wgs84", "gcj02", "WGS84", "mars"],
@@ -44,7 +52,10 @@ def assert_agree(params):
         assert quick is None, f"the quick check accepted what the full one refuses: {params}"
         return
     if quick is not None:
-        assert quick.at_given is False and abs(quick.at - datetime.datetime.now(datetime.UTC)).total_seconds() < 5
+        assert (
+            quick.at_given is False
+            and abs(quick.at - datetime.datetime.now(datetime.UTC)).total_seconds() < 5
+        )
         quick.at = NOW
         assert quick == expected, params
 
@@ -52,7 +63,13 @@ def assert_agree(params):
 BASES = [
     {"lat": ["29.56"], "lng": ["106.55"]},
     {"lat": ["30"], "lng": ["120"], "limit": ["5"], "facility": ["wifi"], "open_now": ["true"]},
-    {"lat": ["29.56"], "lng": ["106.55"], "theme": ["little_bee"], "open_now": ["0"], "facility": ["wifi,restroom"]},
+    {
+        "lat": ["29.56"],
+        "lng": ["106.55"],
+        "theme": ["little_bee"],
+        "open_now": ["0"],
+        "facility": ["wifi,restroom"],
+    },
 ]
 
 
