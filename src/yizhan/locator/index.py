@@ -299,7 +299,7 @@ class StationIndex:
         self.calendar = calendar
         self.tree = tree if tree is not None else PointTree(unit_vectors(lat, lng))
         self._projected = None
-        self.fragments: dict = {}  # per-row JSON kept by services.nearby_json (bounded there)
+        self.fragments: dict = {}  # crs -> row -> JSON kept by services.nearby_json (bounded there)
         self._static: dict = {}
         self._subtrees: dict = {}
         self._memo: dict = {}
