@@ -4,9 +4,11 @@ gunicorn with 2 sync workers and the project's real settings and middleware (pro
 DEBUG off), a SQLite database with a generated national network (200,000 stations by default,
 as in bench/locator.py), and a load generator in a second process on 127.0.0.1 that keeps a
 fixed number of requests in flight for a bounded time. The no-op endpoint is a Django view that
-returns {"ok": true} through the same middleware; its requests/s are the peer.
+returns {"ok": true} through the same middleware; its requests/s are the peer. Both query sets run
+through both workers before the measured rounds (the steady state: per-station JSON, per-filter
+trees and grid cells kept), then 10 interleaved rounds of 3 s per endpoint; medians.
 
-Run: .venv/bin/python bench/locator_http.py [--stations 200000] [--seconds 8] [--concurrency 8]
+Run: .venv/bin/python bench/locator_http.py [--stations 200000] [--rounds 10] [--seconds 3] [--concurrency 8]
 The last line is the figure: nearby requests/s as a share of the no-op's.
 """
 
@@ -185,8 +187,8 @@ def worker_cpu_seconds(master_pid: int) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stations", type=int, default=200_000)
-    parser.add_argument("--seconds", type=float, default=2.0, help="per measured round")
-    parser.add_argument("--rounds", type=int, default=6, help="rounds per endpoint, interleaved")
+    parser.add_argument("--seconds", type=float, default=3.0, help="per measured round")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds per endpoint, interleaved")
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     started = time.monotonic()
