@@ -63,6 +63,7 @@ MEMO_MINUTES = 16
 # them (see nearest_rows): ~550 m a side, so a city cell holds k plus a few dozen stations.
 CELL_DEG = 0.005
 CELL_CACHE = 8192
+CELL_MARKS = 32768
 MAX_CELL_K = 50  # the API's largest limit
 CELL_MAX_LAT = 80.0  # closer to the poles cells are slivers: the tree answers there
 FULL_MEMO_SCHEDULES = 2000
@@ -303,7 +304,8 @@ class StationIndex:
         self._static: dict = {}
         self._subtrees: dict = {}
         self._memo: dict = {}
-        self._cells: dict = {}  # (row, column, k) -> the cell's candidates, or None: seen once
+        self._cells: dict = {}  # (row, column, k, filter) -> the cell's candidates, or False: none
+        self._cell_marks: dict = {}  # cells asked about once
         self._lock = threading.Lock()
 
     # --- building ------------------------------------------------------------------------------
@@ -433,25 +435,36 @@ class StationIndex:
         point = (cos_phi * math.cos(lam), cos_phi * math.sin(lam), math.sin(phi))
         bound = chord_for_metres(radius_m) * (1 + 1e-9) if radius_m is not None else None
         has_facilities = facilities is not None and bool(facilities.any())
-        if not has_facilities and not themes and open_at is None:
-            if -CELL_MAX_LAT < lat < CELL_MAX_LAT and k <= MAX_CELL_K:
-                key = (math.floor(lat / CELL_DEG), math.floor(lng / CELL_DEG), k)
-                cell = self._cells.get(key, False)
-                if cell:
-                    return _from_cell(cell, point, k, bound, radius_m)
-                self._remember_cell(key, cell is None)
+        facilities = facilities if has_facilities else None
+        if -CELL_MAX_LAT < lat < CELL_MAX_LAT and k <= MAX_CELL_K:
+            static = (facilities.tobytes() if facilities is not None else b"", themes)
+            key = (math.floor(lat / CELL_DEG), math.floor(lng / CELL_DEG), k, static)
+            cell = self._cells.get(key)
+            if cell:
+                open_by_schedule = self._open_list(open_at) if open_at is not None else None
+                if open_at is None or open_by_schedule is not None:
+                    answer = _from_cell(cell, point, k, bound, radius_m, open_by_schedule)
+                    if answer is not None:
+                        return answer
+            elif cell is None:
+                self._remember_cell(key, facilities, themes)
+        return self._tree_nearest(point, k, bound, radius_m, facilities, themes, open_at)
+
+    def _tree_nearest(self, point, k, bound, radius_m, facilities, themes, open_at):
+        n = self.n
+        if facilities is None and not themes and open_at is None:
             chords, rows = self.tree.query(point, min(k, n), bound)
             return _finish(rows.tolist(), chords.tolist(), n, radius_m)
 
         tree, subset, share = self.tree, None, 1.0
         checks = []  # (column, wanted bits): facility words tested on each candidate
-        if has_facilities or themes:
-            count, subset, tree = self._static_filter(facilities if has_facilities else None, themes)
+        if facilities is not None or themes:
+            count, subset, tree = self._static_filter(facilities, themes)
             if count == 0:
                 return [], []
             if subset is None:
                 tree, share = self.tree, count / n
-                if has_facilities:
+                if facilities is not None:
                     checks = [(self.usable_words[w], bits) for w, bits in enumerate(facilities) if bits]
         memo = None
         if open_at is not None:
@@ -476,11 +489,31 @@ class StationIndex:
             passed = max(len(hits), 1) / max(len(rows), 1)
             ask = min(size, max(ask * 2, int(k / passed * 1.5) + 8))
 
-    def _remember_cell(self, key: tuple, seen: bool) -> None:
-        """A cell's first query only marks it; its second builds its candidate list. Points
-        people ask about come back (a depot, a street corner, a district), one-offs cost
-        nothing but a mark."""
-        cell = self._cell_candidates(*key) if seen else None
+    def _open_list(self, at: datetime.datetime) -> list[bool] | None:
+        """Open at `at` per schedule id as a list, when every timetable is settled for the minute."""
+        memo = self._minute_memo(at)
+        if memo[3] is None:
+            return None
+        flags = memo[5].get("open")
+        if flags is None:
+            flags = memo[5]["open"] = memo[3].tolist()
+        return flags
+
+    def _remember_cell(self, key: tuple, facilities, themes: int) -> None:
+        """A cell's first query only marks it; its second builds its candidate list (False when
+        it has none: fewer than k stations pass). Points people ask about come back (a depot, a
+        street corner, a district); one-offs cost a mark, kept apart so that marks never push
+        built cells out."""
+        with self._lock:
+            seen = self._cell_marks.pop(key, False)
+            if not seen:
+                marks = self._cell_marks
+                if len(marks) >= CELL_MARKS:
+                    for old in list(itertools.islice(marks, CELL_MARKS // 2)):
+                        marks.pop(old, None)
+                marks[key] = True
+                return
+        cell = self._cell_candidates(key[0], key[1], key[2], facilities, themes) or False
         with self._lock:
             cells = self._cells
             if len(cells) >= CELL_CACHE:
@@ -489,13 +522,13 @@ class StationIndex:
                     cells.pop(old, None)
             cells[key] = cell
 
-    def _cell_candidates(self, row: int, column: int, k: int):
-        """Every station that can be among the k nearest of a point in the cell: with c the
-        cell's centre, r the farthest a point of the cell lies from c and d_k the k-th nearest
-        distance from c, the k nearest of any point p of the cell lie within d_k + r of p, so
-        within d_k + 2r of c (chord lengths are distances in space: the triangle inequality
-        holds). As columns of x, y, z and the rows."""
-        n = self.n
+    def _cell_candidates(self, row: int, column: int, k: int, facilities, themes: int):
+        """Every station passing the facility/theme filter that can be among the k nearest
+        passing ones of a point in the cell: with c the cell's centre, r the farthest a point
+        of the cell lies from c and d_k the k-th nearest passing distance from c, the k nearest
+        of any point p of the cell lie within d_k + r of p, so within d_k + 2r of c (chord
+        lengths are distances in space: the triangle inequality holds). As columns of x, y, z,
+        rows and schedule ids, with the centre and that reach; None when fewer than k pass."""
         south, west = row * CELL_DEG, column * CELL_DEG
         centre = unit_vectors([south + CELL_DEG / 2], [west + CELL_DEG / 2])[0]
         edge = unit_vectors(
@@ -503,22 +536,47 @@ class StationIndex:
             [west, west + CELL_DEG, west, west + CELL_DEG, west + CELL_DEG / 2, west + CELL_DEG / 2],
         )
         r = float(np.sqrt(((edge - centre) ** 2).sum(axis=1)).max()) * 1.001  # corners, with slack
-        kk = min(k, n)
-        chords, _rows = self.tree.query(tuple(centre.tolist()), kk)
-        reach = float(chords[kk - 1]) + 2 * r
-        ask = min(n, max(4 * kk, 32))
+        c = tuple(centre.tolist())
+        nearest, _metres = self._tree_nearest(c, k, None, None, facilities, themes, None)
+        if len(nearest) < k:
+            return None
+        reach = float(np.sqrt(((self.tree.points[nearest[-1]] - centre) ** 2).sum())) + 2 * r
+        count, subset, tree = (
+            self._static_filter(facilities, themes)
+            if facilities is not None or themes
+            else (
+                self.n,
+                None,
+                None,
+            )
+        )
+        tree = tree or self.tree
+        size = tree.n
+        ask = min(size, max(4 * k, 32))
         while True:
-            chords, found = self.tree.query(tuple(centre.tolist()), ask, reach)
-            if found[-1] == n or ask == n:  # found all within reach
+            _chords, found = tree.query(c, ask, reach)
+            if found[-1] == size or ask == size:  # found all within reach
                 break
-            ask = min(n, ask * 4)
-        found = found[found < n]
-        points = self.tree.points[found]
+            ask = min(size, ask * 4)
+        found = found[found < size]
+        rows = subset[found] if subset is not None else found
+        if subset is None and (facilities is not None or themes):
+            checks = (
+                [(self.usable_words[w], bits) for w, bits in enumerate(facilities) if bits]
+                if facilities is not None
+                else []
+            )
+            keep = self._passing(rows, checks, np.uint64(themes) if themes else None, None, None)
+            rows = rows[keep]
+        points = self.tree.points[rows]
         return (
             array("d", points[:, 0].tolist()),
             array("d", points[:, 1].tolist()),
             array("d", points[:, 2].tolist()),
-            array("l", found.tolist()),
+            array("l", rows.tolist()),
+            array("l", self.schedule_ids[rows].tolist()),
+            c,
+            reach,
         )
 
     def _passing(self, rows, checks, theme_bits, memo, open_at):
@@ -753,16 +811,31 @@ def _states(catalogue: Catalogue, yes: tuple, no: tuple, broken: tuple) -> dict[
     return states
 
 
-def _from_cell(cell, point, k: int, bound: float | None, radius_m: float | None):
+def _from_cell(cell, point, k: int, bound, radius_m, open_by_schedule):
     """The k nearest of `point` among a cell's candidates, by exact chord length (ties by row),
-    in plain Python: for a few dozen candidates cheaper than any call into the tree."""
-    xs, ys, zs, rows = cell
+    in plain Python: for a few dozen candidates cheaper than any call into the tree. With an
+    open-now filter on top, the answer is only sure when the k-th open one lies where the cell's
+    list is complete around the point (or the radius stays inside it); otherwise None, and the
+    tree answers."""
+    xs, ys, zs, rows, sids, centre, reach = cell
     px, py, pz = point
     squared = [(x - px) ** 2 + (y - py) ** 2 + (z - pz) ** 2 for x, y, z in zip(xs, ys, zs, strict=True)]
-    scored = sorted(zip(squared, rows, strict=True))[:k]
+    if open_by_schedule is None:
+        chosen = sorted(zip(squared, rows, strict=True))[:k]
+    else:
+        chosen = []
+        for chord2, row, sid in sorted(zip(squared, rows, sids, strict=True)):
+            if open_by_schedule[sid]:
+                chosen.append((chord2, row))
+                if len(chosen) == k:
+                    break
+        # The list holds every candidate within `reach` of the centre, so within `sure` of p.
+        sure = reach - math.sqrt((centre[0] - px) ** 2 + (centre[1] - py) ** 2 + (centre[2] - pz) ** 2)
+        if not ((len(chosen) == k and chosen[-1][0] <= sure * sure) or (bound is not None and bound <= sure)):
+            return None
     out_rows, out_metres = [], []
     limit = math.inf if bound is None else bound * bound
-    for chord2, row in scored:
+    for chord2, row in chosen:
         if chord2 > limit:
             break
         metres = math.asin(min(math.sqrt(chord2) * 0.5, 1.0)) * TWO_R

@@ -98,6 +98,11 @@ def test_radius_limits_the_answer(national):
     assert (metres <= 2000).all()
 
 
+def cell_key(lat, lng, k, facilities=None, themes=0):
+    static = (facilities.tobytes() if facilities is not None else b"", themes)
+    return (math.floor(lat / CELL_DEG), math.floor(lng / CELL_DEG), k, static)
+
+
 def cell_points(rng, south, west, count):
     """Points inside one grid cell, its corners and edges included."""
     size = CELL_DEG * 0.999999
@@ -117,7 +122,7 @@ def test_cell_answers_equal_the_brute_force_for_every_point_of_the_cell(national
         south, west = math.floor(lat / CELL_DEG) * CELL_DEG, math.floor(lng / CELL_DEG) * CELL_DEG
         index.nearest(lat, lng, k=k)
         index.nearest(lat, lng, k=k)
-        assert index._cells[(math.floor(lat / CELL_DEG), math.floor(lng / CELL_DEG), k)], "cell built"
+        assert index._cells[cell_key(lat, lng, k)], "cell built"
         for p_lat, p_lng in cell_points(rng, south, west, 25):
             got, metres = index.nearest(p_lat, p_lng, k=k)
             expected, d = brute(p_lat, p_lng, rows.lat, rows.lng, k)
@@ -125,6 +130,45 @@ def test_cell_answers_equal_the_brute_force_for_every_point_of_the_cell(national
             assert np.allclose(metres, d[got], atol=0.01)
             got, metres = index.nearest(p_lat, p_lng, k=k, radius_m=3000)
             assert list(got) == [i for i in expected if d[i] <= 3000]
+
+
+@pytest.mark.parametrize(
+    ("wanted", "theme", "hour"),
+    [
+        (["water"], [], 10),  # a common facility, open in office hours
+        (["water", "wifi"], ["elderly"], 10),  # rare: its own small tree
+        (["charging"], [], 23),  # at night only the round-the-clock stations are open
+        ([], ["little_bee"], None),  # a theme alone, no time
+    ],
+)
+def test_filtered_cell_answers_equal_the_brute_force(national, wanted, theme, hour):
+    rows, index = national
+    rng = np.random.default_rng(len(wanted) * 10 + (hour or 0))
+    mask = CATALOGUE.facility_mask(wanted) if wanted else None
+    themes = CATALOGUE.theme_mask(theme) if theme else 0
+    at = datetime.datetime(2026, 6, 17, hour, 30, tzinfo=SHANGHAI) if hour is not None else None
+    keep = np.ones(len(rows.ids), dtype=bool)
+    if mask is not None:
+        keep &= (rows.yes[:, 0] & mask[0]) == mask[0]
+    if themes:
+        keep &= (rows.themes & np.uint64(themes)) != 0
+    if at is not None:
+        keep &= index.open_rows(np.arange(len(rows.ids)), at)
+    for lat, lng in [(29.56, 106.55), (29.9, 106.9), (45.0, 125.0)]:
+        south, west = math.floor(lat / CELL_DEG) * CELL_DEG, math.floor(lng / CELL_DEG) * CELL_DEG
+        for _ in range(2):
+            index.nearest(lat, lng, k=10, facilities=mask, themes=themes, open_at=at)
+        assert index._cells[cell_key(lat, lng, 10, mask, themes)], "cell built"
+        for p_lat, p_lng in cell_points(rng, south, west, 15):
+            for radius in (None, 2500):
+                got, metres = index.nearest(
+                    p_lat, p_lng, k=10, radius_m=radius, facilities=mask, themes=themes, open_at=at
+                )
+                expected, d = brute(p_lat, p_lng, rows.lat, rows.lng, 10, keep)
+                if radius is not None:
+                    expected = [i for i in expected if d[i] <= radius]
+                assert list(got) == list(expected), (p_lat, p_lng, radius)
+                assert np.allclose(metres, d[got], atol=0.01)
 
 
 def test_cells_hold_across_the_antimeridian():
@@ -138,10 +182,26 @@ def test_cells_hold_across_the_antimeridian():
     assert list(got) == list(brute(10.001, -179.9999, [10.0] * 6, lng, 4)[0])
 
 
+def test_one_off_points_never_push_built_cells_out(national, monkeypatch):
+    from yizhan.locator import index as index_module
+
+    _rows, index = national
+    monkeypatch.setattr(index_module, "CELL_MARKS", 8)
+    for _ in range(2):
+        index.nearest(29.56, 106.55, k=7)
+    built = cell_key(29.56, 106.55, 7)
+    assert index._cells[built]
+    for i in range(50):
+        index.nearest(20 + i * 0.1, 110.0, k=7)
+    assert index._cells[built], "still there after 50 one-off points"
+    assert len(index._cell_marks) <= 8
+
+
 def test_a_cell_asked_about_once_is_only_marked(national):
     _rows, index = national
     index.nearest(33.333, 100.001, k=10)
-    assert index._cells[(math.floor(33.333 / CELL_DEG), math.floor(100.001 / CELL_DEG), 10)] is None
+    assert cell_key(33.333, 100.001, 10) in index._cell_marks
+    assert cell_key(33.333, 100.001, 10) not in index._cells
 
 
 @pytest.mark.parametrize("wanted", [["water"], ["water", "wifi"], ["restroom", "charging", "wifi", "water"]])
