@@ -8,7 +8,7 @@ from yizhan.locator.api import stations_nearby
 
 urlpatterns = [
     # The locator's hot path, resolved first and served without ninja's dispatch (a third of its
-    # cost); the API still documents it, and answers it the same way (a test holds them together).
+    # cost then); the API's OpenAPI document still describes it (a test checks).
     path("api/v1/stations/nearby", require_safe(stations_nearby)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("yizhan.core.urls")),

@@ -541,16 +541,11 @@ class StationIndex:
         if len(nearest) < k:
             return None
         reach = float(np.sqrt(((self.tree.points[nearest[-1]] - centre) ** 2).sum())) + 2 * r
-        count, subset, tree = (
-            self._static_filter(facilities, themes)
-            if facilities is not None or themes
-            else (
-                self.n,
-                None,
-                None,
-            )
-        )
-        tree = tree or self.tree
+        filtered = facilities is not None or bool(themes)
+        # A rare filter has its own tree over the passing stations; else filter the whole one's.
+        _count, subset, tree = self._static_filter(facilities, themes) if filtered else (self.n, None, None)
+        if tree is None:
+            tree = self.tree
         size = tree.n
         ask = min(size, max(4 * k, 32))
         while True:
@@ -560,14 +555,11 @@ class StationIndex:
             ask = min(size, ask * 4)
         found = found[found < size]
         rows = subset[found] if subset is not None else found
-        if subset is None and (facilities is not None or themes):
-            checks = (
-                [(self.usable_words[w], bits) for w, bits in enumerate(facilities) if bits]
-                if facilities is not None
-                else []
-            )
-            keep = self._passing(rows, checks, np.uint64(themes) if themes else None, None, None)
-            rows = rows[keep]
+        if filtered and subset is None:
+            checks = []
+            if facilities is not None:
+                checks = [(self.usable_words[w], bits) for w, bits in enumerate(facilities) if bits]
+            rows = rows[self._passing(rows, checks, np.uint64(themes) if themes else None, None, None)]
         points = self.tree.points[rows]
         return (
             array("d", points[:, 0].tolist()),

@@ -132,6 +132,13 @@ def test_query_string_reader_takes_raw_utf8_bytes_as_django_does():
     assert query_params(request) == {"q": ["三峡"]} == dict(request.GET.lists())
 
 
+def test_too_many_parameters_are_refused_as_django_refuses_them(client, db, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
+    many = "&".join(f"x{i}=1" for i in range(25))
+    assert client.get(f"/api/v1/stations/nearby?lat=29.5&lng=106.5&{many}").status_code == 400
+    assert client.get("/api/v1/stations/nearby?lat=29.5&lng=106.5&x=1").status_code == 200
+
+
 def test_nul_in_the_query_string_is_refused(client, db):
     response = client.get("/api/v1/stations/nearby?lat=29.5&lng=106.5%00")
     assert response.status_code == 400
