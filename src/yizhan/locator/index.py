@@ -464,8 +464,7 @@ class StationIndex:
                 return [], []
             if subset is None:
                 tree, share = self.tree, count / n
-                if facilities is not None:
-                    checks = [(self.usable_words[w], bits) for w, bits in enumerate(facilities) if bits]
+                checks = self._checks(facilities)
         memo = None
         if open_at is not None:
             memo = self._minute_memo(open_at)
@@ -507,20 +506,13 @@ class StationIndex:
         with self._lock:
             seen = self._cell_marks.pop(key, False)
             if not seen:
-                marks = self._cell_marks
-                if len(marks) >= CELL_MARKS:
-                    for old in list(itertools.islice(marks, CELL_MARKS // 2)):
-                        marks.pop(old, None)
-                marks[key] = True
+                drop_older_half(self._cell_marks, CELL_MARKS)
+                self._cell_marks[key] = True
                 return
         cell = self._cell_candidates(key[0], key[1], key[2], facilities, themes) or False
         with self._lock:
-            cells = self._cells
-            if len(cells) >= CELL_CACHE:
-                # Drop the older half (dicts keep insertion order): cheaper than an LRU's bookkeeping.
-                for old in list(itertools.islice(cells, CELL_CACHE // 2)):
-                    cells.pop(old, None)
-            cells[key] = cell
+            drop_older_half(self._cells, CELL_CACHE)
+            self._cells[key] = cell
 
     def _cell_candidates(self, row: int, column: int, k: int, facilities, themes: int):
         """Every station passing the facility/theme filter that can be among the k nearest
@@ -556,10 +548,11 @@ class StationIndex:
         found = found[found < size]
         rows = subset[found] if subset is not None else found
         if filtered and subset is None:
-            checks = []
-            if facilities is not None:
-                checks = [(self.usable_words[w], bits) for w, bits in enumerate(facilities) if bits]
-            rows = rows[self._passing(rows, checks, np.uint64(themes) if themes else None, None, None)]
+            rows = rows[
+                self._passing(
+                    rows, self._checks(facilities), np.uint64(themes) if themes else None, None, None
+                )
+            ]
         points = self.tree.points[rows]
         return (
             array("d", points[:, 0].tolist()),
@@ -570,6 +563,12 @@ class StationIndex:
             c,
             reach,
         )
+
+    def _checks(self, facilities) -> list:
+        """(column, wanted bits) per mask word a facility filter uses: tested on each candidate."""
+        if facilities is None:
+            return []
+        return [(self.usable_words[w], bits) for w, bits in enumerate(facilities) if bits]
 
     def _passing(self, rows, checks, theme_bits, memo, open_at):
         """Which candidate rows pass the filters (None: no filter to apply)."""
@@ -601,9 +600,7 @@ class StationIndex:
         the box's centre), and how many passed in all. For the map."""
         inside = (self.lat >= south) & (self.lat <= north) & (self.lng >= west) & (self.lng <= east)
         rows = np.flatnonzero(inside)
-        checks = []
-        if facilities is not None:
-            checks = [(self.usable_words[w], bits) for w, bits in enumerate(facilities) if bits]
+        checks = self._checks(facilities)
         memo = self._minute_memo(open_at) if open_at is not None else None
         keep = self._passing(rows, checks, np.uint64(themes) if themes else None, memo, open_at)
         if keep is not None:
@@ -825,6 +822,7 @@ def _from_cell(cell, point, k: int, bound, radius_m, open_by_schedule):
         sure = reach - math.sqrt((centre[0] - px) ** 2 + (centre[1] - py) ** 2 + (centre[2] - pz) ** 2)
         if not ((len(chosen) == k and chosen[-1][0] <= sure * sure) or (bound is not None and bound <= sure)):
             return None
+    # _finish's loop over squared chords: through _finish itself it cost 1.7 µs more a query.
     out_rows, out_metres = [], []
     limit = math.inf if bound is None else bound * bound
     for chord2, row in chosen:
@@ -836,6 +834,14 @@ def _from_cell(cell, point, k: int, bound, radius_m, open_by_schedule):
         out_rows.append(row)
         out_metres.append(metres)
     return out_rows, out_metres
+
+
+def drop_older_half(cache: dict, size: int) -> None:
+    """Make room in a full cache by dropping its older half (dicts keep insertion order):
+    cheaper than an LRU's bookkeeping."""
+    if len(cache) >= size:
+        for key in list(itertools.islice(cache, len(cache) // 2 + 1)):
+            cache.pop(key, None)
 
 
 def _finish(rows: list[int], chords: list[float], n: int, radius_m: float | None):

@@ -8,7 +8,6 @@ trail to keep; every change a visitor can cause goes through the visits app's ve
 
 import datetime
 import functools
-import itertools
 import json
 import time
 import zoneinfo
@@ -25,7 +24,7 @@ from django.utils.translation import gettext as _
 from yizhan.core.geo import CHINA_LAT, CHINA_LNG, CRS_CHOICES, from_wgs84, parse_point
 from yizhan.core.lang import localised
 from yizhan.locator import loading
-from yizhan.locator.index import STATUS_TEMPORARILY_CLOSED, StationIndex
+from yizhan.locator.index import STATUS_TEMPORARILY_CLOSED, StationIndex, drop_older_half
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 DEFAULT_LIMIT = 10
@@ -295,11 +294,10 @@ def result_for(
     )
 
 
-def nearby(query: NearbyQuery, idx: StationIndex | None = None) -> list[Result]:
-    """The stations nearest to the query's point that pass its filters, nearest first."""
-    idx = idx if idx is not None else index()
+def _search(query: NearbyQuery, idx: StationIndex) -> tuple[list[int], list[float]]:
+    """Rows nearest to the query's point that pass its filters, and their distances in metres."""
     catalogue = idx.catalogue
-    rows, metres = idx.nearest_rows(
+    return idx.nearest_rows(
         query.lat,
         query.lng,
         k=query.limit,
@@ -308,6 +306,12 @@ def nearby(query: NearbyQuery, idx: StationIndex | None = None) -> list[Result]:
         themes=catalogue.theme_mask(query.themes) if query.themes else 0,
         open_at=query.at if query.open_now else None,
     )
+
+
+def nearby(query: NearbyQuery, idx: StationIndex | None = None) -> list[Result]:
+    """The stations nearest to the query's point that pass its filters, nearest first."""
+    idx = idx if idx is not None else index()
+    rows, metres = _search(query, idx)
     open_flags = idx.open_rows(np.array(rows, dtype=np.intp), query.at).tolist()
     return [
         result_for(idx, row, distance, query.at, is_open)
@@ -442,11 +446,8 @@ def _fragment(idx: StationIndex, row: int, crs: str) -> bytes:
     with idx._lock:  # runserver and threaded servers share the index between threads
         kept = idx.fragments.setdefault(crs, {})
         if sum(map(len, idx.fragments.values())) >= FRAGMENT_CACHE:
-            # Drop the older half of the largest (dicts keep insertion order): cheaper than an
-            # LRU's bookkeeping.
             largest = max(idx.fragments.values(), key=len)
-            for old in list(itertools.islice(largest, len(largest) // 2 + 1)):
-                largest.pop(old, None)
+            drop_older_half(largest, len(largest))
         kept[row] = fragment
     return fragment
 
@@ -462,16 +463,7 @@ def _hours_part(idx: StationIndex, row: int, at: datetime.datetime) -> bytes:
 def nearby_json(query: NearbyQuery, idx: StationIndex | None = None) -> bytes:
     """The API's answer for `query` as UTF-8 JSON (the same fields as `result_json`)."""
     idx = idx if idx is not None else index()
-    catalogue = idx.catalogue
-    rows, metres = idx.nearest_rows(
-        query.lat,
-        query.lng,
-        k=query.limit,
-        radius_m=query.radius_m,
-        facilities=catalogue.facility_mask(query.facilities) if query.facilities else None,
-        themes=catalogue.theme_mask(query.themes) if query.themes else 0,
-        open_at=query.at if query.open_now else None,
-    )
+    rows, metres = _search(query, idx)
     at = query.at.astimezone(SHANGHAI).isoformat()
     out = [f'{{"at":"{at}","crs":"{query.crs}","results":['.encode()]
     if rows:
