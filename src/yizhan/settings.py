@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "django_ratelimit",
     "yizhan.core",
     "yizhan.orgs",
     "yizhan.audit",
@@ -111,10 +112,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 60
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Shared across worker processes so rate limits hold whatever worker answers; Redis in production.
-_cache_url = os.environ.get("YIZHAN_CACHE_URL", "")
-if _cache_url.startswith("redis://"):
-    _shared_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+# Shared across worker processes (background job progress); Redis where configured.
+# YIZHAN_REDIS_URL is the name; YIZHAN_CACHE_URL, its name before, still works.
+REDIS_URL = os.environ.get("YIZHAN_REDIS_URL") or os.environ.get("YIZHAN_CACHE_URL", "")
+if REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    _shared_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
 elif TESTING:
     _shared_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}
 else:
@@ -126,7 +128,17 @@ else:
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"},
     "shared": _shared_cache,
+    # Rate-limit counters need an atomic add/incr: Redis, or else a table (yizhan.core.counters).
+    "ratelimit": (
+        _shared_cache
+        if _shared_cache["BACKEND"].endswith("RedisCache")
+        else {"BACKEND": "yizhan.core.counters.CounterCache"}
+    ),
 }
+RATELIMIT_USE_CACHE = "ratelimit"
+# django-ratelimit warns about any backend but django-redis and memcached; Django's own RedisCache
+# and CounterCache both increment atomically (yizhan/core/counters.py says why the check is wrong here).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -189,9 +201,23 @@ LOGGING = {
 }
 
 # --- Yizhan's own settings -------------------------------------------------------------
-# Login: this many failures per username or per address within the window lock login out.
+# --- Client address and rate limits (README: "Rate limits and proxies") ---
+# How many proxies of ours stand in front (each appends to X-Forwarded-For); 0: use REMOTE_ADDR.
+# The documented YIZHAN_TRUST_X_FORWARDED_FOR=1 of before means one.
+YIZHAN_TRUSTED_PROXIES = int(
+    os.environ.get("YIZHAN_TRUSTED_PROXIES") or int(env_bool("YIZHAN_TRUST_X_FORWARDED_FOR", False))
+)
+# Login: failures within the window per username and address together; ceilings per username
+# (many addresses guessing one password) and per address (one address trying many usernames).
 YIZHAN_LOGIN_MAX_FAILURES = int(os.environ.get("YIZHAN_LOGIN_MAX_FAILURES", "5"))
+YIZHAN_LOGIN_MAX_FAILURES_PER_USER = int(os.environ.get("YIZHAN_LOGIN_MAX_FAILURES_PER_USER", "20"))
+YIZHAN_LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("YIZHAN_LOGIN_MAX_FAILURES_PER_ADDRESS", "50"))
 YIZHAN_LOGIN_WINDOW_SECONDS = int(os.environ.get("YIZHAN_LOGIN_WINDOW_SECONDS", "900"))
+# Public check-ins, reports and confirmations per address: "checkin=120/600,report=10/3600".
+YIZHAN_VISITS_RATE_LIMITS = {
+    kind: tuple(int(n) for n in rate.split("/", 1))
+    for kind, _, rate in (part.partition("=") for part in env_list("YIZHAN_VISITS_RATE_LIMITS"))
+}
 # Map tiles for the public locator: empty means a plain background (offline-safe default).
 YIZHAN_TILE_URL = os.environ.get("YIZHAN_TILE_URL", "")
 YIZHAN_TILE_CRS = os.environ.get("YIZHAN_TILE_CRS", "wgs84")  # gcj02 for Amap / Tencent tiles

@@ -11,49 +11,32 @@ from django.views.decorators.http import require_POST
 
 from yizhan.core import ratelimit
 from yizhan.core.forms import apply_errors
-from yizhan.orgs import services
+from yizhan.orgs import lockout, services
 from yizhan.orgs.forms import MoveForm, StaffCreateForm, StaffEditForm, TokenForm, UnitForm
 from yizhan.orgs.models import ApiToken, Membership, Unit, UnitKind
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login with a limit on failures per username and per address."""
+    """Django's login with a lock-out on failures (yizhan.orgs.lockout)."""
 
     template_name = "orgs/login.html"
     redirect_authenticated_user = True
 
-    def _keys(self):
-        from django.conf import settings
-
-        username = (self.request.POST.get("username") or "").strip().lower()[:150]
-        window = settings.YIZHAN_LOGIN_WINDOW_SECONDS
-        return [f"login:user:{username}", f"login:ip:{ratelimit.client_ip(self.request)}"], window
+    def _username(self) -> str:
+        return self.request.POST.get("username") or ""
 
     def post(self, request, *args, **kwargs):
-        from django.conf import settings
-
-        keys, window = self._keys()
-        if any(ratelimit.count(k, window) >= settings.YIZHAN_LOGIN_MAX_FAILURES for k in keys):
+        if wait := lockout.locked_for(request, self._username()):
             form = self.get_form()
             form.errors.clear()
-            response = self.render_to_response(
-                self.get_context_data(form=form, locked=True, window_minutes=window // 60)
-            )
-            response.status_code = 429
-            return response
+            context = self.get_context_data(form=form, locked=True)
+            return ratelimit.too_many_requests(request, wait, self.template_name, context)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
-        keys, window = self._keys()
-        for key in keys:
-            ratelimit.count(key, window, add=1)
+        lockout.failed(self.request, self._username())
         return super().form_invalid(form)
-
-    def form_valid(self, form):
-        keys, window = self._keys()
-        ratelimit.reset(keys[0], window)
-        return super().form_valid(form)
 
 
 @staff_view("read")

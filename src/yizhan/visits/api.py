@@ -29,8 +29,8 @@ def _rate_limit(request, kind: str) -> None:
     # Imported here: yizhan.api imports this module while it is being built.
     from yizhan.api import RateLimited
 
-    if not limits.allow(request, kind):
-        raise RateLimited(limits.retry_after(kind))
+    if (usage := limits.hit(request, kind)).over:
+        raise RateLimited(usage.retry_after)
 
 
 def _station(code: str, *, lean: bool = False) -> Station:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yizhan.audit.models import AuditEvent
+from yizhan.core import ratelimit
 from yizhan.core.forms import apply_errors
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
@@ -66,10 +67,8 @@ def _with_device_cookie(response, device: str, new: bool):
     return response
 
 
-def _too_many(request, kind: str):
-    response = render(request, "429.html", status=429)
-    response["Retry-After"] = str(limits.retry_after(kind))
-    return response
+def _too_many(request, usage):
+    return ratelimit.too_many_requests(request, usage.retry_after)
 
 
 def checkin(request, code):
@@ -78,8 +77,8 @@ def checkin(request, code):
     device, new = _device_id(request)
     errors, chosen = {}, {"group": "", "services": []}
     if request.method == "POST":
-        if not limits.allow(request, "checkin"):
-            return _too_many(request, "checkin")
+        if (usage := limits.hit(request, "checkin")).over:
+            return _too_many(request, usage)
         chosen = {"group": request.POST.get("group", ""), "services": request.POST.getlist("services")}
         try:
             result = services.record_checkin(station, device=device, **chosen)
@@ -133,8 +132,8 @@ def report(request, code):
     }
     errors = {}
     if request.method == "POST":
-        if not limits.allow(request, "report"):
-            return _too_many(request, "report")
+        if (usage := limits.hit(request, "report")).over:
+            return _too_many(request, usage)
         data = {k: request.POST.get(k, "") for k in ("kind", "facility", "text", "contact")}
         try:
             services.submit_feedback(station, photo=request.FILES.get("photo"), **data)
@@ -167,8 +166,8 @@ def confirm(request, code):
     """ "The details are still correct": one tap by a visitor updates the station's verified_at."""
     station = _public_station(code)
     if request.method == "POST":
-        if not limits.allow(request, "confirm"):
-            return _too_many(request, "confirm")
+        if (usage := limits.hit(request, "confirm")).over:
+            return _too_many(request, usage)
         station = services.confirm_station(station)
         return render(request, "visits/confirm_thanks.html", {"station": station})
     facilities = [

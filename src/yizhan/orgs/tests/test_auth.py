@@ -32,7 +32,7 @@ def test_login_is_rate_limited_per_username(db):
     )
 
 
-@override_settings(YIZHAN_LOGIN_MAX_FAILURES=3)
+@override_settings(YIZHAN_LOGIN_MAX_FAILURES_PER_ADDRESS=3)
 def test_login_is_rate_limited_per_address(db):
     client = Client(REMOTE_ADDR="10.0.0.7")
     for name in ("a", "b", "c"):

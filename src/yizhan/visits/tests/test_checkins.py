@@ -225,10 +225,11 @@ def test_a_flood_from_one_address_gets_429_with_a_friendly_page(client, settings
         assert client.post("/c/CQ-SXGC", {}).status_code == 303
         client.cookies.pop("yz_device", None)  # a script without cookies: each one a new device
     flooded = client.post("/c/CQ-SXGC", {})
-    assert flooded.status_code == 429 and flooded["Retry-After"] == "600"
+    # Retry-After: the seconds left in the address's 10-minute window, not the window's length.
+    assert flooded.status_code == 429 and 0 < int(flooded["Retry-After"]) <= 600
     assert "<h1>" in flooded.content.decode()  # the site's 429 page, not a bare error
     api = post_json(client, "/api/v1/stations/CQ-SXGC/checkins", {})
-    assert api.status_code == 429 and api["Retry-After"] == "600"
+    assert api.status_code == 429 and abs(int(api["Retry-After"]) - int(flooded["Retry-After"])) <= 1
     assert count_at(s) == before + 3
 
 
