@@ -86,7 +86,9 @@ def _usage(request, group: str, value: str, limit: int, window: int, increment: 
         return Usage(0, limit, 0)
     if usage["time_left"] < 0:  # the counter vanished between add() and incr(): fail closed
         return Usage(limit + 1, limit, window)
-    return Usage(usage["count"], limit, max(1, usage["time_left"]))
+    # django-ratelimit's window still holds through the whole second numbered `window end`, so
+    # it turns over one second after time_left reaches 0: that is the wait to announce.
+    return Usage(usage["count"], limit, usage["time_left"] + 1)
 
 
 def hit(request, group: str, value: str, limit: int, window: int) -> Usage:
