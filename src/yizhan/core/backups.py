@@ -48,7 +48,9 @@ def check_sqlite(path: Path) -> None:
         problems = "; ".join(row[0] for row in result[:5])
         raise CommandError(f"{path} fails SQLite's integrity check: {problems}")
     if not migrations:
-        raise CommandError(f"{path} is a SQLite database, but not one of Yizhan (no django_migrations table).")
+        raise CommandError(
+            f"{path} is a SQLite database, but not one of Yizhan (no django_migrations table)."
+        )
 
 
 def backup_sqlite(connection, target: Path) -> None:
@@ -82,7 +84,11 @@ def pg_env(connection) -> dict:
     for key, var in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"), ("PASSWORD", "PGPASSWORD")):
         if s.get(key):
             env[var] = str(s[key])
-    for option, var in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT"), ("passfile", "PGPASSFILE")):
+    for option, var in (
+        ("sslmode", "PGSSLMODE"),
+        ("sslrootcert", "PGSSLROOTCERT"),
+        ("passfile", "PGPASSFILE"),
+    ):
         if s.get("OPTIONS", {}).get(option):
             env[var] = str(s["OPTIONS"][option])
     return env
@@ -111,7 +117,9 @@ def check_pg(path: Path, env: dict) -> None:
     except CommandError as exc:
         raise CommandError(f"{path} is not a readable pg_dump archive: {exc}") from exc
     if "django_migrations" not in listing:
-        raise CommandError(f"{path} is a pg_dump archive, but not one of Yizhan (no django_migrations table).")
+        raise CommandError(
+            f"{path} is a pg_dump archive, but not one of Yizhan (no django_migrations table)."
+        )
 
 
 def backup_pg(connection, target: Path) -> None:

@@ -8,3 +8,6 @@ class RateCounter(models.Model):
     n = models.BigIntegerField()
     # Unix time: the same plain number on SQLite and PostgreSQL, compared in raw SQL.
     expires = models.FloatField(db_index=True)
+
+    def __str__(self):
+        return f"{self.name}={self.n}"

@@ -108,8 +108,6 @@ def until(retry_after: int) -> datetime.datetime:
 
 def too_many_requests(request, retry_after: int, template: str = "429.html", context=None):
     """The site's 429 page with an exact Retry-After (seconds until the window or lock-out ends)."""
-    response = render(
-        request, template, {"retry_until": until(retry_after), **(context or {})}, status=429
-    )
+    response = render(request, template, {"retry_until": until(retry_after), **(context or {})}, status=429)
     response["Retry-After"] = str(retry_after)
     return response

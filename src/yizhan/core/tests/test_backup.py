@@ -1,8 +1,8 @@
 """`yizhan backup` / `yizhan restore`: a round trip while check-ins arrive through the HTTP stack,
 on a SQLite file in WAL mode and on PostgreSQL, each in its own scratch database; plus the refusals."""
 
-import json
 import io
+import json
 import os
 import sqlite3
 import subprocess
@@ -78,8 +78,10 @@ print(json.dumps({
 }))
 """
 
-IDS = "import django; django.setup(); import json; from yizhan.visits.models import CheckIn; " \
-      "print(json.dumps(sorted(CheckIn.objects.values_list('pk', flat=True))))"
+IDS = (
+    "import django; django.setup(); import json; from yizhan.visits.models import CheckIn; "
+    "print(json.dumps(sorted(CheckIn.objects.values_list('pk', flat=True))))"
+)
 
 
 def run(env, *args, **kwargs):
@@ -131,8 +133,14 @@ def test_round_trip_under_load_on_sqlite(tmp_path):
     env = scratch_env(tmp_path)
     backup_file = tmp_path / "yizhan-backup.sqlite3"
     round_trip(env, backup_file)
-    mode = run(env, sys.executable, "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1])"
-               ".execute('pragma journal_mode').fetchone()[0])", str(tmp_path / "var" / "yizhan.sqlite3"))
+    mode = run(
+        env,
+        sys.executable,
+        "-c",
+        "import sqlite3, sys; print(sqlite3.connect(sys.argv[1])"
+        ".execute('pragma journal_mode').fetchone()[0])",
+        str(tmp_path / "var" / "yizhan.sqlite3"),
+    )
     assert mode.stdout.strip() == "wal"
 
 

@@ -107,7 +107,9 @@ def test_a_spoofed_left_most_entry_does_not_escape_the_limit(db):
     answers = []
     for i in range(6):
         spoof = f"203.0.113.{i}, 10.9.{i}.1"  # whatever the client wrote, our proxy appended the truth
-        answers.append(client.post("/c/CQ-SXGC", {}, HTTP_X_FORWARDED_FOR=f"{spoof}, 198.51.100.9").status_code)
+        answers.append(
+            client.post("/c/CQ-SXGC", {}, HTTP_X_FORWARDED_FOR=f"{spoof}, 198.51.100.9").status_code
+        )
         client.cookies.clear()
     assert answers == [303, 303, 303, 429, 429, 429]
     api = client.post(
@@ -151,7 +153,9 @@ def test_a_lock_out_ends_when_retry_after_says(db):
     assert locked.status_code == 429 and 1 <= int(locked["Retry-After"]) <= 2
     assert "error" in locked.content.decode()  # the login page saying so, not a bare error
     time.sleep(int(locked["Retry-After"]) + 0.05)
-    assert client.post("/manage/login/", {"username": "cq_admin", "password": DEMO_PASSWORD}).status_code == 302
+    assert (
+        client.post("/manage/login/", {"username": "cq_admin", "password": DEMO_PASSWORD}).status_code == 302
+    )
 
 
 # --- login lock-out ----------------------------------------------------------------------------------
@@ -164,7 +168,9 @@ def fail(username, address, times=1):
 
 
 def login(username, address):
-    return Client(REMOTE_ADDR=address).post("/manage/login/", {"username": username, "password": DEMO_PASSWORD})
+    return Client(REMOTE_ADDR=address).post(
+        "/manage/login/", {"username": username, "password": DEMO_PASSWORD}
+    )
 
 
 @override_settings(YIZHAN_LOGIN_MAX_FAILURES=3)
@@ -199,7 +205,9 @@ def test_lock_out_behind_the_proxy_uses_the_real_address(db):
     client = Client(REMOTE_ADDR=PROXY)
     for i in range(3):
         forwarded = f"203.0.113.{i}, 198.51.100.70"  # spoofing the left changes nothing
-        client.post("/manage/login/", {"username": "cq_admin", "password": "x"}, HTTP_X_FORWARDED_FOR=forwarded)
+        client.post(
+            "/manage/login/", {"username": "cq_admin", "password": "x"}, HTTP_X_FORWARDED_FOR=forwarded
+        )
     data = {"username": "cq_admin", "password": DEMO_PASSWORD}
     assert client.post("/manage/login/", data, HTTP_X_FORWARDED_FOR="198.51.100.70").status_code == 429
     assert client.post("/manage/login/", data, HTTP_X_FORWARDED_FOR="198.51.100.71").status_code == 302
@@ -276,6 +284,9 @@ def test_twenty_threads_against_a_limit_of_ten_on_redis():
         if os.environ.get("CI"):
             raise
         pytest.skip(f"no Redis at {REDIS_URL}")
-    caches = {**settings.CACHES, "ratelimit": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    caches = {
+        **settings.CACHES,
+        "ratelimit": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+    }
     with override_settings(CACHES=caches):
         assert [race() for _ in range(3)] == [(10, [])] * 3
