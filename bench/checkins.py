@@ -41,10 +41,10 @@ SERVICES = ["water", "charging", "rest", "wifi", "cooling"]
 SETTINGS = """
 from yizhan.settings import *  # noqa: F403
 
-# All the load comes from 127.0.0.1: keep the limiter on, raise its ceiling.
+# All the load comes from 127.0.0.1: keep the limiter on (its counters: a table in the same
+# SQLite, or Redis with YIZHAN_REDIS_URL), raise its ceiling.
 YIZHAN_VISITS_RATE_LIMITS = {{"checkin": (10**9, 600)}}
-# On one machine the limiter's file cache belongs on a memory filesystem (or in Redis): on a disk,
-# replacing a counter file by rename waits for the file system's journal on every request.
+# The shared file cache (background job progress) on a memory filesystem, as before.
 CACHES["shared"]["LOCATION"] = {cache_dir!r}
 """
 
