@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "django_q",
     "yizhan.core",
     "yizhan.orgs",
     "yizhan.audit",
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "yizhan.locator",
     "yizhan.visits",
     "yizhan.remittance",
+    "yizhan.jobs",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +129,28 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"},
     "shared": _shared_cache,
 }
+
+# The job queue (django-q2). The database is the broker by default: nothing more to run. With
+# YIZHAN_REDIS_URL set, Redis is, so that workers on several machines share one queue.
+# A job's worker renews its lease (yizhan.jobs.services); `timeout` only stops a runaway task.
+YIZHAN_REDIS_URL = os.environ.get("YIZHAN_REDIS_URL", "")
+Q_CLUSTER = {
+    "name": "yizhan",
+    "workers": int(os.environ.get("YIZHAN_WORKERS", "2")),
+    "timeout": 1800,
+    "retry": 1900,
+    "max_attempts": 1,  # retries are the sweeper's decision (jobs.services), not a blind redelivery
+    "ack_failures": True,
+    "save_limit": 200,
+    "catch_up": False,  # a worker down overnight runs a daily schedule once, not once per missed day
+    "poll": 0.5,
+    "label": _("Jobs"),
+    "time_zone": "Asia/Shanghai",
+}
+if YIZHAN_REDIS_URL:
+    Q_CLUSTER["redis"] = YIZHAN_REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
