@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "django_q",
     "django_ratelimit",
     "yizhan.core",
     "yizhan.orgs",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "yizhan.locator",
     "yizhan.visits",
     "yizhan.remittance",
+    "yizhan.jobs",
 ]
 
 MIDDLEWARE = [
@@ -112,11 +114,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 60
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Shared across worker processes (background job progress); Redis where configured.
-# YIZHAN_REDIS_URL is the name; YIZHAN_CACHE_URL, its name before, still works.
-REDIS_URL = os.environ.get("YIZHAN_REDIS_URL") or os.environ.get("YIZHAN_CACHE_URL", "")
-if REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
-    _shared_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+# One Redis for the shared cache, the rate-limit counters and the job queue's broker, where set.
+# YIZHAN_CACHE_URL, its name before, still works.
+YIZHAN_REDIS_URL = os.environ.get("YIZHAN_REDIS_URL") or os.environ.get("YIZHAN_CACHE_URL", "")
+# Shared across worker processes.
+if YIZHAN_REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    _shared_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": YIZHAN_REDIS_URL}
 elif TESTING:
     _shared_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}
 else:
@@ -139,6 +142,27 @@ RATELIMIT_USE_CACHE = "ratelimit"
 # django-ratelimit warns about any backend but django-redis and memcached; Django's own RedisCache
 # and CounterCache both increment atomically (yizhan/core/counters.py says why the check is wrong here).
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+
+# The job queue (django-q2). The database is the broker by default: nothing more to run. With
+# YIZHAN_REDIS_URL set, Redis is, so that workers on several machines share one queue.
+# A job's worker renews its lease (yizhan.jobs.services); `timeout` only stops a runaway task.
+Q_CLUSTER = {
+    "name": "yizhan",
+    "workers": int(os.environ.get("YIZHAN_WORKERS", "2")),
+    "timeout": 1800,
+    "retry": 1900,
+    "max_attempts": 1,  # retries are the sweeper's decision (jobs.services), not a blind redelivery
+    "ack_failures": True,
+    "save_limit": 200,
+    "catch_up": False,  # a worker down overnight runs a daily schedule once, not once per missed day
+    "poll": 0.5,
+    "label": _("Jobs"),
+    "time_zone": "Asia/Shanghai",
+}
+if YIZHAN_REDIS_URL:
+    Q_CLUSTER["redis"] = YIZHAN_REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -216,7 +240,7 @@ YIZHAN_LOGIN_WINDOW_SECONDS = int(os.environ.get("YIZHAN_LOGIN_WINDOW_SECONDS", 
 # Public check-ins, reports and confirmations per address: "checkin=120/600,report=10/3600".
 YIZHAN_VISITS_RATE_LIMITS = {
     kind: tuple(int(n) for n in rate.split("/", 1))
-    for kind, _, rate in (part.partition("=") for part in env_list("YIZHAN_VISITS_RATE_LIMITS"))
+    for kind, _sep, rate in (part.partition("=") for part in env_list("YIZHAN_VISITS_RATE_LIMITS"))
 }
 # Map tiles for the public locator: empty means a plain background (offline-safe default).
 YIZHAN_TILE_URL = os.environ.get("YIZHAN_TILE_URL", "")
