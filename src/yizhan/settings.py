@@ -236,6 +236,8 @@ YIZHAN_NOTIFY_CAPS = {
     "email": [(3600, 30)],
     "bot": [(60, 20)],
 }
+# A broadcast to more staff than this waits for a second admin's approval (maker-checker).
+YIZHAN_NOTIFY_APPROVAL_ABOVE = int(os.environ.get("YIZHAN_NOTIFY_APPROVAL_ABOVE", "50"))
 # A batch a killed worker held in "sending" goes back to the queue after this long.
 YIZHAN_NOTIFY_SENDING_LEASE_SECONDS = int(os.environ.get("YIZHAN_NOTIFY_SENDING_LEASE_SECONDS", "300"))
 # The adapter per channel (yizhan.notify.channels); the default outbox sends nothing outside.

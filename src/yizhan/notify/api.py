@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from yizhan.core.masking import mask_phone
@@ -111,3 +111,48 @@ def sms_reply(request, payload: Reply):
     if not services.is_opt_out_reply(payload.text):
         return {"count": 0}
     return {"count": services.opt_out(payload.phone, how="sms reply")}
+
+
+class BroadcastIn(Schema):
+    unit: str
+    roles: list[str]
+    text: str
+
+
+class BroadcastOut(Schema):
+    id: int
+    unit: str
+    recipients: int
+    state: str
+    state_label: str
+
+
+def _broadcast_out(b) -> dict:
+    return {"id": b.pk, "unit": b.unit.code, "recipients": b.recipients, "state": b.state,
+            "state_label": str(b.get_state_display())}  # fmt: skip
+
+
+@manage_router.post("/broadcasts", response={201: BroadcastOut, 403: Message_, 404: Message_, 422: Message_})
+def create_broadcast(request, payload: BroadcastIn):
+    """Message the staff of `roles` in the unit's subtree; above the approval size it waits for a
+    second admin (`state`: pending)."""
+    from yizhan.orgs.models import Unit
+    from yizhan.orgs.scoping import get_for_user
+
+    unit = get_for_user(request.user, Unit, "admin", code=payload.unit[:40])
+    broadcast = services.propose_broadcast(
+        actor=request.user, unit=unit, roles=payload.roles, text=payload.text
+    )
+    return Status(201, _broadcast_out(broadcast))
+
+
+@manage_router.post(
+    "/broadcasts/{broadcast_id}/approve",
+    response={200: BroadcastOut, 403: Message_, 404: Message_, 422: Message_},
+)
+def approve_broadcast(request, broadcast_id: int):
+    from yizhan.notify.models import Broadcast
+    from yizhan.orgs.scoping import get_for_user
+
+    broadcast = get_for_user(request.user, Broadcast, "admin", pk=broadcast_id)
+    return _broadcast_out(services.approve_broadcast(broadcast, actor=request.user))

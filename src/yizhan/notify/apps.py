@@ -9,4 +9,5 @@ class NotifyConfig(AppConfig):
     def ready(self):
         from yizhan.core.nav import NavItem, register
 
+        register(NavItem("broadcasts", _("Messages to staff"), "notify:broadcasts", order=85, perm="admin"))
         register(NavItem("outbox", _("Outbox"), "notify:outbox", order=93, perm="admin"))

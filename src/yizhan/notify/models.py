@@ -140,3 +140,41 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.pk} {self.state}"
+
+
+class BroadcastQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+
+class Broadcast(models.Model):
+    """A message staff send to an audience chosen by the org tree: everyone of the chosen roles in a
+    unit's subtree. Above YIZHAN_NOTIFY_APPROVAL_ABOVE recipients a second person approves it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Awaiting approval")
+        SENT = "sent", _("Sent")
+        REJECTED = "rejected", _("Rejected")
+
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"))
+    roles = models.JSONField(_("roles"), default=list)
+    template = models.ForeignKey(
+        Template, on_delete=models.PROTECT, related_name="+", verbose_name=_("template")
+    )
+    context = models.JSONField(default=dict)
+    recipients = models.PositiveIntegerField(_("recipients"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BroadcastQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("broadcast")
+
+    def __str__(self):
+        return f"{self.template.key} → {self.unit} ({self.recipients})"

@@ -466,3 +466,114 @@ def mark_read(user, pks=None) -> int:
     if pks is not None:
         items = items.filter(pk__in=pks)
     return items.update(read_at=timezone.now())
+
+
+# --- broadcasts: an audience by the org tree, maker-checker above a size --------------------------
+
+
+def audience(unit, roles):
+    """The staff with one of `roles` anywhere in `unit`'s subtree."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(
+        is_active=True, membership__unit__path__startswith=unit.path, membership__role__in=roles
+    )
+
+
+def clean_broadcast(data: dict) -> dict:
+    from yizhan.orgs.models import Role
+
+    errors = {}
+    roles = data.get("roles") or []
+    if not isinstance(roles, list) or not roles or any(r not in Role.values for r in roles):
+        errors["roles"] = _("Choose one or more roles.")
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        errors["text"] = _("Write the message.")
+    elif len(text) > 500:
+        errors["text"] = _("At most 500 characters.")
+    if errors:
+        raise ValidationError(errors)
+    return {"roles": sorted(set(roles)), "text": text.strip()}
+
+
+def propose_broadcast(*, actor, unit, **data):
+    """Count the audience; send at once when it is small, else wait for a second person."""
+    from yizhan.audit.services import record
+    from yizhan.notify.models import Broadcast
+    from yizhan.orgs.scoping import require
+
+    require(actor, "admin")
+    values = clean_broadcast(data)
+    users = list(audience(unit, values["roles"]))
+    if not users:
+        raise ValidationError({"roles": _("Nobody of these roles works in this unit's subtree.")})
+    template = current_template("notice")
+    with transaction.atomic():
+        broadcast = Broadcast.objects.create(
+            unit=unit, roles=values["roles"], template=template, context={"text": values["text"]},
+            recipients=len(users), state=Broadcast.State.PENDING, created_by=actor,
+        )  # fmt: skip
+        record("notify.broadcast_proposed", broadcast, actor=actor, unit=unit,
+               changes={"recipients": [None, len(users)]})  # fmt: skip
+        if len(users) <= settings.YIZHAN_NOTIFY_APPROVAL_ABOVE:
+            _send_broadcast(broadcast, users, actor=None)
+    return broadcast
+
+
+def approve_broadcast(broadcast, *, actor):
+    from yizhan.audit.services import record
+    from yizhan.notify.models import Broadcast
+    from yizhan.orgs.scoping import require
+
+    require(actor, "admin")
+    with transaction.atomic():
+        locked = Broadcast.objects.select_for_update().get(pk=broadcast.pk)
+        if locked.state != Broadcast.State.PENDING:
+            raise ValidationError({"state": _("This message is not awaiting approval.")})
+        if locked.created_by_id == actor.pk:
+            raise ValidationError(
+                {"decided_by": _("You wrote this message; a second person must approve it.")}
+            )
+        _send_broadcast(locked, list(audience(locked.unit, locked.roles)), actor=actor)
+        record(
+            "notify.broadcast_approved",
+            locked,
+            actor=actor,
+            unit=locked.unit,
+            changes={"state": ["pending", "sent"]},
+        )
+    return locked
+
+
+def reject_broadcast(broadcast, *, actor):
+    from yizhan.audit.services import record
+    from yizhan.notify.models import Broadcast
+    from yizhan.orgs.scoping import require
+
+    require(actor, "admin")
+    with transaction.atomic():
+        updated = Broadcast.objects.filter(pk=broadcast.pk, state=Broadcast.State.PENDING).update(
+            state=Broadcast.State.REJECTED, decided_by=actor, decided_at=timezone.now()
+        )
+        if not updated:
+            raise ValidationError({"state": _("This message is not awaiting approval.")})
+        record(
+            "notify.broadcast_rejected",
+            broadcast,
+            actor=actor,
+            unit=broadcast.unit,
+            changes={"state": ["pending", "rejected"]},
+        )
+
+
+def _send_broadcast(broadcast, users, *, actor) -> None:
+    from yizhan.notify.models import Broadcast
+
+    notify(
+        [Recipient(unit_id=broadcast.unit_id, user=u) for u in users], broadcast.template, broadcast.context,
+        key=f"broadcast-{broadcast.pk}",
+    )  # fmt: skip
+    broadcast.state = Broadcast.State.SENT
+    broadcast.decided_by, broadcast.decided_at = actor, timezone.now()
+    broadcast.save(update_fields=["state", "decided_by", "decided_at"])

@@ -8,4 +8,6 @@ urlpatterns = [
     path("manage/inbox/", views.inbox, name="inbox"),
     path("manage/inbox/read", views.inbox_read, name="inbox_read"),
     path("manage/outbox/", views.outbox, name="outbox"),
+    path("manage/broadcasts/", views.broadcasts, name="broadcasts"),
+    path("manage/broadcasts/<int:pk>/<str:action>", views.broadcast_decide, name="broadcast_decide"),
 ]

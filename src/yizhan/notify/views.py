@@ -1,14 +1,17 @@
+from django.conf import settings
+from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yizhan.core.masking import mask_phone
 from yizhan.notify import services
-from yizhan.notify.models import Channel, Message
+from yizhan.notify.models import Broadcast, Channel, Message
 from yizhan.orgs.scoping import scoped, staff_view
 
 OPT_OUT_SALT = "yizhan.notify.opt-out"
@@ -69,3 +72,59 @@ def opt_out(request, token):
         services.opt_out(address, how="link")
         done = True
     return render(request, "notify/opt_out.html", {"masked": mask_phone(address), "done": done})
+
+
+@staff_view("admin")
+def broadcasts(request):
+    """Write to staff by the org tree: preview the count, then send (or ask a second admin)."""
+    from yizhan.orgs.models import Role, Unit
+    from yizhan.orgs.scoping import get_for_user
+
+    own = Unit.objects.get(pk=request.scope.unit_id)
+    values = {"unit": request.POST.get("unit", own.code)[:40], "roles": request.POST.getlist("roles"),
+              "text": request.POST.get("text", "")[:600]}  # fmt: skip
+    errors, count = {}, None
+    if request.method == "POST":
+        unit = get_for_user(request.user, Unit, "admin", code=values["unit"])
+        try:
+            cleaned = services.clean_broadcast(values)
+            count = services.audience(unit, cleaned["roles"]).count()
+            if request.POST.get("action") == "send":
+                broadcast = services.propose_broadcast(actor=request.user, unit=unit, **cleaned)
+                messages.success(
+                    request,
+                    _("Sent to %(n)s people.") % {"n": broadcast.recipients}
+                    if broadcast.state == "sent"
+                    else _("%(n)s recipients: a second admin must approve it before it is sent.") % {"n": broadcast.recipients},
+                )  # fmt: skip
+                return redirect("notify:broadcasts")
+        except ValidationError as exc:
+            errors = exc.message_dict
+    items = scoped(request.user, Broadcast).select_related("unit", "created_by", "decided_by", "template")[
+        :50
+    ]
+    return render(request, "notify/broadcasts.html", {
+        "values": values, "errors": errors, "count": count, "items": items, "roles": Role.choices,
+        "threshold": settings.YIZHAN_NOTIFY_APPROVAL_ABOVE,
+    })  # fmt: skip
+
+
+@staff_view("admin")
+@require_POST
+def broadcast_decide(request, pk, action):
+    from yizhan.orgs.scoping import get_for_user
+
+    broadcast = get_for_user(request.user, Broadcast, "admin", pk=pk)
+    try:
+        if action == "approve":
+            services.approve_broadcast(broadcast, actor=request.user)
+            messages.success(request, _("Approved and sent."))
+        elif action == "reject":
+            services.reject_broadcast(broadcast, actor=request.user)
+            messages.success(request, _("Rejected; nothing was sent."))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect("notify:broadcasts")
