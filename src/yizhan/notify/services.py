@@ -192,32 +192,62 @@ def notify(recipients, template: str | Template, context: dict, *, channel: str 
             state, reason = Message.State.REFUSED, _("The recipient muted this kind of message.")
         elif hold_until and hold_until > now:
             state = Message.State.HELD
-        rows.append(Message(
-            template=template, channel=chan, user=r.user, address=r.address, unit_id=r.unit_id,
-            text=text, context=context,
-            dedup_key=dedup, state=state, reason=reason, not_before=hold_until,
-        ))  # fmt: skip
+        rows.append(
+            (chan, r.user.pk if r.user is not None else None, r.address, r.unit_id, dedup, state, reason)
+        )
     existing = set()
-    keys = [m.dedup_key for m in rows]
+    keys = [row[4] for row in rows]
     for start in range(0, len(keys), 5000):
         existing.update(
             Message.objects.filter(dedup_key__in=keys[start : start + 5000]).values_list(
                 "dedup_key", flat=True
             )
         )
-    fresh = [m for m in rows if m.dedup_key not in existing]
+    fresh = [row for row in rows if row[4] not in existing]
     summary.duplicates += len(rows) - len(fresh)
+    shared = {
+        "template_id": template.pk,
+        "text": text,
+        "context": context,
+        "not_before": hold_until,
+        "created_at": now,
+    }
     with transaction.atomic():
-        for start in range(0, len(fresh), 2000):
-            # ignore_conflicts: a concurrent run of the same occasion may have stored a key meanwhile.
-            Message.objects.bulk_create(fresh[start : start + 2000], ignore_conflicts=True)
-        by_state = Counter(m.state for m in fresh)
+        _insert(fresh, shared)
+        by_state = Counter(row[5] for row in fresh)
         if by_state.get(Message.State.QUEUED):
             transaction.on_commit(lambda: _kick(by_state[Message.State.QUEUED]))
     summary.queued = by_state.get(Message.State.QUEUED, 0)
     summary.held = by_state.get(Message.State.HELD, 0)
     summary.refused = by_state.get(Message.State.REFUSED, 0)
     return summary
+
+
+_VARYING = ("channel", "user_id", "address", "unit_id", "dedup_key", "state", "reason")
+
+
+def _insert(rows: list[tuple], shared: dict) -> None:
+    """One INSERT … ON CONFLICT DO NOTHING run with executemany. Why not bulk_create: for a fan-out
+    it spent four fifths of the time preparing each field of each row (measured: 20,000 rows,
+    20 of 26 s), while here all but seven columns hold the same value, prepared once."""
+    from django.db import connection
+
+    if not rows:
+        return
+    fields = {f.attname: f for f in Message._meta.concrete_fields if f.attname != "id"}
+    constant = {"attempts": 0, "provider_id": "", "sent_at": None, "delivered_at": None, "read_at": None,
+                "claim": "", **shared}  # fmt: skip
+    prepared = {name: fields[name].get_db_prep_save(value, connection) for name, value in constant.items()}
+    columns = list(_VARYING) + list(prepared)
+    quote = connection.ops.quote_name
+    # Identifiers come from the model; every value is a parameter.
+    names = ", ".join(quote(fields[c].column) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {quote(Message._meta.db_table)} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
+    tail = tuple(prepared.values())
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 5000):
+            cursor.executemany(sql, [row + tail for row in rows[start : start + 5000]])
 
 
 def _consented(addresses: set[str], topic: str) -> set[str]:
