@@ -121,7 +121,8 @@ class ReportOut(Schema):
         "multipart/form-data. `kind`: facility_broken, closed_when_open, wrong_hours, suggestion, "
         'praise, or confirmation ("the details are still correct", which updates the station\'s '
         "verified_at). Optional `facility` (catalogue code), `text` (≤ 2000 characters), `contact` "
-        "(phone or e-mail) and `photo` (JPEG, PNG or WebP, ≤ 4 MB)."
+        "(phone or e-mail) and `photo` (JPEG, PNG or WebP, ≤ 4 MB; stored re-encoded as a JPEG of at most "
+        "1600 px a side, without its metadata)."
     ),
 )
 def post_report(

@@ -473,15 +473,15 @@ def submit_feedback(
     """A report from the public (no login). Everything is checked before anything is written;
     the photo file is removed again if the database write fails."""
     values = clean_feedback(data)
-    kind = photos.clean_photo(photo)
+    photo_bytes = photos.clean_photo(photo)
     now = now or timezone.now()
-    path = photos.store(photo, kind[1]) if kind else ""
+    path = photos.store(photo_bytes) if photo_bytes else ""
     try:
         with transaction.atomic():
             feedback = Feedback.objects.create(
                 station=station,
                 photo=path,
-                photo_type=kind[0] if kind else "",
+                photo_type=photos.STORED_TYPE[0] if path else "",
                 created_at=now,
                 due_on=due_date(now),
                 **values,
