@@ -6,6 +6,7 @@ the field, with the same `clean_*` rules the back office and imports use.
 """
 
 import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -38,7 +39,27 @@ class ValidationErrors(Schema):
     detail: list[ErrorItem]
 
 
+class ChangeOut(Schema):
+    field: str
+    old: Any = None
+    new: Any = None
+    by: str
+    at: datetime.datetime
+    revision: int
+
+
+class Conflict(Schema):
+    """A stale edit: `revision` is the current one, `changes` what happened since `based_on`."""
+
+    detail: str
+    revision: int
+    based_on: int
+    fields: list[str]
+    changes: list[ChangeOut]
+
+
 ERRORS = {403: Message, 404: Message, 422: ValidationErrors}
+EDIT_ERRORS = {**ERRORS, 409: Conflict}
 
 
 class FacilityStateOut(Schema):
@@ -50,6 +71,7 @@ class FacilityStateOut(Schema):
     out_of_order: bool
     out_of_order_since: datetime.date | None
     note: str
+    revision: int  # the station's: send it back with a PUT
 
 
 class StationOut(Schema):
@@ -73,6 +95,7 @@ class StationOut(Schema):
     verified_at: datetime.datetime | None
     verification_source: str
     updated_at: datetime.datetime
+    revision: int
 
 
 class StationDetailOut(StationOut):
@@ -106,6 +129,7 @@ class StationIn(Schema):
 
 
 class StationPatch(Schema):
+    revision: int  # the station's revision the change is based on (from GET); stale: 409
     name: str | None = None
     name_en: str | None = None
     unit: str | None = None
@@ -126,6 +150,7 @@ class StationPatch(Schema):
 
 
 class FacilityStateIn(Schema):
+    revision: int  # the station's revision the change is based on; stale: 409
     state: str
     out_of_order: bool = False
     out_of_order_since: str | None = None
@@ -136,6 +161,7 @@ class CloseIn(Schema):
     notice: str
     temporary: bool = False
     reopens_on: str | None = None
+    revision: int | None = None  # when given, a stale one answers 409
 
 
 class ImportErrorOut(Schema):
@@ -170,6 +196,7 @@ def _facility_out(row: StationFacility) -> dict:
         "out_of_order": row.out_of_order,
         "out_of_order_since": row.out_of_order_since,
         "note": row.note,
+        "revision": row.station.revision,
     }
 
 
@@ -196,6 +223,7 @@ def _station_out(station: Station, crs: str, theme_codes: list[str] | None = Non
         "verified_at": station.verified_at,
         "verification_source": station.verification_source,
         "updated_at": station.updated_at,
+        "revision": station.revision,
     }
 
 
@@ -214,7 +242,7 @@ def _parse_at(at: str | None) -> datetime.datetime:
 def _detail(station: Station, crs: str, at: datetime.datetime) -> dict:
     calendar = hours.current_calendar()
     schedule = station.schedule()
-    facilities = StationFacility.objects.filter(station=station).select_related("facility")
+    facilities = StationFacility.objects.filter(station=station).select_related("facility", "station")
     return {
         **_station_out(station, crs),
         "opening_hours": station.opening_hours or {},
@@ -300,7 +328,9 @@ def create_station(request, payload: StationIn):
 
 
 @manage_router.patch(
-    "/stations/{code}", response={200: StationDetailOut, **ERRORS}, summary="Change some fields of a station"
+    "/stations/{code}",
+    response={200: StationDetailOut, **EDIT_ERRORS},
+    summary="Change some fields of a station (with the revision it is based on; stale: 409)",
 )
 def update_station(request, code: str, payload: StationPatch):
     station = _get(request, code, "change")
@@ -318,7 +348,8 @@ def update_station(request, code: str, payload: StationPatch):
 def list_facilities(request, code: str):
     station = _get(request, code)
     rows = {
-        r.facility_id: r for r in StationFacility.objects.filter(station=station).select_related("facility")
+        r.facility_id: r
+        for r in StationFacility.objects.filter(station=station).select_related("facility", "station")
     }
     out = []
     for facility in Facility.objects.all():
@@ -329,13 +360,15 @@ def list_facilities(request, code: str):
 
 @manage_router.put(
     "/stations/{code}/facilities/{facility}",
-    response={200: FacilityStateOut, **ERRORS},
-    summary="Set one facility's state",
+    response={200: FacilityStateOut, **EDIT_ERRORS},
+    summary="Set one facility's state (with the station's revision it is based on; stale: 409)",
 )
 def set_facility(request, code: str, facility: str, payload: FacilityStateIn):
     station = _get(request, code, "change")
     row = services.set_facility_state(station, facility, actor=request.user, **payload.dict())
-    return Status(200, _facility_out(StationFacility.objects.select_related("facility").get(pk=row.pk)))
+    return Status(
+        200, _facility_out(StationFacility.objects.select_related("facility", "station").get(pk=row.pk))
+    )
 
 
 @manage_router.post(
@@ -350,7 +383,7 @@ def verify(request, code: str):
 
 @manage_router.post(
     "/stations/{code}/close",
-    response={200: StationDetailOut, **ERRORS},
+    response={200: StationDetailOut, **EDIT_ERRORS},
     summary="Close a station (temporarily or for good) with a public notice",
 )
 def close(request, code: str, payload: CloseIn):
