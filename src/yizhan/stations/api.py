@@ -6,7 +6,6 @@ the field, with the same `clean_*` rules the back office and imports use.
 """
 
 import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -16,6 +15,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yizhan.core.geo import from_wgs84, validate_crs
+from yizhan.core.schemas import Conflict
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, require, scope_for, scoped
 from yizhan.stations import hours, services
@@ -37,25 +37,6 @@ class ErrorItem(Schema):
 
 class ValidationErrors(Schema):
     detail: list[ErrorItem]
-
-
-class ChangeOut(Schema):
-    field: str
-    old: Any = None
-    new: Any = None
-    by: str
-    at: datetime.datetime
-    revision: int
-
-
-class Conflict(Schema):
-    """A stale edit: `revision` is the current one, `changes` what happened since `based_on`."""
-
-    detail: str
-    revision: int
-    based_on: int
-    fields: list[str]
-    changes: list[ChangeOut]
 
 
 ERRORS = {403: Message, 404: Message, 422: ValidationErrors}
