@@ -91,11 +91,14 @@ class InstructionOut(Schema):
     claimed_by: str | None
     decided_by: str | None
     approved_by: str | None
+    # One instruction only (not in the worklist): what you may do now, and why a decision is not possible.
+    actions: dict | None = None
 
 
 class CallbackIn(Schema):
-    outcome: str
-    phone: str = ""
+    outcome: str = ""
+    phone: str = ""  # the number dialled; or leave it empty and set dialled_on_file
+    dialled_on_file: bool = False
     call_back_at: str | None = None
     note: str = ""
 
@@ -425,7 +428,7 @@ def export(request, batch_id: int):
 
 @manage_router.get(P + "/instructions/{int:pk}", response=InstructionOut, summary="One instruction")
 def get_instruction(request, pk: int):
-    return instruction_out(_instruction(request, pk), request.user)
+    return _one_out(request, pk)
 
 
 @manage_router.get(P + "/instructions/{int:pk}/callbacks", response=list[CallbackOut], summary="Its call log")
@@ -445,10 +448,18 @@ def list_callbacks(request, pk: int):
     ]
 
 
+def _one_out(request, pk: int) -> dict:
+    inst = _instruction(request, pk)
+    return {
+        **instruction_out(inst, request.user),
+        "actions": services.available_actions(inst, request.user).as_dict(),
+    }
+
+
 def _verb(request, pk, verb, **data):
     inst = _instruction(request, pk, "change")
     verb(inst, actor=request.user, **data)
-    return instruction_out(_instruction(request, pk), request.user)
+    return _one_out(request, pk)
 
 
 @manage_router.post(

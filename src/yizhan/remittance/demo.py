@@ -315,7 +315,7 @@ def _work_some(ctx: DemoContext, batch) -> None:
             if n % 4 == 3:
                 continue  # still being called
             outcome = Callback.Outcome.UNREACHABLE if n % 4 == 2 else Callback.Outcome.CONFIRMED
-            services.log_callback(inst, actor=worker, outcome=outcome, note="")
+            services.log_callback(inst, actor=worker, outcome=outcome, dialled_on_file=True, note="")
             if outcome == Callback.Outcome.CONFIRMED:
                 services.decide(inst, actor=worker, decision=Decision.PROCESS_NOW, note="客户确认，立即处理")
         leftovers = Instruction.objects.filter(

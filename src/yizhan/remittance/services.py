@@ -991,16 +991,26 @@ def _holds(inst: Instruction, actor) -> bool:
 
 
 def clean_callback(data: dict, *, instruction: Instruction) -> dict:
+    """The caller states the number dialled (typed, or the one on file explicitly confirmed) and the
+    outcome; nothing is assumed, so a log entry always records a call that was made."""
     errors: dict[str, str] = {}
-    phone = str(data.get("phone") or "").strip() or instruction.payer_phone
-    digits = "".join(ch for ch in phone if ch.isdigit())
+    phone = str(data.get("phone") or "").strip()[:64]
     if not phone:
-        errors["phone"] = _("This field is required.")
-    elif not 5 <= len(digits) <= 20 or len(phone) > 32:
-        errors["phone"] = _("Not a phone number.")
+        if not _bool(data.get("dialled_on_file")):
+            errors["phone"] = _(
+                "Enter the number you dialled, or confirm that you dialled the number on file."
+            )
+        elif not instruction.payer_phone:
+            errors["dialled_on_file"] = _("There is no number on file; enter the number you dialled.")
+        else:
+            phone = instruction.payer_phone
+    if phone and "phone" not in errors:
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        if not 5 <= len(digits) <= 20 or len(phone) > 32:
+            errors["phone"] = _("Not a phone number.")
     outcome = data.get("outcome")
     if outcome not in Callback.Outcome.values:
-        errors["outcome"] = _("Choose an outcome.")
+        errors["outcome"] = _("Choose what the customer said.")
     now = timezone.now()
     call_back_at = data.get("call_back_at") or None
     if call_back_at is not None and not isinstance(call_back_at, datetime.datetime):
@@ -1071,11 +1081,9 @@ def _lock_group(instruction: Instruction) -> list[Instruction]:
     return list(Instruction.objects.select_for_update().filter(dup_group_id=group_id).order_by("pk"))
 
 
-def _check_group_keeps_one(inst: Instruction, members: list[Instruction]) -> None:
+def _group_keeps_one_blocker(inst: Instruction, members: list[Instruction]) -> str | None:
     if inst.dup_group_id is None:
-        raise ValidationError(
-            {"decision": _("Only an instruction in a duplicate group can be deleted as a duplicate.")}
-        )
+        return _("Only an instruction in a duplicate group can be deleted as a duplicate.")
     others = [
         m
         for m in members
@@ -1083,9 +1091,14 @@ def _check_group_keeps_one(inst: Instruction, members: list[Instruction]) -> Non
         and not (m.decision == Decision.DELETE_DUPLICATE and m.state in (State.PENDING, State.DECIDED))
     ]
     if not others:
-        raise ValidationError(
-            {"decision": _("Every other instruction of this group is deleted already; one must stay.")}
-        )
+        return _("Every other instruction of this group is deleted already; one must stay.")
+    return None
+
+
+def _check_group_keeps_one(inst: Instruction, members: list[Instruction]) -> None:
+    blocker = _group_keeps_one_blocker(inst, members)
+    if blocker:
+        raise ValidationError({"decision": blocker})
 
 
 def _refresh_keep(inst: Instruction) -> None:
@@ -1097,7 +1110,7 @@ def _refresh_keep(inst: Instruction) -> None:
     DuplicateGroup.objects.filter(pk=inst.dup_group_id).update(keep_id=keep)
 
 
-def _check_not_processed_twice(inst: Instruction) -> None:
+def _processed_twice_blocker(inst: Instruction) -> str | None:
     """Core banking exported some instructions twice: one instruction id is processed once at most."""
     twin = (
         Instruction.objects.filter(
@@ -1110,13 +1123,87 @@ def _check_not_processed_twice(inst: Instruction) -> None:
         .exists()
     )
     if twin:
-        raise ValidationError(
-            {
-                "decision": _(
-                    "Another copy of this instruction id is already being processed; delete this one as a duplicate."
-                )
-            }
+        return _(
+            "Another copy of this instruction id is already being processed; delete this one as a duplicate."
         )
+    return None
+
+
+def decision_blocker(
+    inst: Instruction, decision: str, members: list[Instruction] | None = None
+) -> str | None:
+    """Why `decision` cannot be recorded for this open instruction now, or None if it can: the one
+    rule behind `decide` and behind the choices the page and the API offer."""
+    if decision == Decision.PROCESS_NOW:
+        last = inst.callbacks.order_by("-called_at", "-pk").first()
+        if last is None or last.outcome != Callback.Outcome.CONFIRMED:
+            return _("Processing now needs a callback in which the customer confirmed.")
+        return _processed_twice_blocker(inst)
+    if decision == Decision.DELETE_DUPLICATE:
+        if members is None:
+            members = (
+                list(Instruction.objects.filter(dup_group_id=inst.dup_group_id)) if inst.dup_group_id else []
+            )
+        return _group_keeps_one_blocker(inst, members)
+    return None
+
+
+@dataclass
+class Actions:
+    """What the user may do with one instruction now; the page shows only these, the API lists them."""
+
+    claim: bool = False
+    release: bool = False
+    call: bool = False
+    decisions: list = field(default_factory=list)  # Decision values that can be recorded now
+    unavailable: dict = field(default_factory=dict)  # Decision value -> why not (while holding the claim)
+    approve: bool = False
+    reject: bool = False
+    reopen: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "claim": self.claim,
+            "release": self.release,
+            "call": self.call,
+            "decisions": list(self.decisions),
+            "unavailable_decisions": dict(self.unavailable),
+            "approve": self.approve,
+            "reject": self.reject,
+            "reopen": self.reopen,
+        }
+
+
+def available_actions(inst: Instruction, actor) -> Actions:
+    """The same checks as the verbs (claim, release, log_callback, decide, approve, reject, reopen)."""
+    scope = scope_for(actor)
+    actions = Actions()
+    if not scope.can("change"):
+        return actions
+    if inst.state == State.OPEN:
+        active = inst.claim_active()
+        holds = _holds(inst, actor)
+        actions.claim = not active
+        actions.release = active and (holds or scope.can("admin"))
+        actions.call = holds
+        if holds:
+            for decision in Decision.values:
+                blocker = decision_blocker(inst, decision)
+                if blocker:
+                    actions.unavailable[decision] = blocker
+                else:
+                    actions.decisions.append(decision)
+    elif inst.state == State.PENDING:
+        actions.reject = True
+        actions.approve = inst.decided_by_id != actor.pk and not (
+            inst.decision == Decision.DELETE_DUPLICATE
+            and _group_keeps_one_blocker(
+                inst, list(Instruction.objects.filter(dup_group_id=inst.dup_group_id))
+            )
+        )
+    elif inst.state == State.DECIDED:
+        actions.reopen = scope.can("admin") and inst.exported_at is None
+    return actions
 
 
 def needs_approval(inst: Instruction, decision: str) -> bool:
@@ -1138,15 +1225,9 @@ def decide(instruction: Instruction, *, actor, **data) -> Instruction:
         raise ValidationError({"decision": _("This instruction has a decision already.")})
     if not _holds(inst, actor):
         raise ValidationError({"claimed_by": _("Claim the instruction before you decide.")})
-    if values["decision"] == Decision.PROCESS_NOW:
-        last = inst.callbacks.order_by("-called_at", "-pk").first()
-        if last is None or last.outcome != Callback.Outcome.CONFIRMED:
-            raise ValidationError(
-                {"decision": _("Processing now needs a callback in which the customer confirmed.")}
-            )
-        _check_not_processed_twice(inst)
-    if values["decision"] == Decision.DELETE_DUPLICATE:
-        _check_group_keeps_one(inst, members)
+    blocker = decision_blocker(inst, values["decision"], members)
+    if blocker:
+        raise ValidationError({"decision": blocker})
     before = _work_state(inst)
     now = timezone.now()
     inst.decision = values["decision"]

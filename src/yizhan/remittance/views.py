@@ -20,6 +20,7 @@ from yizhan.remittance.models import (
     Alias,
     AllowEntry,
     Batch,
+    Decision,
     DuplicateGroup,
     Exclusion,
     Hit,
@@ -353,6 +354,11 @@ def _detail_response(request, pk, forms_with_errors: dict, status: int = 200):
     events = scoped(request.user, AuditEvent).filter(
         object_type="remittance.instruction", object_id=str(inst.pk)
     )[:20]
+    actions = services.available_actions(inst, request.user)
+    if "decision" in forms_with_errors:  # re-shown after an error: still only what is possible
+        forms_with_errors["decision"].fields["decision"].choices = (
+            forms.DecisionForm(allowed=actions.decisions).fields["decision"].choices
+        )
     return render(
         request,
         "remittance/instruction_detail.html",
@@ -360,6 +366,8 @@ def _detail_response(request, pk, forms_with_errors: dict, status: int = 200):
             "inst": inst,
             "batch": inst.batch,
             "holds": holds,
+            "actions": actions,
+            "unavailable": [(Decision(d).label, why) for d, why in actions.unavailable.items()],
             "claim_active": inst.claim_active(),
             "can_change": request.scope.can("change"),
             "can_admin": request.scope.can("admin"),
@@ -367,8 +375,9 @@ def _detail_response(request, pk, forms_with_errors: dict, status: int = 200):
             "group": group,
             "group_hidden": (inst.dup_group.size - len(group)) if inst.dup_group_id else 0,
             "callbacks": inst.callbacks.all(),
-            "callback_form": forms_with_errors.get("callback") or forms.CallbackForm(),
-            "decision_form": forms_with_errors.get("decision") or forms.DecisionForm(),
+            "callback_form": forms_with_errors.get("callback") or forms.CallbackForm(instruction=inst),
+            "decision_form": forms_with_errors.get("decision")
+            or forms.DecisionForm(instruction=inst, allowed=actions.decisions),
             "note_form": forms_with_errors.get("note") or forms.NoteForm(),
             "needs_approval_above": inst.batch.approval_threshold,
             "events": events,
@@ -382,7 +391,7 @@ def _act(request, pk, verb, *, form_class=None, form_key=None, success=""):
     inst = _instruction(request, pk, "change")
     data = {}
     if form_class is not None:
-        form = form_class(request.POST)
+        form = form_class(request.POST, instruction=inst)
         if not form.is_valid():
             return _rerender(request, pk, form_key, form)
         data = form.cleaned_data

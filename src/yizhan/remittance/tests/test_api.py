@@ -60,9 +60,19 @@ def test_claim_call_decide_approve(api, green):
     assert claimed["claimed_by"] == "sm_manager" and claimed["payer_phone"] == "13812345678"
     taken = api("hq_admin", "post", f"/instructions/{pk}/claim")
     assert taken.status_code == 422 and taken.json()["detail"][0]["loc"] == ["body", "claimed_by"]
-    bad = api("sm_manager", "post", f"/instructions/{pk}/callbacks", json={"outcome": "call_back"})
+    bad = api(
+        "sm_manager",
+        "post",
+        f"/instructions/{pk}/callbacks",
+        json={"outcome": "call_back", "dialled_on_file": True},
+    )
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "call_back_at"]
-    made = api("sm_manager", "post", f"/instructions/{pk}/callbacks", json={"outcome": "confirmed"})
+    made = api(
+        "sm_manager",
+        "post",
+        f"/instructions/{pk}/callbacks",
+        json={"outcome": "confirmed", "dialled_on_file": True},
+    )
     assert made.status_code == 201 and made.json()["phone"] == "138****5678"
     decided = api(
         "sm_manager", "post", f"/instructions/{pk}/decision", json={"decision": "process_now"}

@@ -21,7 +21,7 @@ def fresh(inst):
 
 def confirm(inst, user):
     services.claim(inst, actor=user)
-    services.log_callback(inst, actor=user, outcome=Callback.Outcome.CONFIRMED)
+    services.log_callback(inst, actor=user, outcome=Callback.Outcome.CONFIRMED, dialled_on_file=True)
 
 
 # ------------------------------------------------------------ the claim lock
@@ -88,10 +88,12 @@ def test_callback_needs_the_claim_and_is_logged_masked(green, users):
     inst = by_id["G-001"]
     worker = users["sm_manager"]
     with pytest.raises(ValidationError) as exc:
-        services.log_callback(inst, actor=worker, outcome="confirmed")
+        services.log_callback(inst, actor=worker, outcome="confirmed", dialled_on_file=True)
     assert "claimed_by" in exc.value.message_dict
     services.claim(inst, actor=worker)
-    callback = services.log_callback(inst, actor=worker, outcome="confirmed", note="客户确认")
+    callback = services.log_callback(
+        inst, actor=worker, outcome="confirmed", dialled_on_file=True, note="客户确认"
+    )
     assert callback.phone == "13812345678"  # the payer's number by default
     assert callback.phone_masked == "138****5678"
     assert callback.caller_name == "sm_manager"
@@ -126,7 +128,9 @@ def test_call_back_later_keeps_the_time(green, users):
     inst = by_id["G-001"]
     services.claim(inst, actor=users["sm_manager"])
     later = timezone.now() + datetime.timedelta(hours=2)
-    callback = services.log_callback(inst, actor=users["sm_manager"], outcome="call_back", call_back_at=later)
+    callback = services.log_callback(
+        inst, actor=users["sm_manager"], outcome="call_back", call_back_at=later, dialled_on_file=True
+    )
     assert callback.call_back_at == later
 
 
@@ -137,11 +141,11 @@ def test_process_now_needs_a_confirmed_call(green, users):
     _batch, by_id = green
     inst, worker = by_id["G-005"], users["sanxia_manager"]
     services.claim(inst, actor=worker)
-    services.log_callback(inst, actor=worker, outcome="unreachable")
+    services.log_callback(inst, actor=worker, outcome="unreachable", dialled_on_file=True)
     with pytest.raises(ValidationError) as exc:
         services.decide(inst, actor=worker, decision="process_now")
     assert "decision" in exc.value.message_dict
-    services.log_callback(inst, actor=worker, outcome="confirmed")
+    services.log_callback(inst, actor=worker, outcome="confirmed", dialled_on_file=True)
     services.decide(inst, actor=worker, decision="process_now")
     inst = fresh(inst)
     assert inst.state == State.DECIDED  # 30,000 is below the 50,000 threshold: no second person needed
