@@ -234,6 +234,23 @@ class State(models.TextChoices):
     DECIDED = "decided", _("decided")
 
 
+class Stage(models.TextChoices):
+    """Where an instruction that needs a look stands in the work: the one vocabulary of every count
+    (batch list, batch page, home page, worklist, API), computed by services.count_work. The four
+    stages partition the instructions that need a look, so the figures always add up."""
+
+    UNCLAIMED = "unclaimed", _("not yet claimed")  # open, nobody holds a live claim
+    CALLING = "calling", _("being called")  # open, claimed within CLAIM_TTL
+    PENDING = "pending_approval", _("awaiting approval")  # decided above the threshold, waiting for a checker
+    DECIDED = "decided", _("decided")
+
+
+# The two sums of stages, named once: every flagged instruction (rule hits or a duplicate group),
+# and those without a final decision (what the deadline is about).
+NEED_A_LOOK = _("need a look")
+UNFINISHED = _("unfinished")
+
+
 class Decision(models.TextChoices):
     PROCESS_NOW = "process_now", _("process now")
     DELETE_DUPLICATE = "delete_duplicate", _("delete as duplicate")
@@ -342,6 +359,12 @@ class Instruction(models.Model):
         if self.claimed_by_id is None or self.claimed_at is None or self.state != State.OPEN:
             return False
         return (now or timezone.now()) - self.claimed_at < CLAIM_TTL
+
+    @property
+    def stage(self) -> Stage:
+        if self.state == State.OPEN:
+            return Stage.CALLING if self.claim_active() else Stage.UNCLAIMED
+        return Stage(self.state)
 
 
 class Hit(models.Model):

@@ -39,6 +39,7 @@ from yizhan.remittance.models import (
     ImportRun,
     Instruction,
     Rule,
+    Stage,
     State,
 )
 from yizhan.remittance.screening import (
@@ -1390,43 +1391,122 @@ def export_decisions(batch: Batch, *, actor, scope) -> tuple[str, bytes, int]:
 
 
 @dataclass
-class ProgressRow:
-    unit: Unit
-    total: int = 0
-    open: int = 0
-    claimed: int = 0
+class WorkCounts:
+    """Instructions that need a look, by stage (models.Stage): the figures of every count page."""
+
+    unclaimed: int = 0
+    calling: int = 0
     pending: int = 0
     decided: int = 0
-    has_children: bool = False
+
+    @property
+    def total(self) -> int:  # NEED_A_LOOK
+        return self.unclaimed + self.calling + self.pending + self.decided
+
+    @property
+    def unfinished(self) -> int:  # UNFINISHED
+        return self.unclaimed + self.calling + self.pending
 
     @property
     def outstanding(self) -> int:
-        return self.open + self.pending
+        return self.unfinished
+
+    def add(self, other: "WorkCounts") -> None:
+        self.unclaimed += other.unclaimed
+        self.calling += other.calling
+        self.pending += other.pending
+        self.decided += other.decided
+
+    def as_dict(self) -> dict:
+        return {
+            "need_a_look": self.total,
+            "unclaimed": self.unclaimed,
+            "calling": self.calling,
+            "pending_approval": self.pending,
+            "decided": self.decided,
+            "unfinished": self.unfinished,
+        }
+
+
+def stage_q(stage: str, now=None) -> Q:
+    """The filter of one stage (models.Stage), or of `unfinished`; the worklist and the counts share it."""
+    live = Q(claimed_by__isnull=False, claimed_at__gte=(now or timezone.now()) - CLAIM_TTL)
+    if stage == Stage.UNCLAIMED:
+        return Q(state=State.OPEN) & ~live
+    if stage == Stage.CALLING:
+        return Q(state=State.OPEN) & live
+    if stage == Stage.PENDING:
+        return Q(state=State.PENDING)
+    if stage == Stage.DECIDED:
+        return Q(state=State.DECIDED)
+    if stage == "unfinished":
+        return ~Q(state=State.DECIDED)
+    raise ValueError(stage)
+
+
+def count_work(scope, batches, *, by: str = "batch", at: Unit | None = None) -> dict:
+    """The one count of the green channel: flagged instructions of the user's subtree (optionally
+    below `at`) by stage, grouped by batch id (`by="batch"`) or by unit path (`by="unit__path"`)."""
+    qs = scoped(scope, Instruction).filter(batch__in=batches, flagged=True)
+    if at is not None:
+        qs = qs.filter(unit__path__startswith=at.path)
+    now = timezone.now()
+    rows = (
+        qs.values(by)
+        .annotate(
+            unclaimed=Count("pk", filter=stage_q(Stage.UNCLAIMED, now)),
+            calling=Count("pk", filter=stage_q(Stage.CALLING, now)),
+            pending=Count("pk", filter=stage_q(Stage.PENDING, now)),
+            decided=Count("pk", filter=stage_q(Stage.DECIDED, now)),
+        )
+        .order_by()
+    )
+    return {
+        row[by]: WorkCounts(row["unclaimed"], row["calling"], row["pending"], row["decided"]) for row in rows
+    }
+
+
+WORKLIST_SHOW = ("flagged", "hits", "duplicates", "all")
+WORKLIST_STAGES = ("unfinished", *Stage.values, "any")
+
+
+def worklist(
+    scope, batch: Batch, *, show: str = "flagged", stage: str = "unfinished", unit: Unit | None = None
+):
+    """The instructions the worklist shows (page and API): by default what needs a look and is
+    unfinished, so its length is the UNFINISHED figure of the batch list, home page and progress."""
+    qs = scoped(scope, Instruction).filter(batch=batch)
+    if show == "flagged":
+        qs = qs.filter(flagged=True)
+    elif show == "hits":
+        qs = qs.filter(hit_count__gt=0)
+    elif show == "duplicates":
+        qs = qs.filter(dup_group__isnull=False)
+    if stage == "open":  # the state of the model, as earlier links said it
+        qs = qs.filter(state=State.OPEN)
+    elif stage in WORKLIST_STAGES and stage != "any":
+        qs = qs.filter(stage_q(stage))
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    return qs
+
+
+@dataclass
+class ProgressRow:
+    unit: Unit
+    counts: WorkCounts = field(default_factory=WorkCounts)
+    has_children: bool = False
 
 
 def progress(batch: Batch, scope, at: Unit) -> tuple[ProgressRow, list[ProgressRow]]:
-    """Flagged instructions per unit directly below `at` (each with its whole subtree): what is still
-    open, being called, waiting for approval and done."""
-    qs = scoped(scope, Instruction).filter(batch=batch, flagged=True, unit__path__startswith=at.path)
-    now = timezone.now()
-    by_path: dict[str, Counter] = {}
-    for path, state, n in qs.values_list("unit__path", "state").annotate(n=Count("pk")).order_by():
-        by_path.setdefault(path, Counter())[state] += n
-    claimed = dict(
-        qs.filter(state=State.OPEN, claimed_by__isnull=False, claimed_at__gte=now - CLAIM_TTL)
-        .values_list("unit__path")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    """Flagged instructions per unit directly below `at` (each with its whole subtree) by stage."""
+    by_path = count_work(scope, [batch.pk], by="unit__path", at=at)
     children = list(at.children.order_by("code").annotate(n_children=Count("children")))
     total = ProgressRow(at, has_children=bool(children))
     rows = {child.path: ProgressRow(child, has_children=child.n_children > 0) for child in children}
     for path, counts in by_path.items():
-        targets = [total] + [row for p, row in rows.items() if path.startswith(p)]
-        for row in targets:
-            row.open += counts[State.OPEN]
-            row.pending += counts[State.PENDING]
-            row.decided += counts[State.DECIDED]
-            row.total += sum(counts.values())
-            row.claimed += claimed.get(path, 0)
-    return total, [row for row in rows.values() if row.total]
+        total.counts.add(counts)
+        for p, row in rows.items():
+            if path.startswith(p):
+                row.counts.add(counts)
+    return total, [row for row in rows.values() if row.counts.total]

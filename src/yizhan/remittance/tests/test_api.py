@@ -125,7 +125,7 @@ def test_import_through_the_api(api, hq_batch):
 def test_progress_duplicates_and_export(api, green):
     batch, _ = green
     rows = api("hq_admin", "get", f"/batches/{batch.pk}/progress").json()
-    assert rows[0]["unit_code"] == "HQ" and rows[0]["total"] == 6
+    assert rows[0]["unit_code"] == "HQ" and rows[0]["need_a_look"] == 6
     assert {r["unit_code"] for r in rows[1:]} == {"FJ", "CQ", "SZ"}
     groups = api("hq_admin", "get", f"/batches/{batch.pk}/duplicates").json()
     assert [(g["group"], g["kind"], len(g["members"])) for g in groups] == [

@@ -352,23 +352,20 @@ def test_progress_rolls_up_what_is_still_open(green, users, unit):
     total, rows = services.progress(batch, users["hq_admin"], unit("HQ"))
     by_code = {r.unit.code: r for r in rows}
     # flagged: G-001/002/010 in Fujian, G-005/006 in Chongqing, G-008 in Shenzhen
-    assert (total.total, total.open, total.pending, total.claimed) == (6, 5, 1, 1)
-    assert (by_code["FJ"].total, by_code["FJ"].open, by_code["FJ"].pending, by_code["FJ"].claimed) == (
-        3,
-        2,
-        1,
-        1,
-    )
-    assert by_code["CQ"].outstanding == 2 and by_code["SZ"].outstanding == 1
+    c = total.counts
+    assert (c.total, c.unclaimed, c.calling, c.pending, c.decided) == (6, 4, 1, 1, 0)
+    fj = by_code["FJ"].counts
+    assert (fj.total, fj.unclaimed, fj.calling, fj.pending, fj.unfinished) == (3, 1, 1, 1, 3)
+    assert by_code["CQ"].counts.unfinished == 2 and by_code["SZ"].counts.unfinished == 1
     assert "SD" not in by_code  # nothing flagged in Shandong
     total, rows = services.progress(batch, users["sm_manager"], unit("FJ-SM"))
-    assert {r.unit.code for r in rows} == {"FJ-SM-LD", "FJ-SM-QL"} and total.total == 3
+    assert {r.unit.code for r in rows} == {"FJ-SM-LD", "FJ-SM-QL"} and total.counts.total == 3
 
 
 def test_progress_is_scoped(green, users, unit):
     batch, _ = green
     total, rows = services.progress(batch, users["sanxia_manager"], unit("CQ"))
-    assert total.total == 2  # only 三峡广场's two, though the CQ subtree is asked for
+    assert total.counts.total == 2  # only 三峡广场's two, though the CQ subtree is asked for
 
 
 def test_the_proposed_keep_follows_the_decisions(green, users):
