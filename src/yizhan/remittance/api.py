@@ -69,6 +69,11 @@ class HitOut(Schema):
     start: int
     end: int
     text: str
+    matched_term: str  # normalised: the keyword, or the alias of it that matched
+    via_alias: bool
+    context: str  # a short term's context: place, suffix, end (empty for longer terms)
+    exclusion_term: str  # an exclusion around the hit that was weighed and not applied
+    explanation: str  # the same, in one sentence in the reader's language
 
 
 class InstructionOut(Schema):
@@ -232,6 +237,11 @@ def instruction_out(inst: Instruction, user) -> dict:
                 "start": h.start,
                 "end": h.end,
                 "text": h.text,
+                "matched_term": h.matched_term,
+                "via_alias": h.via_alias,
+                "context": h.context,
+                "exclusion_term": h.exclusion_term,
+                "explanation": h.explanation(),
             }
             for h in inst.hits.all()
         ],

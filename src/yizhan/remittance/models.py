@@ -377,9 +377,47 @@ class Hit(models.Model):
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     text = models.CharField(max_length=200)
+    # Why it matched (screening.Hit): the normalised term found (the keyword or an alias of it), the
+    # context that let a short term through, and an exclusion considered and not applied.
+    matched_term = models.CharField(max_length=64, blank=True)
+    context = models.CharField(max_length=16, blank=True)
+    exclusion_term = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["field", "start"]
+
+    CONTEXT_LABELS = {
+        "place": _("after a place name"),
+        "suffix": _("before an organisation's suffix"),
+        "end": _("at the end of the name"),
+    }
+
+    @property
+    def via_alias(self) -> bool:
+        from yizhan.remittance.screening import normalise
+
+        return bool(self.matched_term) and self.matched_term != normalise(self.rule_term)
+
+    def explanation(self) -> str:
+        """One sentence for the admin: which term matched, in what context, which exclusion was weighed."""
+        parts = []
+        if self.via_alias:
+            parts.append(
+                _("matched %(term)s, an alias of the keyword %(keyword)s")
+                % {"term": self.matched_term, "keyword": self.rule_term}
+            )
+        else:
+            parts.append(_("matched the keyword %(keyword)s") % {"keyword": self.rule_term})
+        if self.context in self.CONTEXT_LABELS:
+            parts.append(
+                _("a short term, accepted %(context)s") % {"context": self.CONTEXT_LABELS[self.context]}
+            )
+        if self.exclusion_term:
+            parts.append(
+                _("the exclusion %(exclusion)s was not applied: here it would cut a word in two")
+                % {"exclusion": self.exclusion_term}
+            )
+        return "; ".join(str(p) for p in parts)
 
     def __str__(self):
         return f"{self.rule_term}@{self.field}[{self.start}:{self.end}]"

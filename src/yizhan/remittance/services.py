@@ -824,6 +824,9 @@ def _hit_rows(screener: Screener, pairs) -> list[Hit]:
             start=h.start,
             end=h.end,
             text=h.text[:200],
+            matched_term=h.term[:64],
+            context=h.context,
+            exclusion_term=h.exclusion[:64],
         )
         for obj, outcome in pairs
         for h in outcome.hits
