@@ -386,6 +386,9 @@ class Hit(models.Model):
     class Meta:
         ordering = ["field", "start"]
 
+    def __str__(self):
+        return f"{self.rule_term}@{self.field}[{self.start}:{self.end}]"
+
     CONTEXT_LABELS = {
         "place": _("after a place name"),
         "suffix": _("before an organisation's suffix"),
@@ -418,9 +421,6 @@ class Hit(models.Model):
                 % {"exclusion": self.exclusion_term}
             )
         return "; ".join(str(p) for p in parts)
-
-    def __str__(self):
-        return f"{self.rule_term}@{self.field}[{self.start}:{self.end}]"
 
 
 class CallbackQuerySet(ScopedQuerySet):

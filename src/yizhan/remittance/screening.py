@@ -445,9 +445,9 @@ class Screener:
                     considered = norm[xs:xe]
                 else:
                     return "exclusion", "", norm[xs:xe]
-        if _is_latin(term[:1]) or _is_latin(term[-1:]):
-            if not latin_word_bounded(original, positions[s], positions[e - 1] + 1):
-                return "latin_word", "", considered
+        latin = _is_latin(term[:1]) or _is_latin(term[-1:])
+        if latin and not latin_word_bounded(original, positions[s], positions[e - 1] + 1):
+            return "latin_word", "", considered
         context = ""
         if fld == "payee_name" and len(term) <= SHORT_TERM:
             if person and s > 0:  # inside the given name
