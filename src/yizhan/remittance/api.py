@@ -328,6 +328,14 @@ def worklist(
     offset: int = 0,
 ):
     batch = _batch(request, batch_id)
+    if show not in services.WORKLIST_SHOW:
+        raise ValidationError(
+            {"show": _("Choose one of: %(values)s.") % {"values": ", ".join(services.WORKLIST_SHOW)}}
+        )
+    if state not in services.WORKLIST_STAGES and state != "open":
+        raise ValidationError(
+            {"state": _("Choose one of: %(values)s.") % {"values": ", ".join(services.WORKLIST_STAGES)}}
+        )
     at = get_for_user(request.user, Unit, code=unit) if unit else None
     qs = (
         services.worklist(request.user, batch, show=show, stage=state, unit=at)

@@ -75,3 +75,16 @@ def test_the_stages_partition_what_needs_a_look(db, users):
         "decided": counts.decided,
     }
     assert counts.calling > 0 and counts.pending > 0 and counts.decided > 0  # the demo shows every stage
+
+
+def test_the_api_worklist_names_a_bad_filter(client, users, db):
+    from yizhan.orgs.services import create_api_token
+
+    batch = Batch.objects.get(name=DEMO)
+    token = create_api_token(user=users["hq_admin"], name="t")[1]
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    bad = client.get(f"/api/v1/manage/remittance/batches/{batch.pk}/worklist?state=nope", **auth)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "state"
+    assert "nope" not in bad.content.decode()
+    bad = client.get(f"/api/v1/manage/remittance/batches/{batch.pk}/worklist?show=x", **auth)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "show"
