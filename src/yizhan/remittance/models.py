@@ -420,7 +420,7 @@ class Hit(models.Model):
                 _("the exclusion %(exclusion)s was not applied: here it would cut a word in two")
                 % {"exclusion": self.exclusion_term}
             )
-        return "; ".join(str(p) for p in parts)
+        return str(_("; ")).join(str(p) for p in parts)
 
 
 class CallbackQuerySet(ScopedQuerySet):
