@@ -116,9 +116,16 @@ def test_history_pages_pass_the_page_check(client_for, users):
     station = Station.objects.get(code="CQ-SXGC")
     with audit_via("web"):
         station_services.verify_station(station, actor=users["sanxia_manager"])
-        station_services.update_station(station, actor=users["sanxia_manager"], seats=20, status="temporarily_closed")
+        station_services.update_station(
+            station, actor=users["sanxia_manager"], seats=20, status="temporarily_closed"
+        )
     names = set(users)
-    for path in ("/manage/audit/", "/manage/stations/CQ-SXGC/", "/manage/units/CQ-SXGC/", "/manage/units/HQ/"):
+    for path in (
+        "/manage/audit/",
+        "/manage/stations/CQ-SXGC/",
+        "/manage/units/CQ-SXGC/",
+        "/manage/units/HQ/",
+    ):
         html = client_for("hq_admin").get(path).content.decode()
         assert problems(html, allow=names) == [], path
 
