@@ -41,7 +41,7 @@ class EventRow:
     actor: str
     channel: str
     action: str
-    action_code: str  # kept for a tooltip and the filter, never shown as text
+    action_code: str  # for links and filters; never shown to the reader
     object_type: str
     object_label: str
     is_system: bool = False

@@ -6,6 +6,7 @@ import pytest
 from yizhan.core.tests.pagecheck import problems, visible_texts
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import scope_for, scoped
+from yizhan.remittance.models import Instruction
 from yizhan.stations.models import Station
 from yizhan.visits.models import Feedback
 
@@ -54,6 +55,10 @@ def pages_for(username: str, user) -> list[str]:
         paths += [f"/manage/stations/{station.code}/", f"/manage/visits/stations/{station.code}/"]
     if item is not None:
         paths.append(f"/manage/feedback/{item.pk}/")
+    # An instruction someone has worked on: its history lists claims, calls and decisions.
+    worked = scoped(user, Instruction).exclude(state="open").order_by("pk").first()
+    if worked is not None:
+        paths.append(f"/manage/remittance/i/{worked.pk}/")
     return paths
 
 
