@@ -130,6 +130,17 @@ def _bulk_insert(table: str, columns: list[str], rows) -> None:
             cursor.executemany(f"INSERT INTO {qn(table)} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
+def _draw(r: np.ndarray, cumulative: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each draw r[i], the bucket it falls in under the cumulative weights of its row
+    (cumulative[rows[i]]); a slice at a time, since n × buckets floats at once take hundreds of
+    megabytes on the full network."""
+    out = np.empty(len(r), dtype=np.int64)
+    for start in range(0, len(r), 200_000):
+        part = slice(start, start + 200_000)
+        out[part] = (r[part, None] > cumulative[rows[part]]).sum(axis=1)
+    return out
+
+
 def _stations():
     stations = list(Station.objects.select_related("unit").prefetch_related("themes").order_by("code"))
     province = {}
@@ -188,7 +199,7 @@ def build(ctx: DemoContext) -> None:
     st_idx = np.repeat(np.repeat(np.arange(n_st), n_days), counts.ravel())
     day_idx = np.repeat(np.tile(np.arange(n_days), n_st), counts.ravel())
     cum = mixes.cumsum(axis=1)
-    group_idx = (np_rng.random(len(st_idx))[:, None] > cum[st_idx]).sum(axis=1)
+    group_idx = _draw(np_rng.random(len(st_idx)), cum, st_idx)
 
     # Nurses' day, 12 May: hospital staff visit Chongqing's stations for flowers and talks.
     cq = np.array([i for i, s in enumerate(stations) if province[s.pk] == "CQ"])
@@ -206,7 +217,7 @@ def build(ctx: DemoContext) -> None:
 
     n = len(st_idx)
     hour_cum = _hour_weights().cumsum(axis=1)
-    hour = (np_rng.random(n)[:, None] > hour_cum[group_idx]).sum(axis=1).clip(0, 23)
+    hour = _draw(np_rng.random(n), hour_cum, group_idx).clip(0, 23)
     seconds = np_rng.integers(0, 3600, n)
     probabilities = _service_probabilities(months[day_idx])
     services_mask = np.zeros(n, dtype=np.int64)
@@ -224,22 +235,31 @@ def build(ctx: DemoContext) -> None:
     # Written in (station, day, time) order: the (station, day) index then grows at its end.
     order = np.lexsort((at, day_idx, st_idx))
     suffix = "+00" if connection.vendor == "postgresql" else ""
-    at_text = np.char.add(np.char.replace(np.datetime_as_string(at[order], unit="s"), "T", " "), suffix)
-    day_text = np.array([d.isoformat() for d in days])[day_idx[order]]
-    station_ids = np.array([s.pk for s in stations])[st_idx[order]]
-    group_text = np.array(GROUPS)[group_idx[order]]
-    rows = zip(
-        station_ids.tolist(),
-        at_text.tolist(),
-        day_text.tolist(),
-        hour[order].tolist(),
-        group_text.tolist(),
-        services_mask[order].tolist(),
-        strict=True,
-    )
+    day_names = np.array([d.isoformat() for d in days])
+    station_pks = np.array([s.pk for s in stations])
+    group_names = np.array(GROUPS)
+
+    def rows():
+        # Text is made a slice at a time: two years of the full network as Python tuples at once
+        # would take a gigabyte and a half.
+        for start in range(0, len(order), 100_000):
+            part = order[start : start + 100_000]
+            at_text = np.char.add(
+                np.char.replace(np.datetime_as_string(at[part], unit="s"), "T", " "), suffix
+            )
+            yield from zip(
+                station_pks[st_idx[part]].tolist(),
+                at_text.tolist(),
+                day_names[day_idx[part]].tolist(),
+                hour[part].tolist(),
+                group_names[group_idx[part]].tolist(),
+                services_mask[part].tolist(),
+                strict=True,
+            )
+
     tallies = _tallies(stations, days, np_rng, base, now)
     with _BigCache():
-        _bulk_insert(CheckIn._meta.db_table, ["station_id", "at", "day", "hour", "group", "services"], rows)
+        _bulk_insert(CheckIn._meta.db_table, ["station_id", "at", "day", "hour", "group", "services"], rows())
         _bulk_insert(Tally._meta.db_table, ["station_id", "day", "group", "count", "updated_at"], tallies)
         rollups.rebuild()
     with audit_via("system"):
