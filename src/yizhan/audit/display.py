@@ -22,7 +22,9 @@ from yizhan.audit import registry
 
 LIST_LIMIT = 10  # list values show their first items and how many more
 TEXT_LIMIT = 200  # never echo an unbounded value
-_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+# Only what the audit writer stores (isoformat of an aware UTC time, with "T"): a time someone
+# typed as text ("2020-01-24 10:15", Beijing time) is shown as typed, never shifted.
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -55,7 +55,9 @@ def statistics_xlsx(r: Report) -> bytes:
             [
                 [
                     m["month"],
-                    _("whole month") if m["to_day"] is None else f"1–{m['to_day']}",
+                    _("whole month")
+                    if m["to_day"] is None
+                    else (f"1–{m['to_day']}" if m["to_day"] else _("no complete day yet")),
                     m["last"],
                     m["this"],
                     m["change"],

@@ -348,7 +348,7 @@ def _stats_input(request):
 
 def _month_label(row: dict) -> str:
     month = row["name"]
-    if row["to_day"] is not None:
+    if row["to_day"]:
         return _("%(month)s 1–%(day)s") % {"month": month, "day": row["to_day"]}
     return month
 
