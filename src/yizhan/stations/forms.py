@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yizhan.core.forms import CrsField, RevisionField
+from yizhan.stations import hours
 from yizhan.stations.models import AccessPolicy, Facility, FacilityState, HolidayKind, Standard, Theme
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -91,7 +92,7 @@ class HoursForm(forms.Form):
         label=_("date exceptions"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("One per line: 2026-10-08 closed reason — or 2026-10-09 10:00-15:00 reason"),
+        help_text=_("One per line: 2026-10-08 休息 reason — or 2026-10-09 10:00-15:00 reason"),
     )
     revision = RevisionField()
 
@@ -112,7 +113,11 @@ class HoursForm(forms.Form):
         initial["statutory"] = bool((data or {}).get("statutory", True))
         lines = []
         for item in (data or {}).get("exceptions") or []:
-            what = "closed" if item.get("closed") else ",".join(f"{a}-{b}" for a, b in item["intervals"])
+            what = (
+                hours.CLOSED_KEYWORD
+                if item.get("closed")
+                else ",".join(f"{a}-{b}" for a, b in item["intervals"])
+            )
             lines.append(f"{item['date']} {what} {item.get('reason', '')}".strip())
         initial["exceptions"] = "\n".join(lines)
         return initial
@@ -137,7 +142,7 @@ class HoursForm(forms.Form):
                 continue
             entry = {"date": words[0], "reason": words[2] if len(words) > 2 else ""}
             what = words[1] if len(words) > 1 else ""
-            if what.lower() in ("closed", "休息", "闭馆"):
+            if what.lower() in hours.CLOSED_WORDS:
                 entry["closed"] = True
             else:
                 entry["intervals"] = [p.split("-", 1) if "-" in p else [p, ""] for p in what.split(",") if p]

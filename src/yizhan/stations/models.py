@@ -216,6 +216,15 @@ class HolidayYear(models.Model):
     def __str__(self):
         return str(self.year)
 
+    SOURCES = {
+        "manual": _("entered by hand"),
+        "import": _("imported file"),
+        "chinesecalendar": _("chinesecalendar package"),
+    }
+
+    def get_source_display(self) -> str:
+        return str(self.SOURCES.get(self.source, self.source))
+
 
 class HolidayDate(models.Model):
     """One day that differs from the ordinary Monday–Friday week: a holiday or a make-up workday."""

@@ -149,7 +149,7 @@ def _station_context(station: Station) -> dict:
         "next_change": hours.next_change(schedule, now, calendar),
         "calendar_missing": hours.calendar_missing(schedule, timezone.localdate(), calendar),
         "week": [(d, [(hours.format_time(a), hours.format_time(b)) for a, b in iv], k) for d, iv, k in week],
-        "hours_text": hours.format_hours_text(station.opening_hours),
+        "hours_text": hours.describe_hours(station.opening_hours),
         "compliance": compliance.station_compliance(station),
         "events": AuditEvent.objects.filter(object_type="stations.station", object_id=str(station.pk))[:10],
         "themes": list(station.themes.all()),

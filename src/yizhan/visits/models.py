@@ -131,6 +131,10 @@ class CheckIn(models.Model):
     def service_codes(self) -> list[str]:
         return mask_to_services(self.services)
 
+    def service_labels(self) -> list[str]:
+        """The services used, in the reader's language (for pages; the codes are for the API)."""
+        return [str(Service(code).label) for code in mask_to_services(self.services)]
+
 
 class DeviceMark(models.Model):
     """When a device was last counted at a station: the 30-minute de-duplication window.
