@@ -14,11 +14,14 @@ memory, deterministically from --seed. Peak memory is the process's peak residen
 """
 
 import argparse
+import csv
+import importlib
 import random
 import resource
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from yizhan.remittance.screening import (
     ExclusionSpec,
@@ -28,31 +31,20 @@ from yizhan.remittance.screening import (
     substring_matches,
 )
 
-BASE_RULES = [  # the defaults seeded by migration 0002
-    ("payee_name", "红十字会", 90),
-    ("payee_name", "红十字", 85),
-    ("payee_name", "红会", 85),
-    ("payee_name", "慈善总会", 80),
-    ("payee_name", "慈善基金会", 70),
-    ("payee_name", "卫健委", 80),
-    ("payee_name", "卫生健康委员会", 80),
-    ("payee_name", "卫生局", 75),
-    ("payee_name", "疾控", 75),
-    ("payee_name", "疫情防控指挥部", 80),
-    ("payee_name", "医院", 40),
-    ("payee_name", "卫生院", 40),
-    ("payee_name", "医疗器械", 55),
-    ("purpose", "采购医疗物资", 80),
-    ("purpose", "医疗物资", 75),
-    ("purpose", "防疫物资", 75),
-    ("purpose", "口罩", 70),
-    ("purpose", "防护服", 70),
-    ("purpose", "消毒", 50),
-    ("purpose", "捐款", 85),
-    ("purpose", "捐赠", 85),
-    ("purpose", "抗疫", 70),
-    ("purpose", "红十字会", 80),
-]
+
+def _defaults():
+    """The default rules, aliases and exclusions exactly as migrations 0002 and 0003 seed them."""
+    rules, aliases, exclusions = [], [], []
+    for name in ("0002_default_rules", "0003_screening_explained"):
+        module = importlib.import_module(f"yizhan.remittance.migrations.{name}")
+        rules += [(f, t, p) for f, t, _c, p in getattr(module, "RULES", [])]
+        aliases += getattr(module, "ALIASES", [])
+        exclusions += [t for t, _n in getattr(module, "EXCLUSIONS", [])]
+    return rules, aliases, exclusions
+
+
+BASE_RULES, BASE_ALIASES, BASE_EXCLUSIONS = _defaults()
+CORPUS = Path(__file__).resolve().parent.parent / "src/yizhan/remittance/tests/fixtures/beneficiaries.csv"
 SUPPLIES = [
     "呼吸机",
     "测温枪",
@@ -109,13 +101,11 @@ ORGS = [
 ]
 EXTRA_ALIASES = [
     ("疾控中心", "疾病预防控制中心"),
-    ("卫健局", "卫生健康局"),
     ("防控办", "防控办公室"),
     ("应急局", "应急管理局"),
     ("医保局", "医疗保障局"),
     ("红十字基金会", "红基会"),
 ]
-EXCLUSIONS = ["红十字路", "红十字街", "红十字大道", "红十字巷", "红会计", "医院路", "医院街"]
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢傅钟姜崔谭廖范汪陆金石"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红玉海燕文斌宇浩凯鹏飞雪梅晨晓东丹俊"
@@ -176,6 +166,9 @@ TRAPS = [
     "李红会计师事务所",
     "三明市医院路小学",
     "重庆红十字街餐饮有限公司",
+    "李红会",
+    "王红会",
+    "红十字路口便利店",
 ]
 
 
@@ -192,8 +185,8 @@ def build_rules(rng):
         if (field, term) not in terms:
             terms.add((field, term))
             rules.append(RuleSpec(len(rules) + 1, field, term, rng.randrange(10, 90)))
-    aliases = [("红会", "红十字会"), ("卫健委", "卫生健康委员会"), ("疾控", "疾病预防控制"), *EXTRA_ALIASES]
-    return rules, aliases, [ExclusionSpec(t) for t in EXCLUSIONS]
+    aliases = [*BASE_ALIASES, *EXTRA_ALIASES]
+    return rules, aliases, [ExclusionSpec(t) for t in BASE_EXCLUSIONS]
 
 
 def vary(rng, text):
@@ -248,6 +241,25 @@ def generate(n, rng, rules):
                 rng.choice(PURPOSES) + (f"合同{rng.randrange(10**6)}" if rng.random() < 0.4 else "")
             )
     return payees, purposes
+
+
+def corpus_quality():
+    """Precision and recall of the default rules alone on the labelled corpus of beneficiaries."""
+    screener = Screener(
+        [RuleSpec(i + 1, f, t, p) for i, (f, t, p) in enumerate(BASE_RULES)],
+        BASE_ALIASES,
+        [ExclusionSpec(t) for t in BASE_EXCLUSIONS],
+    )
+    with CORPUS.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    tp = fp = fn = 0
+    for row in rows:
+        hit = bool(screener.screen(row["payee"], row["purpose"]).hits)
+        wanted = row["expected"] == "hit"
+        tp += hit and wanted
+        fp += hit and not wanted
+        fn += wanted and not hit
+    return len(rows), tp / max(tp + fp, 1), tp / max(tp + fn, 1)
 
 
 def run_automaton(screener, payees, purposes, indexes):
@@ -322,7 +334,12 @@ def main(argv=None):
         flush=True,
     )
     trapped = sum(1 for i, p in enumerate(payees) if p in TRAPS and i in hits)
-    print(f"  trap payees (红十字路, 李红会计师…) that hit: {trapped}")
+    print(f"  trap payees (红十字路, 李红会计师, 李红会…) that hit: {trapped}")
+    n_corpus, precision, recall = corpus_quality()
+    print(
+        f"  default rules on the labelled corpus ({n_corpus} beneficiaries): "
+        f"precision {precision:.3f}, recall {recall:.3f}"
+    )
     verdict = "goal met" if seconds < 10 and peak_mb < 1024 and identical else "goal NOT met"
     print(
         f"screening {args.n:,} instructions x {len(rules)} rules: median {seconds:.2f} s, "

@@ -8,6 +8,7 @@ import pytest
 from yizhan.core.demo import DemoContext, build
 
 NAMED_USERS = ("hq_admin", "cq_admin", "sanxia_manager", "sz_viewer")
+DEMO: dict = {}  # what the session's demo build reported (ctx.data), e.g. built_at
 
 
 def build_small_demo(seed: int = 2023) -> DemoContext:
@@ -19,7 +20,13 @@ def build_small_demo(seed: int = 2023) -> DemoContext:
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        build_small_demo()
+        DEMO.update(build_small_demo().data)
+
+
+@pytest.fixture
+def demo_built_at(db):
+    """The moment the session's demo network finished building."""
+    return DEMO["built_at"]
 
 
 @pytest.fixture(autouse=True)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "yizhan.visits",
     "yizhan.remittance",
     "yizhan.jobs",
+    "yizhan.notify",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +249,27 @@ YIZHAN_TILE_CRS = os.environ.get("YIZHAN_TILE_CRS", "wgs84")  # gcj02 for Amap /
 YIZHAN_TILE_ATTRIBUTION = os.environ.get("YIZHAN_TILE_ATTRIBUTION", "")
 # Public base URL printed into QR codes; empty means the URL of the request.
 YIZHAN_PUBLIC_BASE_URL = os.environ.get("YIZHAN_PUBLIC_BASE_URL", "")
+
+# Notifications (yizhan.notify). Quiet hours in Beijing time: non-urgent messages wait for the morning.
+YIZHAN_NOTIFY_QUIET_HOURS = (
+    int(os.environ.get("YIZHAN_NOTIFY_QUIET_FROM", "22")),
+    int(os.environ.get("YIZHAN_NOTIFY_QUIET_UNTIL", "8")),
+)
+# Per-recipient caps, [(window seconds, most messages)], as the SMS providers enforce them for
+# notification templates (Aliyun: 1 a minute, 5 an hour, 10 a day to one number).
+YIZHAN_NOTIFY_CAPS = {
+    "sms": [(60, 1), (3600, 5), (86400, 10)],
+    "email": [(3600, 30)],
+    "bot": [(60, 20)],
+}
+# A broadcast to more staff than this waits for a second admin's approval (maker-checker).
+YIZHAN_NOTIFY_APPROVAL_ABOVE = int(os.environ.get("YIZHAN_NOTIFY_APPROVAL_ABOVE", "50"))
+# A batch a killed worker held in "sending" goes back to the queue after this long.
+YIZHAN_NOTIFY_SENDING_LEASE_SECONDS = int(os.environ.get("YIZHAN_NOTIFY_SENDING_LEASE_SECONDS", "300"))
+# The adapter per channel (yizhan.notify.channels); the default outbox sends nothing outside.
+YIZHAN_NOTIFY_BACKENDS = {}
+# A shared secret the SMS provider's reply callback presents (Authorization: Bearer …); unset = off.
+YIZHAN_NOTIFY_REPLY_TOKEN = os.environ.get("YIZHAN_NOTIFY_REPLY_TOKEN", "")
 
 if TESTING:
     # Hashing demo passwords at full strength would dominate the suite's run time.

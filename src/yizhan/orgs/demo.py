@@ -412,6 +412,17 @@ ROADS = [
 CITY_NAMES = {"CQ": "重庆市", "SZ": "深圳市", "FJ-SM": "三明市", "LN-SY": "沈阳市", "LN-FS": "抚顺市"}
 
 
+_ROAD_WORDS = {"路": "Road", "街": "Street"}
+
+
+def road_en(road: str) -> str:
+    """解放路 -> Jiefang Road: the English form of a Chinese street name, in pinyin."""
+    from pypinyin import lazy_pinyin
+
+    stem, kind = (road[:-1], _ROAD_WORDS[road[-1]]) if road[-1:] in _ROAD_WORDS else (road, "")
+    return " ".join(part for part in ("".join(lazy_pinyin(stem)).capitalize(), kind) if part)
+
+
 def _place(rng, districts):
     district, lat, lng, km = rng.choice(districts)
     # Gaussian scatter around the district centre, clipped to 2 sigma so none lands in the hills.
@@ -490,8 +501,9 @@ def build(ctx: DemoContext) -> None:
         named_by_parent.setdefault(row[1], []).append(row)
     outlets = []
     for code, _name, _name_en, tier_list in NETWORK:
-        for t_code, t_name, _t_name_en, _kind, districts, n_full, n_small in tier_list:
+        for t_code, t_name, t_name_en, _kind, districts, n_full, n_small in tier_list:
             parent = by_code[t_code]
+            base_en = t_name_en.removesuffix(" Sub-branch").removesuffix(" Branch")
             city = CITY_NAMES.get(code) or CITY_NAMES.get(t_code) or t_name.replace("分行", "市")
             named = named_by_parent.get(t_code, [])
             for o_code, _p, o_name, o_name_en, lat, lng, address in named:
@@ -519,7 +531,7 @@ def build(ctx: DemoContext) -> None:
                         code=f"{t_code}-{i:03d}",
                         kind=UnitKind.OUTLET,
                         name=f"{base}{road}{'营业室' if i % 3 else '支行'}{i:03d}",
-                        name_en=f"{t_code.title()} {road} Outlet {i:03d}",
+                        name_en=f"{base_en} {road_en(road)} {'Outlet' if i % 3 else 'Sub-branch'} {i:03d}",
                         parent=parent,
                         level=3,
                         lat=lat,

@@ -33,6 +33,13 @@ class Scope:
     def is_head_office(self) -> bool:
         return self.is_staff and self.level == 0
 
+    @property
+    def role_label(self) -> str:
+        """The role in the reader's language (管理员 / 负责人 / 只读), for pages."""
+        from yizhan.orgs.models import Role
+
+        return str(Role(self.role).label) if self.role in Role.values else ""
+
     def can(self, perm: str) -> bool:
         if not self.is_staff:
             return False

@@ -12,6 +12,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yizhan.core.masking import mask_account, mask_phone
+from yizhan.core.schemas import Conflict
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, require, scope_for, scoped
 from yizhan.remittance import importer, services
@@ -22,7 +23,6 @@ from yizhan.remittance.models import (
     Exclusion,
     Instruction,
     Rule,
-    State,
 )
 
 manage_router = Router(tags=["manage: remittance green channel"])
@@ -38,6 +38,9 @@ class BatchOut(Schema):
     near_window_hours: int
     screened_at: datetime.datetime | None
     overdue: bool
+    # Your subtree's figures, the same as the pages': need_a_look = unclaimed + calling +
+    # pending_approval + decided; unfinished = need_a_look - decided.
+    counts: dict
 
 
 class BatchIn(Schema):
@@ -48,13 +51,16 @@ class BatchIn(Schema):
 
 
 class ProgressOut(Schema):
+    """The stages of models.Stage, which add up to need_a_look; unfinished = need_a_look - decided."""
+
     unit_code: str
     unit_name: str
-    total: int
-    open: int
-    claimed: int
+    need_a_look: int
+    unclaimed: int
+    calling: int
     pending_approval: int
     decided: int
+    unfinished: int
 
 
 class HitOut(Schema):
@@ -64,6 +70,11 @@ class HitOut(Schema):
     start: int
     end: int
     text: str
+    matched_term: str  # normalised: the keyword, or the alias of it that matched
+    via_alias: bool
+    context: str  # a short term's context: place, suffix, end (empty for longer terms)
+    exclusion_term: str  # an exclusion around the hit that was weighed and not applied
+    explanation: str  # the same, in one sentence in the reader's language
 
 
 class InstructionOut(Schema):
@@ -87,15 +98,19 @@ class InstructionOut(Schema):
     duplicate_group: int | None
     proposed_keep: bool
     state: str
+    stage: str  # unclaimed, calling, pending_approval, decided (models.Stage)
     decision: str
     claimed_by: str | None
     decided_by: str | None
     approved_by: str | None
+    # One instruction only (not in the worklist): what you may do now, and why a decision is not possible.
+    actions: dict | None = None
 
 
 class CallbackIn(Schema):
-    outcome: str
-    phone: str = ""
+    outcome: str = ""
+    phone: str = ""  # the number dialled; or leave it empty and set dialled_on_file
+    dialled_on_file: bool = False
     call_back_at: str | None = None
     note: str = ""
 
@@ -145,6 +160,7 @@ class RuleOut(Schema):
     priority: int
     is_active: bool
     note: str
+    revision: int
 
 
 class RuleIn(Schema):
@@ -154,6 +170,10 @@ class RuleIn(Schema):
     priority: int = 50
     is_active: bool = True
     note: str = ""
+
+
+class RulePut(RuleIn):
+    revision: int  # the rule's revision the change is based on (from GET); stale: 409
 
 
 class AliasIn(Schema):
@@ -182,8 +202,9 @@ class RuleSetOut(Schema):
     allow: list[dict]
 
 
-def batch_out(b: Batch) -> dict:
+def batch_out(b: Batch, counts=None) -> dict:
     return {
+        "counts": (counts or services.WorkCounts()).as_dict(),
         "id": b.pk,
         "name": b.name,
         "unit_code": b.unit.code,
@@ -222,12 +243,18 @@ def instruction_out(inst: Instruction, user) -> dict:
                 "start": h.start,
                 "end": h.end,
                 "text": h.text,
+                "matched_term": h.matched_term,
+                "via_alias": h.via_alias,
+                "context": h.context,
+                "exclusion_term": h.exclusion_term,
+                "explanation": h.explanation(),
             }
             for h in inst.hits.all()
         ],
         "duplicate_group": inst.dup_group.number if inst.dup_group_id else None,
         "proposed_keep": bool(inst.dup_group_id and inst.dup_group.keep_id == inst.pk),
         "state": inst.state,
+        "stage": inst.stage.value,
         "decision": inst.decision,
         "claimed_by": inst.claimed_by.get_username() if inst.claim_active() else None,
         "decided_by": inst.decided_by.get_username() if inst.decided_by_id else None,
@@ -253,7 +280,9 @@ def _batch(request, pk: int) -> Batch:
 
 @manage_router.get(P + "/batches", response=list[BatchOut], summary="Batches you can see")
 def list_batches(request):
-    return [batch_out(b) for b in scoped(request.user, Batch).select_related("unit")]
+    batches = list(scoped(request.user, Batch).select_related("unit"))
+    counts = services.count_work(request.user, [b.pk for b in batches])
+    return [batch_out(b, counts.get(b.pk)) for b in batches]
 
 
 @manage_router.post(P + "/batches", response={201: BatchOut}, summary="Create a batch at your unit (admin)")
@@ -268,7 +297,8 @@ def create_batch(request, payload: BatchIn):
     P + "/batches/{int:batch_id}", response=BatchOut, summary="One batch (404 if you cannot see it)"
 )
 def get_batch(request, batch_id: int):
-    return batch_out(_batch(request, batch_id))
+    batch = _batch(request, batch_id)
+    return batch_out(batch, services.count_work(request.user, [batch.pk]).get(batch.pk))
 
 
 @manage_router.get(
@@ -285,16 +315,7 @@ def batch_progress(request, batch_id: int, unit: str = ""):
     )
     total, rows = services.progress(batch, request.user, at)
     return [
-        {
-            "unit_code": r.unit.code,
-            "unit_name": r.unit.name,
-            "total": r.total,
-            "open": r.open,
-            "claimed": r.claimed,
-            "pending_approval": r.pending,
-            "decided": r.decided,
-        }
-        for r in [total, *rows]
+        {"unit_code": r.unit.code, "unit_name": r.unit.name, **r.counts.as_dict()} for r in [total, *rows]
     ]
 
 
@@ -307,23 +328,26 @@ def worklist(
     request,
     batch_id: int,
     show: str = "flagged",
-    state: str = "open",
+    state: str = "unfinished",
     unit: str = "",
     limit: int = 50,
     offset: int = 0,
 ):
     batch = _batch(request, batch_id)
-    qs = _instructions(request.user).filter(batch=batch)
-    if show == "flagged":
-        qs = qs.filter(flagged=True)
-    elif show == "hits":
-        qs = qs.filter(hit_count__gt=0)
-    elif show == "duplicates":
-        qs = qs.filter(dup_group__isnull=False)
-    if state in State.values:
-        qs = qs.filter(state=state)
-    if unit:
-        qs = qs.filter(unit__path__startswith=get_for_user(request.user, Unit, code=unit).path)
+    if show not in services.WORKLIST_SHOW:
+        raise ValidationError(
+            {"show": _("Choose one of: %(values)s.") % {"values": ", ".join(services.WORKLIST_SHOW)}}
+        )
+    if state not in services.WORKLIST_STAGES and state != "open":
+        raise ValidationError(
+            {"state": _("Choose one of: %(values)s.") % {"values": ", ".join(services.WORKLIST_STAGES)}}
+        )
+    at = get_for_user(request.user, Unit, code=unit) if unit else None
+    qs = (
+        services.worklist(request.user, batch, show=show, stage=state, unit=at)
+        .select_related("unit", "dup_group", "claimed_by", "decided_by", "approved_by")
+        .prefetch_related("hits")
+    )
     limit = max(1, min(limit, 500))
     return [
         instruction_out(i, request.user) for i in qs.worklist_order()[max(offset, 0) : max(offset, 0) + limit]
@@ -425,7 +449,7 @@ def export(request, batch_id: int):
 
 @manage_router.get(P + "/instructions/{int:pk}", response=InstructionOut, summary="One instruction")
 def get_instruction(request, pk: int):
-    return instruction_out(_instruction(request, pk), request.user)
+    return _one_out(request, pk)
 
 
 @manage_router.get(P + "/instructions/{int:pk}/callbacks", response=list[CallbackOut], summary="Its call log")
@@ -445,10 +469,18 @@ def list_callbacks(request, pk: int):
     ]
 
 
+def _one_out(request, pk: int) -> dict:
+    inst = _instruction(request, pk)
+    return {
+        **instruction_out(inst, request.user),
+        "actions": services.available_actions(inst, request.user).as_dict(),
+    }
+
+
 def _verb(request, pk, verb, **data):
     inst = _instruction(request, pk, "change")
     verb(inst, actor=request.user, **data)
-    return instruction_out(_instruction(request, pk), request.user)
+    return _one_out(request, pk)
 
 
 @manage_router.post(
@@ -522,6 +554,7 @@ def _rule_out(r: Rule) -> dict:
         "priority": r.priority,
         "is_active": r.is_active,
         "note": r.note,
+        "revision": r.revision,
     }
 
 
@@ -561,8 +594,12 @@ def create_rule(request, payload: RuleIn):
     return Status(201, _rule_out(services.save_rule(actor=request.user, **payload.dict())))
 
 
-@manage_router.put(P + "/rules/{int:rule_id}", response=RuleOut, summary="Change a rule (head-office admin)")
-def update_rule(request, rule_id: int, payload: RuleIn):
+@manage_router.put(
+    P + "/rules/{int:rule_id}",
+    response={200: RuleOut, 409: Conflict},
+    summary="Change a rule (head-office admin; with the revision it is based on, stale: 409)",
+)
+def update_rule(request, rule_id: int, payload: RulePut):
     _hq(request)
     rule = get_object_or_404(Rule, pk=rule_id)
     return _rule_out(services.save_rule(actor=request.user, instance=rule, **payload.dict()))

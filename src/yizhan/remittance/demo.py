@@ -77,6 +77,8 @@ DONATION_PAYEES = [
     "福建省紅十字會",  # traditional characters, as some channels send them
     "三明市红会",
     "三明市 红十字会",
+    "三明市红会计划财务科",
+    "ＲＥＤ ＣＲＯＳＳ ＳＯＣＩＥＴＹ ＯＦ ＣＨＩＮＡ",  # full-width Latin, as some channels send it
     "三明市慈善总会",
     "重庆市慈善总会",
 ]
@@ -85,6 +87,9 @@ HEALTH_PAYEES = [
     "三明市卫生健康委员会",
     "宁化县卫生局",
     "清流县卫健委",
+    "宁化县卫生健康局",
+    "清流县卫健局",
+    "三明市卫计委",  # the old name
     "三明市疾病预防控制中心",
     "沙县疾控中心",
     "三明市疫情防控指挥部",
@@ -102,6 +107,7 @@ SUPPLY_PURPOSES = [
     "医用防护服货款",
     "消毒液采购",
     "采购 医疗物资",
+    "医疗物质采购",  # a typo the rules know
     "ＫＮ９５口罩",
 ]
 HOSPITAL_PAYEES = ["三明市第一医院", "宁化县总医院", "清流县医院", "重庆医科大学附属第一医院"]
@@ -115,6 +121,8 @@ TRAPS = [
     ("李红会计师事务所", "审计费"),
     ("三明市医院路小学", "学费"),
     ("重庆红十字街餐饮有限公司", "餐费"),
+    ("李红会", "生活费"),  # a person's name containing 红会
+    ("红十字路口便利店", "货款"),
 ]
 
 
@@ -315,7 +323,7 @@ def _work_some(ctx: DemoContext, batch) -> None:
             if n % 4 == 3:
                 continue  # still being called
             outcome = Callback.Outcome.UNREACHABLE if n % 4 == 2 else Callback.Outcome.CONFIRMED
-            services.log_callback(inst, actor=worker, outcome=outcome, note="")
+            services.log_callback(inst, actor=worker, outcome=outcome, dialled_on_file=True, note="")
             if outcome == Callback.Outcome.CONFIRMED:
                 services.decide(inst, actor=worker, decision=Decision.PROCESS_NOW, note="客户确认，立即处理")
         leftovers = Instruction.objects.filter(

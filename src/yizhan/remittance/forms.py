@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from yizhan.core.forms import RevisionField
+from yizhan.core.masking import mask_phone
 from yizhan.remittance.models import AllowField, Callback, Decision, Field, Rule
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -34,6 +36,11 @@ class BatchForm(forms.Form):
         help_text=_("Same payer, payee and amount within this many hours count as near duplicates."),
     )
 
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["revision"] = RevisionField()
+
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("file (.csv or .xlsx)"))
@@ -45,23 +52,50 @@ class ConfirmImportForm(forms.Form):
 
 
 class CallbackForm(forms.Form):
+    """No outcome is preselected and the number is never filled in: the caller says what they did."""
+
     phone = forms.CharField(
-        label=_("number called"),
+        label=_("number dialled"),
         max_length=32,
         required=False,
-        help_text=_("Empty: the payer's number on the instruction."),
+        help_text=_("Type the number you dialled, or tick the box below if it was the number on file."),
     )
-    outcome = forms.ChoiceField(label=_("outcome"), choices=Callback.Outcome.choices)
+    dialled_on_file = forms.BooleanField(label=_("I dialled the number on file"), required=False)
+    outcome = forms.ChoiceField(
+        label=_("what the customer said"), choices=Callback.Outcome.choices, widget=forms.RadioSelect
+    )
     call_back_at = DateTimeLocalField(label=_("call back at"), required=False)
     note = forms.CharField(label=_("note"), max_length=500, required=False)
+
+    def __init__(self, *args, instruction=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        on_file = mask_phone(instruction.payer_phone) if instruction is not None else ""
+        if on_file:
+            self.fields["dialled_on_file"].label = _("I dialled the number on file, %(phone)s") % {
+                "phone": on_file
+            }
+        else:
+            del self.fields["dialled_on_file"]
+            self.fields["phone"].help_text = _("There is no number on file: type the number you dialled.")
 
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(label=_("decision"), choices=Decision.choices)
     note = forms.CharField(label=_("note"), max_length=500, required=False)
 
+    def __init__(self, *args, instruction=None, allowed=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            # Only what can be recorded now (services.available_actions); nothing preselected.
+            self.fields["decision"].choices = [("", _("choose…"))] + [
+                (value, label) for value, label in Decision.choices if value in allowed
+            ]
+
 
 class NoteForm(forms.Form):
+    def __init__(self, *args, instruction=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
     note = forms.CharField(label=_("reason"), max_length=500, required=False)
 
 
@@ -74,6 +108,11 @@ class RuleForm(forms.Form):
     )
     is_active = forms.BooleanField(label=_("active"), required=False, initial=True)
     note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["revision"] = RevisionField()
 
 
 class AliasForm(forms.Form):

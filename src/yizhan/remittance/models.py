@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yizhan.core.concurrency import revision_field
 from yizhan.orgs.scoping import Scope, ScopedQuerySet, scope_for
 
 DEFAULT_APPROVAL_THRESHOLD = Decimal("50000.00")
@@ -40,6 +41,7 @@ class Rule(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    revision = revision_field()
 
     class Meta:
         verbose_name = _("screening rule")
@@ -157,6 +159,7 @@ class Batch(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     screened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revision = revision_field()
 
     objects = BatchQuerySet.as_manager()
 
@@ -232,6 +235,23 @@ class State(models.TextChoices):
     OPEN = "open", _("open")
     PENDING = "pending_approval", _("awaiting second approval")
     DECIDED = "decided", _("decided")
+
+
+class Stage(models.TextChoices):
+    """Where an instruction that needs a look stands in the work: the one vocabulary of every count
+    (batch list, batch page, home page, worklist, API), computed by services.count_work. The four
+    stages partition the instructions that need a look, so the figures always add up."""
+
+    UNCLAIMED = "unclaimed", _("not yet claimed")  # open, nobody holds a live claim
+    CALLING = "calling", _("being called")  # open, claimed within CLAIM_TTL
+    PENDING = "pending_approval", _("awaiting approval")  # decided above the threshold, waiting for a checker
+    DECIDED = "decided", _("decided")
+
+
+# The two sums of stages, named once: every flagged instruction (rule hits or a duplicate group),
+# and those without a final decision (what the deadline is about).
+NEED_A_LOOK = _("need a look")
+UNFINISHED = _("unfinished")
 
 
 class Decision(models.TextChoices):
@@ -343,6 +363,12 @@ class Instruction(models.Model):
             return False
         return (now or timezone.now()) - self.claimed_at < CLAIM_TTL
 
+    @property
+    def stage(self) -> Stage:
+        if self.state == State.OPEN:
+            return Stage.CALLING if self.claim_active() else Stage.UNCLAIMED
+        return Stage(self.state)
+
 
 class Hit(models.Model):
     """Which rule fired on which field, and where in the original text."""
@@ -354,12 +380,50 @@ class Hit(models.Model):
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     text = models.CharField(max_length=200)
+    # Why it matched (screening.Hit): the normalised term found (the keyword or an alias of it), the
+    # context that let a short term through, and an exclusion considered and not applied.
+    matched_term = models.CharField(max_length=64, blank=True)
+    context = models.CharField(max_length=16, blank=True)
+    exclusion_term = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["field", "start"]
 
     def __str__(self):
         return f"{self.rule_term}@{self.field}[{self.start}:{self.end}]"
+
+    CONTEXT_LABELS = {
+        "place": _("after a place name"),
+        "suffix": _("before an organisation's suffix"),
+        "end": _("at the end of the name"),
+    }
+
+    @property
+    def via_alias(self) -> bool:
+        from yizhan.remittance.screening import normalise
+
+        return bool(self.matched_term) and self.matched_term != normalise(self.rule_term)
+
+    def explanation(self) -> str:
+        """One sentence for the admin: which term matched, in what context, which exclusion was weighed."""
+        parts = []
+        if self.via_alias:
+            parts.append(
+                _("matched %(term)s, an alias of the keyword %(keyword)s")
+                % {"term": self.matched_term, "keyword": self.rule_term}
+            )
+        else:
+            parts.append(_("matched the keyword %(keyword)s") % {"keyword": self.rule_term})
+        if self.context in self.CONTEXT_LABELS:
+            parts.append(
+                _("a short term, accepted %(context)s") % {"context": self.CONTEXT_LABELS[self.context]}
+            )
+        if self.exclusion_term:
+            parts.append(
+                _("the exclusion %(exclusion)s was not applied: here it would cut a word in two")
+                % {"exclusion": self.exclusion_term}
+            )
+        return str(_("; ")).join(str(p) for p in parts)
 
 
 class CallbackQuerySet(ScopedQuerySet):

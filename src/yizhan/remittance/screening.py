@@ -20,8 +20,24 @@ False positives are kept out in three ways, all maintained by head office:
   (红十字路 around 红十字, 红会计 around the alias 红会) is dropped;
 - the allow-list: an instruction whose payer or payee (account, or name) is listed has the
   hits of the listed rule (or of every rule) suppressed, and records which entry did it.
+
+Three guards on the words themselves, so that precision and recall rise together:
+- a short abbreviation on the payee (two characters or fewer once normalised, in an alias pair:
+  红会, 疾控) needs an organisational context: a place name before it (三明市红会), an
+  organisational suffix after it (红会办公室, 疾控中心), or the end of the name (福建红会); and no
+  short payee term counts inside the given name of a payee shaped like a personal name (李红会,
+  欧阳红会);
+- an exclusion that reads the hit's edge as inside a word (红会计 is 红|会计: its 会 belongs to
+  会计) drops the hit only where the text's words (jieba, dictionary only) read it so too: in
+  李红会计师事务所 they do (李|红|会计师), in 三明市红会计划财务科 they do not (…会|计划…), so 红会
+  stands there; an exclusion that extends the keyword (红十字|路) applies wherever it occurs;
+- a Latin keyword (Red Cross) matches whole words only (not SHREDCROSS).
+Each kept hit records the term that matched (the keyword or its alias), the context that let a
+short one through, and any exclusion considered and not applied; dropped candidates are
+returned with their reason, for the explanations and the tests.
 """
 
+import logging
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -107,12 +123,146 @@ class Hit:
     start: int  # span in the ORIGINAL text, end exclusive
     end: int
     text: str  # the original text of the span
+    term: str = ""  # the normalised term that matched: the rule's keyword or an alias variant of it
+    context: str = ""  # for a short payee term: "place", "suffix" or "end" (see CONTEXTS)
+    exclusion: str = ""  # an exclusion found around the hit and not applied (it would cut a word)
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A keyword found and not counted, and why (see DROP_REASONS)."""
+
+    rule_id: int
+    field: str
+    start: int
+    end: int
+    text: str
+    reason: str
+    exclusion: str = ""
 
 
 @dataclass
 class Outcome:
     hits: list[Hit] = field(default_factory=list)
     allowed_by: int | None = None  # the allow-list entry that suppressed hits, if any
+    dropped: list[Dropped] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- the word guards
+
+SHORT_TERM = 2  # payee terms this short (normalised) are abbreviations that need a context
+# A place name ends in one of these (三明市, 宁化县, 福建省, 沙坪坝区, 安砂镇 …).
+PLACE_SUFFIXES = frozenset("省市县区州盟旗镇乡村")
+# What follows an organisation's short name inside a payee name.
+ORG_SUFFIXES = (
+    "中心",
+    "办公室",
+    "机关",
+    "分会",
+    "总会",
+    "支会",
+    "专户",
+    "账户",
+    "工会",
+    "秘书处",
+    "办事处",
+    "财务",
+    "计划财务",
+    "捐赠",
+    "捐款",
+    "救助",
+)
+# Common single and compound surnames: a 2–3 character payee starting with one is a person.
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕"
+    "丁任沈姚卢傅钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江阎薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严覃"
+    "武莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮"
+    "柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古"
+    "吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫"
+    "寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+COMPOUND_SURNAMES = frozenset(
+    [
+        "欧阳",
+        "司马",
+        "上官",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "长孙",
+        "宇文",
+        "司徒",
+        "令狐",
+        "夏侯",
+    ]
+)
+CONTEXTS = ("place", "suffix", "end")
+DROP_REASONS = ("exclusion", "personal_name", "no_context", "latin_word")
+
+
+def looks_like_a_person(norm: str) -> bool:
+    """李红会, 欧阳红会: a surname and a one- or two-character given name, nothing else."""
+    if not norm or not all("\u4e00" <= ch <= "\u9fff" for ch in norm):
+        return False
+    if norm[:2] in COMPOUND_SURNAMES and 3 <= len(norm) <= 4:
+        return True
+    return norm[0] in SURNAMES and 2 <= len(norm) <= 3
+
+
+def short_term_context(norm: str, start: int, end: int) -> str:
+    """Why a short term at norm[start:end] is an organisation here ("" if it is not)."""
+    if start > 0 and norm[start - 1] in PLACE_SUFFIXES:
+        return "place"
+    if norm.startswith(ORG_SUFFIXES, end):
+        return "suffix"
+    if end == len(norm):
+        return "end"
+    return ""
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+@lru_cache(maxsize=4096)
+def word_boundaries(text: str) -> frozenset[int]:
+    """Offsets between the words of `text` (jieba's dictionary only: deterministic, no guessing)."""
+    offsets, pos = {0}, 0
+    for word in _segmenter().cut(text, HMM=False):
+        pos += len(word)
+        offsets.add(pos)
+    return frozenset(offsets)
+
+
+def exclusion_cuts_a_word(norm: str, xs: int, xe: int, start: int, end: int) -> bool:
+    """True when the exclusion norm[xs:xe] reads an edge of the hit norm[start:end] as inside a word
+    (红|会计 around 红会) while the text's words have a boundary there (三明市红会|计划): applying it
+    would swallow a hit that the text does not make part of the excluded word."""
+    own = word_boundaries(norm[xs:xe])
+    for edge in (start, end):
+        if xs < edge < xe and (edge - xs) not in own and edge in word_boundaries(norm):
+            return True
+    return False
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def latin_word_bounded(original: str, start: int, end: int) -> bool:
+    """A Latin term's span in the original text is not glued to other Latin letters or digits."""
+    if start > 0 and _is_latin(FOLD[ord(original[start - 1])][-1:]):
+        return False
+    return not (end < len(original) and _is_latin(FOLD[ord(original[end])][:1]))
 
 
 def alias_classes(pairs) -> list[frozenset[str]]:
@@ -181,6 +331,8 @@ class Screener:
         self.rules = {r.id: r for r in rules}
         classes = alias_classes(aliases)
         self.classes = classes
+        # Short spellings of a longer name (红会 for 红十字会, 疾控): they need an organisational context.
+        self.abbreviations = {m for members in classes for m in members if len(m) <= SHORT_TERM}
         # term -> (field, rule id, is_exclusion) payloads; one automaton over "payee␀purpose".
         payloads: dict[str, list] = defaultdict(list)
         self.terms: dict[int, set[str]] = {}
@@ -247,14 +399,31 @@ class Screener:
         hits = []
         for fld in FIELDS:
             matches, excl = found[fld]
-            kept = resolve(matches, excl)
-            if not kept:
+            if not matches:
                 continue
             original = originals[fld]
-            _text, positions = normalise_with_map(original)
-            for rule_id, s, e in kept:
+            norm, positions = normalise_with_map(original)
+            person = fld == "payee_name" and looks_like_a_person(norm)
+            candidates = []
+            for rule_id, s, e in matches:
                 start, end = positions[s], positions[e - 1] + 1
-                hits.append(Hit(rule_id, fld, start, end, original[start:end]))
+                reason, context, considered = self._guard(
+                    fld, norm, original, positions, person, rule_id, s, e, excl
+                )
+                if reason:
+                    outcome.dropped.append(
+                        Dropped(rule_id, fld, start, end, original[start:end], reason, considered)
+                    )
+                else:
+                    candidates.append((rule_id, s, e, context, considered))
+            kept = {(r, s, e) for r, s, e in resolve([(r, s, e) for r, s, e, _c, _x in candidates], [])}
+            for rule_id, s, e, context, considered in sorted(candidates, key=lambda c: (c[1], c[0])):
+                if (rule_id, s, e) in kept:
+                    kept.discard((rule_id, s, e))
+                    start, end = positions[s], positions[e - 1] + 1
+                    hits.append(
+                        Hit(rule_id, fld, start, end, original[start:end], norm[s:e], context, considered)
+                    )
         if hits:
             hits, outcome.allowed_by = self._apply_allow(
                 hits,
@@ -265,6 +434,29 @@ class Screener:
             )
         outcome.hits = hits
         return outcome
+
+    def _guard(self, fld, norm, original, positions, person, rule_id, s, e, excl):
+        """(reason to drop or "", the context of a short term, an exclusion considered and not applied)."""
+        term = norm[s:e]
+        considered = ""
+        for xr, xs, xe in excl:
+            if (xr is None or xr == rule_id) and xs <= s and e <= xe:
+                if exclusion_cuts_a_word(norm, xs, xe, s, e):
+                    considered = norm[xs:xe]
+                else:
+                    return "exclusion", "", norm[xs:xe]
+        latin = _is_latin(term[:1]) or _is_latin(term[-1:])
+        if latin and not latin_word_bounded(original, positions[s], positions[e - 1] + 1):
+            return "latin_word", "", considered
+        context = ""
+        if fld == "payee_name" and len(term) <= SHORT_TERM:
+            if person and s > 0:  # inside the given name
+                return "personal_name", "", considered
+            if term in self.abbreviations:
+                context = short_term_context(norm, s, e)
+                if not context:
+                    return "no_context", "", considered
+        return "", context, considered
 
     def _apply_allow(self, hits, **values):
         entries = []

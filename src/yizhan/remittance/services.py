@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from yizhan.audit.models import AuditEvent
 from yizhan.audit.services import diff, record, snapshot
+from yizhan.core import concurrency
 from yizhan.core.masking import mask_phone
 from yizhan.core.tabular import write_csv
 from yizhan.orgs.models import Unit
@@ -39,6 +40,7 @@ from yizhan.remittance.models import (
     ImportRun,
     Instruction,
     Rule,
+    Stage,
     State,
 )
 from yizhan.remittance.screening import (
@@ -128,10 +130,12 @@ def clean_rule(data: dict, *, instance: Rule | None = None) -> dict:
 
 
 @transaction.atomic
-def save_rule(*, actor, instance: Rule | None = None, **data) -> Rule:
+def save_rule(*, actor, instance: Rule | None = None, revision: int | None = None, **data) -> Rule:
+    """Create a rule, or change one (`revision`: the one the edit was based on)."""
     _require_hq(actor)
     if instance is not None:
         instance = Rule.objects.select_for_update().get(pk=instance.pk)
+        concurrency.check(instance, revision, actor=actor)
         data = {**snapshot(instance, RULE_FIELDS), **data}
     values = clean_rule(data, instance=instance)
     before = snapshot(instance, RULE_FIELDS) if instance else {}
@@ -141,6 +145,8 @@ def save_rule(*, actor, instance: Rule | None = None, **data) -> Rule:
     changes = diff(before, snapshot(rule, RULE_FIELDS))
     if instance is not None and not changes:
         return rule
+    if instance is not None:
+        concurrency.advance(rule, changes, actor=actor)
     rule.updated_at = timezone.now()
     rule.save()
     record(
@@ -369,8 +375,10 @@ def create_batch(*, actor, unit: Unit, **data) -> Batch:
 
 
 @transaction.atomic
-def update_batch(batch: Batch, *, actor, **data) -> Batch:
+def update_batch(batch: Batch, *, actor, revision: int | None = None, **data) -> Batch:
+    """Change a batch's settings (`revision`: the one the edit was based on)."""
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    concurrency.check(batch, revision, actor=actor)
     before = snapshot(batch, BATCH_FIELDS)
     values = clean_batch({**{k: getattr(batch, k) for k in BATCH_FIELDS}, **data})
     for key, value in values.items():
@@ -378,6 +386,7 @@ def update_batch(batch: Batch, *, actor, **data) -> Batch:
     changes = diff(before, snapshot(batch, BATCH_FIELDS))
     if not changes:
         return batch
+    concurrency.advance(batch, changes, actor=actor)
     batch.save()
     record("remittance.batch.updated", batch, actor=actor, changes=changes)
     if "near_window_hours" in changes:
@@ -823,6 +832,9 @@ def _hit_rows(screener: Screener, pairs) -> list[Hit]:
             start=h.start,
             end=h.end,
             text=h.text[:200],
+            matched_term=h.term[:64],
+            context=h.context,
+            exclusion_term=h.exclusion[:64],
         )
         for obj, outcome in pairs
         for h in outcome.hits
@@ -991,16 +1003,26 @@ def _holds(inst: Instruction, actor) -> bool:
 
 
 def clean_callback(data: dict, *, instruction: Instruction) -> dict:
+    """The caller states the number dialled (typed, or the one on file explicitly confirmed) and the
+    outcome; nothing is assumed, so a log entry always records a call that was made."""
     errors: dict[str, str] = {}
-    phone = str(data.get("phone") or "").strip() or instruction.payer_phone
-    digits = "".join(ch for ch in phone if ch.isdigit())
+    phone = str(data.get("phone") or "").strip()[:64]
     if not phone:
-        errors["phone"] = _("This field is required.")
-    elif not 5 <= len(digits) <= 20 or len(phone) > 32:
-        errors["phone"] = _("Not a phone number.")
+        if not _bool(data.get("dialled_on_file")):
+            errors["phone"] = _(
+                "Enter the number you dialled, or confirm that you dialled the number on file."
+            )
+        elif not instruction.payer_phone:
+            errors["dialled_on_file"] = _("There is no number on file; enter the number you dialled.")
+        else:
+            phone = instruction.payer_phone
+    if phone and "phone" not in errors:
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        if not 5 <= len(digits) <= 20 or len(phone) > 32:
+            errors["phone"] = _("Not a phone number.")
     outcome = data.get("outcome")
     if outcome not in Callback.Outcome.values:
-        errors["outcome"] = _("Choose an outcome.")
+        errors["outcome"] = _("Choose what the customer said.")
     now = timezone.now()
     call_back_at = data.get("call_back_at") or None
     if call_back_at is not None and not isinstance(call_back_at, datetime.datetime):
@@ -1071,11 +1093,9 @@ def _lock_group(instruction: Instruction) -> list[Instruction]:
     return list(Instruction.objects.select_for_update().filter(dup_group_id=group_id).order_by("pk"))
 
 
-def _check_group_keeps_one(inst: Instruction, members: list[Instruction]) -> None:
+def _group_keeps_one_blocker(inst: Instruction, members: list[Instruction]) -> str | None:
     if inst.dup_group_id is None:
-        raise ValidationError(
-            {"decision": _("Only an instruction in a duplicate group can be deleted as a duplicate.")}
-        )
+        return _("Only an instruction in a duplicate group can be deleted as a duplicate.")
     others = [
         m
         for m in members
@@ -1083,9 +1103,14 @@ def _check_group_keeps_one(inst: Instruction, members: list[Instruction]) -> Non
         and not (m.decision == Decision.DELETE_DUPLICATE and m.state in (State.PENDING, State.DECIDED))
     ]
     if not others:
-        raise ValidationError(
-            {"decision": _("Every other instruction of this group is deleted already; one must stay.")}
-        )
+        return _("Every other instruction of this group is deleted already; one must stay.")
+    return None
+
+
+def _check_group_keeps_one(inst: Instruction, members: list[Instruction]) -> None:
+    blocker = _group_keeps_one_blocker(inst, members)
+    if blocker:
+        raise ValidationError({"decision": blocker})
 
 
 def _refresh_keep(inst: Instruction) -> None:
@@ -1097,7 +1122,7 @@ def _refresh_keep(inst: Instruction) -> None:
     DuplicateGroup.objects.filter(pk=inst.dup_group_id).update(keep_id=keep)
 
 
-def _check_not_processed_twice(inst: Instruction) -> None:
+def _processed_twice_blocker(inst: Instruction) -> str | None:
     """Core banking exported some instructions twice: one instruction id is processed once at most."""
     twin = (
         Instruction.objects.filter(
@@ -1110,13 +1135,87 @@ def _check_not_processed_twice(inst: Instruction) -> None:
         .exists()
     )
     if twin:
-        raise ValidationError(
-            {
-                "decision": _(
-                    "Another copy of this instruction id is already being processed; delete this one as a duplicate."
-                )
-            }
+        return _(
+            "Another copy of this instruction id is already being processed; delete this one as a duplicate."
         )
+    return None
+
+
+def decision_blocker(
+    inst: Instruction, decision: str, members: list[Instruction] | None = None
+) -> str | None:
+    """Why `decision` cannot be recorded for this open instruction now, or None if it can: the one
+    rule behind `decide` and behind the choices the page and the API offer."""
+    if decision == Decision.PROCESS_NOW:
+        last = inst.callbacks.order_by("-called_at", "-pk").first()
+        if last is None or last.outcome != Callback.Outcome.CONFIRMED:
+            return _("Processing now needs a callback in which the customer confirmed.")
+        return _processed_twice_blocker(inst)
+    if decision == Decision.DELETE_DUPLICATE:
+        if members is None:
+            members = (
+                list(Instruction.objects.filter(dup_group_id=inst.dup_group_id)) if inst.dup_group_id else []
+            )
+        return _group_keeps_one_blocker(inst, members)
+    return None
+
+
+@dataclass
+class Actions:
+    """What the user may do with one instruction now; the page shows only these, the API lists them."""
+
+    claim: bool = False
+    release: bool = False
+    call: bool = False
+    decisions: list = field(default_factory=list)  # Decision values that can be recorded now
+    unavailable: dict = field(default_factory=dict)  # Decision value -> why not (while holding the claim)
+    approve: bool = False
+    reject: bool = False
+    reopen: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "claim": self.claim,
+            "release": self.release,
+            "call": self.call,
+            "decisions": list(self.decisions),
+            "unavailable_decisions": dict(self.unavailable),
+            "approve": self.approve,
+            "reject": self.reject,
+            "reopen": self.reopen,
+        }
+
+
+def available_actions(inst: Instruction, actor) -> Actions:
+    """The same checks as the verbs (claim, release, log_callback, decide, approve, reject, reopen)."""
+    scope = scope_for(actor)
+    actions = Actions()
+    if not scope.can("change"):
+        return actions
+    if inst.state == State.OPEN:
+        active = inst.claim_active()
+        holds = _holds(inst, actor)
+        actions.claim = not active
+        actions.release = active and (holds or scope.can("admin"))
+        actions.call = holds
+        if holds:
+            for decision in Decision.values:
+                blocker = decision_blocker(inst, decision)
+                if blocker:
+                    actions.unavailable[decision] = blocker
+                else:
+                    actions.decisions.append(decision)
+    elif inst.state == State.PENDING:
+        actions.reject = True
+        actions.approve = inst.decided_by_id != actor.pk and not (
+            inst.decision == Decision.DELETE_DUPLICATE
+            and _group_keeps_one_blocker(
+                inst, list(Instruction.objects.filter(dup_group_id=inst.dup_group_id))
+            )
+        )
+    elif inst.state == State.DECIDED:
+        actions.reopen = scope.can("admin") and inst.exported_at is None
+    return actions
 
 
 def needs_approval(inst: Instruction, decision: str) -> bool:
@@ -1138,15 +1237,9 @@ def decide(instruction: Instruction, *, actor, **data) -> Instruction:
         raise ValidationError({"decision": _("This instruction has a decision already.")})
     if not _holds(inst, actor):
         raise ValidationError({"claimed_by": _("Claim the instruction before you decide.")})
-    if values["decision"] == Decision.PROCESS_NOW:
-        last = inst.callbacks.order_by("-called_at", "-pk").first()
-        if last is None or last.outcome != Callback.Outcome.CONFIRMED:
-            raise ValidationError(
-                {"decision": _("Processing now needs a callback in which the customer confirmed.")}
-            )
-        _check_not_processed_twice(inst)
-    if values["decision"] == Decision.DELETE_DUPLICATE:
-        _check_group_keeps_one(inst, members)
+    blocker = decision_blocker(inst, values["decision"], members)
+    if blocker:
+        raise ValidationError({"decision": blocker})
     before = _work_state(inst)
     now = timezone.now()
     inst.decision = values["decision"]
@@ -1309,43 +1402,122 @@ def export_decisions(batch: Batch, *, actor, scope) -> tuple[str, bytes, int]:
 
 
 @dataclass
-class ProgressRow:
-    unit: Unit
-    total: int = 0
-    open: int = 0
-    claimed: int = 0
+class WorkCounts:
+    """Instructions that need a look, by stage (models.Stage): the figures of every count page."""
+
+    unclaimed: int = 0
+    calling: int = 0
     pending: int = 0
     decided: int = 0
-    has_children: bool = False
+
+    @property
+    def total(self) -> int:  # NEED_A_LOOK
+        return self.unclaimed + self.calling + self.pending + self.decided
+
+    @property
+    def unfinished(self) -> int:  # UNFINISHED
+        return self.unclaimed + self.calling + self.pending
 
     @property
     def outstanding(self) -> int:
-        return self.open + self.pending
+        return self.unfinished
+
+    def add(self, other: "WorkCounts") -> None:
+        self.unclaimed += other.unclaimed
+        self.calling += other.calling
+        self.pending += other.pending
+        self.decided += other.decided
+
+    def as_dict(self) -> dict:
+        return {
+            "need_a_look": self.total,
+            "unclaimed": self.unclaimed,
+            "calling": self.calling,
+            "pending_approval": self.pending,
+            "decided": self.decided,
+            "unfinished": self.unfinished,
+        }
+
+
+def stage_q(stage: str, now=None) -> Q:
+    """The filter of one stage (models.Stage), or of `unfinished`; the worklist and the counts share it."""
+    live = Q(claimed_by__isnull=False, claimed_at__gte=(now or timezone.now()) - CLAIM_TTL)
+    if stage == Stage.UNCLAIMED:
+        return Q(state=State.OPEN) & ~live
+    if stage == Stage.CALLING:
+        return Q(state=State.OPEN) & live
+    if stage == Stage.PENDING:
+        return Q(state=State.PENDING)
+    if stage == Stage.DECIDED:
+        return Q(state=State.DECIDED)
+    if stage == "unfinished":
+        return ~Q(state=State.DECIDED)
+    raise ValueError(stage)
+
+
+def count_work(scope, batches, *, by: str = "batch", at: Unit | None = None) -> dict:
+    """The one count of the green channel: flagged instructions of the user's subtree (optionally
+    below `at`) by stage, grouped by batch id (`by="batch"`) or by unit path (`by="unit__path"`)."""
+    qs = scoped(scope, Instruction).filter(batch__in=batches, flagged=True)
+    if at is not None:
+        qs = qs.filter(unit__path__startswith=at.path)
+    now = timezone.now()
+    rows = (
+        qs.values(by)
+        .annotate(
+            unclaimed=Count("pk", filter=stage_q(Stage.UNCLAIMED, now)),
+            calling=Count("pk", filter=stage_q(Stage.CALLING, now)),
+            pending=Count("pk", filter=stage_q(Stage.PENDING, now)),
+            decided=Count("pk", filter=stage_q(Stage.DECIDED, now)),
+        )
+        .order_by()
+    )
+    return {
+        row[by]: WorkCounts(row["unclaimed"], row["calling"], row["pending"], row["decided"]) for row in rows
+    }
+
+
+WORKLIST_SHOW = ("flagged", "hits", "duplicates", "all")
+WORKLIST_STAGES = ("unfinished", *Stage.values, "any")
+
+
+def worklist(
+    scope, batch: Batch, *, show: str = "flagged", stage: str = "unfinished", unit: Unit | None = None
+):
+    """The instructions the worklist shows (page and API): by default what needs a look and is
+    unfinished, so its length is the UNFINISHED figure of the batch list, home page and progress."""
+    qs = scoped(scope, Instruction).filter(batch=batch)
+    if show == "flagged":
+        qs = qs.filter(flagged=True)
+    elif show == "hits":
+        qs = qs.filter(hit_count__gt=0)
+    elif show == "duplicates":
+        qs = qs.filter(dup_group__isnull=False)
+    if stage == "open":  # the state of the model, as earlier links said it
+        qs = qs.filter(state=State.OPEN)
+    elif stage in WORKLIST_STAGES and stage != "any":
+        qs = qs.filter(stage_q(stage))
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    return qs
+
+
+@dataclass
+class ProgressRow:
+    unit: Unit
+    counts: WorkCounts = field(default_factory=WorkCounts)
+    has_children: bool = False
 
 
 def progress(batch: Batch, scope, at: Unit) -> tuple[ProgressRow, list[ProgressRow]]:
-    """Flagged instructions per unit directly below `at` (each with its whole subtree): what is still
-    open, being called, waiting for approval and done."""
-    qs = scoped(scope, Instruction).filter(batch=batch, flagged=True, unit__path__startswith=at.path)
-    now = timezone.now()
-    by_path: dict[str, Counter] = {}
-    for path, state, n in qs.values_list("unit__path", "state").annotate(n=Count("pk")).order_by():
-        by_path.setdefault(path, Counter())[state] += n
-    claimed = dict(
-        qs.filter(state=State.OPEN, claimed_by__isnull=False, claimed_at__gte=now - CLAIM_TTL)
-        .values_list("unit__path")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    """Flagged instructions per unit directly below `at` (each with its whole subtree) by stage."""
+    by_path = count_work(scope, [batch.pk], by="unit__path", at=at)
     children = list(at.children.order_by("code").annotate(n_children=Count("children")))
     total = ProgressRow(at, has_children=bool(children))
     rows = {child.path: ProgressRow(child, has_children=child.n_children > 0) for child in children}
     for path, counts in by_path.items():
-        targets = [total] + [row for p, row in rows.items() if path.startswith(p)]
-        for row in targets:
-            row.open += counts[State.OPEN]
-            row.pending += counts[State.PENDING]
-            row.decided += counts[State.DECIDED]
-            row.total += sum(counts.values())
-            row.claimed += claimed.get(path, 0)
-    return total, [row for row in rows.values() if row.total]
+        total.counts.add(counts)
+        for p, row in rows.items():
+            if path.startswith(p):
+                row.counts.add(counts)
+    return total, [row for row in rows.values() if row.counts.total]

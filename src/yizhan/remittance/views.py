@@ -17,16 +17,19 @@ from yizhan.orgs.scoping import get_for_user, scoped, staff_view
 from yizhan.remittance import forms, importer, services
 from yizhan.remittance.models import (
     CLAIM_TTL,
+    NEED_A_LOOK,
+    UNFINISHED,
     Alias,
     AllowEntry,
     Batch,
+    Decision,
     DuplicateGroup,
     Exclusion,
     Hit,
     ImportRun,
     Instruction,
     Rule,
-    State,
+    Stage,
 )
 
 
@@ -40,19 +43,23 @@ def _scope_unit(request) -> Unit:
 
 @staff_view("read")
 def batch_list(request):
-    batches = scoped(request.user, Batch).select_related("unit").order_by("-created_at", "-pk")
-    counts = dict(
-        scoped(request.user, Instruction)
-        .filter(batch__in=batches, flagged=True)
-        .exclude(state=State.DECIDED)
-        .values_list("batch")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    rows = [(b, counts.get(b.pk, 0)) for b in batches]
+    batches = list(scoped(request.user, Batch).select_related("unit").order_by("-created_at", "-pk"))
+    counts = services.count_work(request.user, [b.pk for b in batches])
+    rows = [(b, counts.get(b.pk, services.WorkCounts())) for b in batches]
     return render(
-        request, "remittance/batch_list.html", {"rows": rows, "can_create": request.scope.can("admin")}
+        request,
+        "remittance/batch_list.html",
+        {"rows": rows, "can_create": request.scope.can("admin"), "labels": _count_labels()},
     )
+
+
+def _count_labels() -> dict:
+    """The one vocabulary of the counts (models.Stage and its two sums), for the templates."""
+    return {
+        "need_a_look": NEED_A_LOOK,
+        "unfinished": UNFINISHED,
+        **{stage.value: stage.label for stage in Stage},
+    }
 
 
 @staff_view("admin")
@@ -84,8 +91,9 @@ def batch_edit(request, pk):
         "deadline": timezone.localtime(batch.deadline),
         "approval_threshold": batch.approval_threshold,
         "near_window_hours": batch.near_window_hours,
+        "revision": batch.revision,
     }
-    form = forms.BatchForm(request.POST or None, initial=initial)
+    form = forms.BatchForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_batch(batch, actor=request.user, **form.cleaned_data)
@@ -103,13 +111,13 @@ def batch_detail(request, pk):
     code = (request.GET.get("unit") or "").strip()
     at = get_for_user(request.user, Unit, code=code) if code else _scope_unit(request)
     total, rows = services.progress(batch, request.user, at)
-    mine = scoped(request.user, Instruction).filter(batch=batch)
+    mine = scoped(request.user, Instruction).filter(batch=batch, unit__path__startswith=at.path)
+    # Why they need a look, as parts that add up to the total (an instruction can be both).
     stats = mine.aggregate(
         instructions=Count("pk"),
-        flagged=Count("pk", filter=Q(flagged=True)),
-        hits=Count("pk", filter=Q(hit_count__gt=0)),
-        duplicates=Count("pk", filter=Q(dup_group__isnull=False)),
-        pending=Count("pk", filter=Q(state=State.PENDING)),
+        hits_only=Count("pk", filter=Q(hit_count__gt=0, dup_group__isnull=True)),
+        duplicates_only=Count("pk", filter=Q(hit_count=0, dup_group__isnull=False)),
+        both=Count("pk", filter=Q(hit_count__gt=0, dup_group__isnull=False)),
     )
     ancestors = [a for a in at.ancestors() if request.scope.covers(a.path)]
     owner = services.owns_batch(request.user, batch)
@@ -129,12 +137,9 @@ def batch_detail(request, pk):
             "can_admin": request.scope.can("admin"),
             "stale": services.screening_is_stale(batch),
             "imports": imports,
+            "labels": _count_labels(),
         },
     )
-
-
-WORKLIST_SHOW = {"flagged", "hits", "duplicates", "all"}
-WORKLIST_STATE = {"open", "pending_approval", "decided", "any"}
 
 
 def _hits_prefetch():
@@ -144,21 +149,13 @@ def _hits_prefetch():
 @staff_view("read")
 def worklist(request, pk):
     batch = _batch(request, pk)
-    show = request.GET.get("show") if request.GET.get("show") in WORKLIST_SHOW else "flagged"
-    state = request.GET.get("state") if request.GET.get("state") in WORKLIST_STATE else "open"
-    qs = scoped(request.user, Instruction).filter(batch=batch)
-    if show == "flagged":
-        qs = qs.filter(flagged=True)
-    elif show == "hits":
-        qs = qs.filter(hit_count__gt=0)
-    elif show == "duplicates":
-        qs = qs.filter(dup_group__isnull=False)
-    if state != "any":
-        qs = qs.filter(state=state)
+    show = request.GET.get("show") if request.GET.get("show") in services.WORKLIST_SHOW else "flagged"
+    stage = request.GET.get("state")
+    stage = stage if stage in services.WORKLIST_STAGES or stage == "open" else "unfinished"
     code = (request.GET.get("unit") or "").strip()[:32]
-    if code:
-        unit = get_for_user(request.user, Unit, code=code)
-        qs = qs.filter(unit__path__startswith=unit.path)
+    unit = get_for_user(request.user, Unit, code=code) if code else None
+    qs = services.worklist(request.user, batch, show=show, stage=stage, unit=unit)
+    counts = services.count_work(request.user, [batch.pk], at=unit).get(batch.pk, services.WorkCounts())
     if request.GET.get("mine") == "1":
         qs = qs.filter(claimed_by=request.user, claimed_at__gte=timezone.now() - CLAIM_TTL)
     q = (request.GET.get("q") or "").strip()[:64]
@@ -177,7 +174,10 @@ def worklist(request, pk):
             "batch": batch,
             "page": page,
             "show": show,
-            "state": state,
+            "state": stage,
+            "counts": counts,
+            "labels": _count_labels(),
+            "stages": [("unfinished", UNFINISHED), *Stage.choices, ("any", _("any"))],
             "unit_code": code,
             "q": q,
             "mine": request.GET.get("mine") == "1",
@@ -353,6 +353,11 @@ def _detail_response(request, pk, forms_with_errors: dict, status: int = 200):
     events = scoped(request.user, AuditEvent).filter(
         object_type="remittance.instruction", object_id=str(inst.pk)
     )[:20]
+    actions = services.available_actions(inst, request.user)
+    if "decision" in forms_with_errors:  # re-shown after an error: still only what is possible
+        forms_with_errors["decision"].fields["decision"].choices = (
+            forms.DecisionForm(allowed=actions.decisions).fields["decision"].choices
+        )
     return render(
         request,
         "remittance/instruction_detail.html",
@@ -360,6 +365,8 @@ def _detail_response(request, pk, forms_with_errors: dict, status: int = 200):
             "inst": inst,
             "batch": inst.batch,
             "holds": holds,
+            "actions": actions,
+            "unavailable": [(Decision(d).label, why) for d, why in actions.unavailable.items()],
             "claim_active": inst.claim_active(),
             "can_change": request.scope.can("change"),
             "can_admin": request.scope.can("admin"),
@@ -367,8 +374,9 @@ def _detail_response(request, pk, forms_with_errors: dict, status: int = 200):
             "group": group,
             "group_hidden": (inst.dup_group.size - len(group)) if inst.dup_group_id else 0,
             "callbacks": inst.callbacks.all(),
-            "callback_form": forms_with_errors.get("callback") or forms.CallbackForm(),
-            "decision_form": forms_with_errors.get("decision") or forms.DecisionForm(),
+            "callback_form": forms_with_errors.get("callback") or forms.CallbackForm(instruction=inst),
+            "decision_form": forms_with_errors.get("decision")
+            or forms.DecisionForm(instruction=inst, allowed=actions.decisions),
             "note_form": forms_with_errors.get("note") or forms.NoteForm(),
             "needs_approval_above": inst.batch.approval_threshold,
             "events": events,
@@ -382,7 +390,7 @@ def _act(request, pk, verb, *, form_class=None, form_key=None, success=""):
     inst = _instruction(request, pk, "change")
     data = {}
     if form_class is not None:
-        form = form_class(request.POST)
+        form = form_class(request.POST, instruction=inst)
         if not form.is_valid():
             return _rerender(request, pk, form_key, form)
         data = form.cleaned_data
@@ -497,8 +505,8 @@ def rule_edit(request, rule_pk=None):
     rule = get_object_or_404(Rule, pk=rule_pk) if rule_pk else None
     initial = {"priority": 50, "is_active": True}
     if rule is not None:
-        initial = {f: getattr(rule, f) for f in services.RULE_FIELDS}
-    form = forms.RuleForm(request.POST or None, initial=initial)
+        initial = {f: getattr(rule, f) for f in [*services.RULE_FIELDS, "revision"]}
+    form = forms.RuleForm(request.POST or None, initial=initial, editing=rule is not None)
     if request.method == "POST" and form.is_valid():
         try:
             services.save_rule(actor=request.user, instance=rule, **form.cleaned_data)

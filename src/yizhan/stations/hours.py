@@ -28,6 +28,7 @@ from collections import Counter
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -396,7 +397,10 @@ _DAY_WORDS = {
     "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
 }  # fmt: skip
 _ALWAYS = {"24/7", "24h", "24小时", "全天", "全天24小时", "always"}
-_CLOSED_WORDS = {"休息", "闭馆", "不开放", "closed", "-"}
+CLOSED_WORDS = frozenset({"休息", "闭馆", "不开放", "closed", "-"})
+# The word a closed day or date is written with: shown in help texts and forms; "closed" and the
+# other words above are still read, for files and habits from before.
+CLOSED_KEYWORD = "休息"
 
 
 def _day_set(text: str) -> list[int]:
@@ -457,7 +461,7 @@ def parse_hours_text(text: str, *, field: str = "opening_hours") -> dict:
         except ValueError:
             raise ValidationError({field: _("Unknown days in %(part)s.") % {"part": segment}}) from None
         intervals = []
-        if match[2].strip().lower() not in _CLOSED_WORDS:
+        if match[2].strip().lower() not in CLOSED_WORDS:
             for a, b in re.findall(r"(\d{1,2}[:：]\d{2})\s*[-–~至到]\s*(\d{1,2}[:：]\d{2})", match[2]):
                 intervals.append([a.replace("：", ":"), b.replace("：", ":")])
         for day in days:
@@ -487,3 +491,54 @@ def format_hours_text(data: dict | None) -> str:
         days = f"周{names[start]}" if start == end else f"周{names[start]}至周{names[end]}"
         parts.append(f"{days} " + ",".join(f"{a}-{b}" for a, b in intervals))
     return "；".join(parts) if parts else "休息"
+
+
+# --- for reading, in the reader's language ------------------------------------------------------
+
+_DAY_ABBR = (
+    pgettext_lazy("weekday", "Mon"),
+    pgettext_lazy("weekday", "Tue"),
+    pgettext_lazy("weekday", "Wed"),
+    pgettext_lazy("weekday", "Thu"),
+    pgettext_lazy("weekday", "Fri"),
+    pgettext_lazy("weekday", "Sat"),
+    pgettext_lazy("weekday", "Sun"),
+)
+
+
+def describe_hours(data: dict | None, *, exceptions: bool = False) -> str:
+    """The weekly hours for a page, in the active language: "周一至周五 09:00-17:00；周六
+    09:30-16:00" in Chinese, "Mon–Fri 09:00-17:00; Sat 09:30-16:00" in English (the text form
+    for spreadsheets, `format_hours_text`, stays Chinese whatever the language). With
+    `exceptions`, the dated exceptions follow ("2026-10-08 休息")."""
+    if not data:
+        return ""
+    if data.get("always_open"):
+        text = str(_("open 24 hours"))
+    else:
+        weekly = data.get("weekly") or {}
+        runs: list[tuple[int, int, list]] = []
+        for index, key in enumerate(DAY_KEYS):
+            intervals = weekly.get(key) or []
+            if runs and runs[-1][2] == intervals and runs[-1][1] == index - 1:
+                runs[-1] = (runs[-1][0], index, intervals)
+            else:
+                runs.append((index, index, intervals))
+        parts = []
+        for start, end, intervals in runs:
+            if not intervals:
+                continue
+            days = (
+                str(_DAY_ABBR[start])
+                if start == end
+                else _("%(first)s–%(last)s") % {"first": _DAY_ABBR[start], "last": _DAY_ABBR[end]}
+            )
+            parts.append(f"{days} " + ",".join(f"{a}-{b}" for a, b in intervals))
+        text = _("; ").join(parts) if parts else str(_("closed"))
+    if exceptions:
+        for item in data.get("exceptions") or ():
+            what = (
+                CLOSED_KEYWORD if item.get("closed") else ",".join(f"{a}-{b}" for a, b in item["intervals"])
+            )
+            text += _("; ") + f"{item['date']} {what}" + (f" {item['reason']}" if item.get("reason") else "")
+    return text

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -454,7 +455,7 @@ def _apply(plans, result, actor, theme_codes, progress, total) -> None:
     current = _current_states([p.station.pk for p in plans if p.station])
     new = [p for p in plans if p.is_new]
     defaults = {"verified_at": None, "verified_by_id": None, "verification_source": "", "created_at": now,
-                "updated_at": now}  # fmt: skip
+                "updated_at": now, "revision": 1}  # fmt: skip
     _insert(Station, [{**_attnames(p.values), **defaults} for p in new])
     ids = dict(Station.objects.filter(code__in=[p.values["code"] for p in new]).values_list("code", "pk"))
     for plan in new:
@@ -473,9 +474,14 @@ def _apply(plans, result, actor, theme_codes, progress, total) -> None:
             setattr(plan.station, key, value)
         plan.station.updated_at = now
         changed.append(plan)
-        diffs[plan.station.pk] = {**changes, **facility_changes}
+        revision = plan.station.revision
+        diffs[plan.station.pk] = {**changes, **facility_changes, "revision": [revision, revision + 1]}
     fields = [name if name != "unit_id" else "unit" for name in STATION_FIELDS] + ["updated_at"]
     Station.objects.bulk_update([p.station for p in changed], fields, batch_size=500)
+    # An import is an edit too: a form opened before it is stale afterwards (core/concurrency.py).
+    changed_ids = [p.station.pk for p in changed]
+    for start in range(0, len(changed_ids), 500):
+        Station.objects.filter(pk__in=changed_ids[start : start + 500]).update(revision=F("revision") + 1)
 
     through = Station.themes.through
     retheme = [p for p in changed if "themes" in diffs[p.station.pk]]

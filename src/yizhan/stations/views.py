@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yizhan.audit.models import AuditEvent
+from yizhan.core.concurrency import StaleEdit
 from yizhan.core.forms import apply_errors
 from yizhan.core.tabular import TableError, read_table
 from yizhan.jobs.models import Job
@@ -148,7 +149,7 @@ def _station_context(station: Station) -> dict:
         "next_change": hours.next_change(schedule, now, calendar),
         "calendar_missing": hours.calendar_missing(schedule, timezone.localdate(), calendar),
         "week": [(d, [(hours.format_time(a), hours.format_time(b)) for a, b in iv], k) for d, iv, k in week],
-        "hours_text": hours.format_hours_text(station.opening_hours),
+        "hours_text": hours.describe_hours(station.opening_hours),
         "compliance": compliance.station_compliance(station),
         "events": AuditEvent.objects.filter(object_type="stations.station", object_id=str(station.pk))[:10],
         "themes": list(station.themes.all()),
@@ -204,6 +205,7 @@ def station_edit(request, code):
         "seats": station.seats,
         "access_policy": station.access_policy,
         "external_ids": "; ".join(f"{k}={v}" for k, v in (station.external_ids or {}).items()),
+        "revision": station.revision,
     }
     form = StationForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
@@ -226,7 +228,7 @@ def station_facilities(request, code):
     station = get_for_user(request.user, Station, "change", code=code)
     facilities = list(Facility.objects.all())
     rows = {r.facility_id: r for r in StationFacility.objects.filter(station=station)}
-    initial = {}
+    initial = {"revision": station.revision}
     for f in facilities:
         row = rows.get(f.pk)
         if row:
@@ -248,12 +250,11 @@ def station_facilities(request, code):
             }
             changes.append((f, values))
         try:
-            services.set_facility_states(station, changes, actor=request.user)
+            services.set_facility_states(
+                station, changes, actor=request.user, revision=form.cleaned_data["revision"]
+            )
         except ValidationError as exc:
-            for key, messages_ in exc.message_dict.items():
-                field = key if key in form.fields else None
-                for message in messages_:
-                    form.add_error(field, message)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("stations:detail", code=station.code)
@@ -263,10 +264,15 @@ def station_facilities(request, code):
 @staff_view()
 def station_hours(request, code):
     station = get_for_user(request.user, Station, "change", code=code)
-    form = HoursForm(request.POST or None, initial=HoursForm.initial_for(station.opening_hours))
+    initial = {**HoursForm.initial_for(station.opening_hours), "revision": station.revision}
+    form = HoursForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.set_schedule(station, form.to_schedule(), actor=request.user)
+            services.set_schedule(
+                station, form.to_schedule(), actor=request.user, revision=form.cleaned_data["revision"]
+            )
+        except StaleEdit as exc:
+            apply_errors(form, exc)
         except ValidationError as exc:
             for key, messages_ in exc.message_dict.items():
                 for message in messages_:
@@ -284,7 +290,9 @@ def station_hours(request, code):
 @staff_view()
 def station_close(request, code):
     station = get_for_user(request.user, Station, "change", code=code)
-    form = CloseForm(request.POST or None, initial={"public_notice": station.public_notice})
+    form = CloseForm(
+        request.POST or None, initial={"public_notice": station.public_notice, "revision": station.revision}
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -294,6 +302,7 @@ def station_close(request, code):
                 notice=data["public_notice"],
                 temporary=data["temporary"],
                 reopens_on=data["reopens_on"],
+                revision=data["revision"],
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -498,8 +507,9 @@ def wave_edit(request, pk):
         "target_date": wave.target_date,
         "outlets": " ".join(wave.outlets.order_by("code").values_list("code", flat=True)),
         "note": wave.note,
+        "revision": wave.revision,
     }
-    form = WaveForm(request.POST or None, initial=initial)
+    form = WaveForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         saved = _wave_save(request, form, instance=wave)
         if saved:
@@ -531,6 +541,7 @@ def _standard_form_view(request, instance=None):
             "theme": instance.theme.code if instance.theme else "",
             "facilities": list(instance.facilities.values_list("code", flat=True)),
             "is_active": instance.is_active,
+            "revision": instance.revision,
         }
     elif request.GET.get("from"):
         base = (
@@ -545,7 +556,7 @@ def _standard_form_view(request, instance=None):
                 "facilities": list(base.facilities.values_list("code", flat=True)),
                 "is_active": True,
             }
-    form = StandardForm(request.POST or None, initial=initial)
+    form = StandardForm(request.POST or None, initial=initial, editing=instance is not None)
     if request.method == "POST" and form.is_valid():
         try:
             services.save_standard(actor=request.user, instance=instance, **form.cleaned_data)

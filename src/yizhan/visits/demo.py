@@ -1,4 +1,6 @@
-"""A year of synthetic visits with the patterns the articles describe, built in a few seconds.
+"""Synthetic visits since 1 January of last year, with the patterns the articles describe, built in
+a few seconds. Starting on 1 January of last year lets this year be compared month by month with
+the last one; nothing is later than the moment the demo is built.
 
 - Hours: an early-morning peak (sanitation workers end their first round at 6–8), a bigger one at
   noon (couriers and riders between rounds), a small one after work.
@@ -128,6 +130,17 @@ def _bulk_insert(table: str, columns: list[str], rows) -> None:
             cursor.executemany(f"INSERT INTO {qn(table)} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
+def _draw(r: np.ndarray, cumulative: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each draw r[i], the bucket it falls in under the cumulative weights of its row
+    (cumulative[rows[i]]); a slice at a time, since n × buckets floats at once take hundreds of
+    megabytes on the full network."""
+    out = np.empty(len(r), dtype=np.int64)
+    for start in range(0, len(r), 200_000):
+        part = slice(start, start + 200_000)
+        out[part] = (r[part, None] > cumulative[rows[part]]).sum(axis=1)
+    return out
+
+
 def _stations():
     stations = list(Station.objects.select_related("unit").prefetch_related("themes").order_by("code"))
     province = {}
@@ -142,9 +155,12 @@ def build(ctx: DemoContext) -> None:
     stations, province = _stations()
     if not stations:
         return
-    today = timezone.localdate()
-    n_days = 366  # a whole year in the small network too: the 12 May event and both seasons
-    first = today - datetime.timedelta(days=n_days - 1)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    # From 1 January of last year, in the small network too: the year-on-year chart then has a
+    # whole previous year to compare with, and the 12 May event and both seasons are in.
+    first = datetime.date(today.year - 1, 1, 1)
+    n_days = (today - first).days + 1
     days = [first + datetime.timedelta(days=i) for i in range(n_days)]
     calendar = hours.current_calendar()
 
@@ -183,12 +199,11 @@ def build(ctx: DemoContext) -> None:
     st_idx = np.repeat(np.repeat(np.arange(n_st), n_days), counts.ravel())
     day_idx = np.repeat(np.tile(np.arange(n_days), n_st), counts.ravel())
     cum = mixes.cumsum(axis=1)
-    group_idx = (np_rng.random(len(st_idx))[:, None] > cum[st_idx]).sum(axis=1)
+    group_idx = _draw(np_rng.random(len(st_idx)), cum, st_idx)
 
     # Nurses' day, 12 May: hospital staff visit Chongqing's stations for flowers and talks.
-    nurses = [i for i, d in enumerate(days) if (d.month, d.day) == (5, 12)]
-    if nurses:
-        cq = np.array([i for i, s in enumerate(stations) if province[s.pk] == "CQ"])
+    cq = np.array([i for i, s in enumerate(stations) if province[s.pk] == "CQ"])
+    for nurses_day in [i for i, d in enumerate(days) if (d.month, d.day) == (5, 12)]:
         if len(cq):
             extra = np_rng.poisson(6 * base[cq])
             for i, station in enumerate(stations):
@@ -196,13 +211,13 @@ def build(ctx: DemoContext) -> None:
                     extra[np.where(cq == i)[0]] += 40
             add_st = np.repeat(cq, extra)
             st_idx = np.concatenate([st_idx, add_st])
-            day_idx = np.concatenate([day_idx, np.full(len(add_st), nurses[0])])
+            day_idx = np.concatenate([day_idx, np.full(len(add_st), nurses_day)])
             group_idx = np.concatenate([group_idx, np.full(len(add_st), G["medical_staff"])])
     group_idx = np.minimum(group_idx, len(GROUPS) - 1)
 
     n = len(st_idx)
     hour_cum = _hour_weights().cumsum(axis=1)
-    hour = (np_rng.random(n)[:, None] > hour_cum[group_idx]).sum(axis=1).clip(0, 23)
+    hour = _draw(np_rng.random(n), hour_cum, group_idx).clip(0, 23)
     seconds = np_rng.integers(0, 3600, n)
     probabilities = _service_probabilities(months[day_idx])
     services_mask = np.zeros(n, dtype=np.int64)
@@ -212,25 +227,39 @@ def build(ctx: DemoContext) -> None:
     # Local time to UTC: Shanghai has kept +08:00 all year since 1991.
     day_start = np.array([np.datetime64(datetime.datetime.combine(d, datetime.time()), "s") for d in days])
     at = day_start[day_idx] + (hour * 3600 + seconds - 8 * 3600).astype("timedelta64[s]")
+    # Today's check-ins stop at the moment of the build: none may lie in the future.
+    past = at <= np.datetime64(now.astimezone(datetime.UTC).replace(tzinfo=None), "s")
+    st_idx, day_idx, group_idx, hour, at = st_idx[past], day_idx[past], group_idx[past], hour[past], at[past]
+    services_mask = services_mask[past]
+    n = len(st_idx)
     # Written in (station, day, time) order: the (station, day) index then grows at its end.
     order = np.lexsort((at, day_idx, st_idx))
     suffix = "+00" if connection.vendor == "postgresql" else ""
-    at_text = np.char.add(np.char.replace(np.datetime_as_string(at[order], unit="s"), "T", " "), suffix)
-    day_text = np.array([d.isoformat() for d in days])[day_idx[order]]
-    station_ids = np.array([s.pk for s in stations])[st_idx[order]]
-    group_text = np.array(GROUPS)[group_idx[order]]
-    rows = zip(
-        station_ids.tolist(),
-        at_text.tolist(),
-        day_text.tolist(),
-        hour[order].tolist(),
-        group_text.tolist(),
-        services_mask[order].tolist(),
-        strict=True,
-    )
-    tallies = _tallies(stations, days, np_rng, base)
+    day_names = np.array([d.isoformat() for d in days])
+    station_pks = np.array([s.pk for s in stations])
+    group_names = np.array(GROUPS)
+
+    def rows():
+        # Text is made a slice at a time: two years of the full network as Python tuples at once
+        # would take a gigabyte and a half.
+        for start in range(0, len(order), 100_000):
+            part = order[start : start + 100_000]
+            at_text = np.char.add(
+                np.char.replace(np.datetime_as_string(at[part], unit="s"), "T", " "), suffix
+            )
+            yield from zip(
+                station_pks[st_idx[part]].tolist(),
+                at_text.tolist(),
+                day_names[day_idx[part]].tolist(),
+                hour[part].tolist(),
+                group_names[group_idx[part]].tolist(),
+                services_mask[part].tolist(),
+                strict=True,
+            )
+
+    tallies = _tallies(stations, days, np_rng, base, now)
     with _BigCache():
-        _bulk_insert(CheckIn._meta.db_table, ["station_id", "at", "day", "hour", "group", "services"], rows)
+        _bulk_insert(CheckIn._meta.db_table, ["station_id", "at", "day", "hour", "group", "services"], rows())
         _bulk_insert(Tally._meta.db_table, ["station_id", "day", "group", "count", "updated_at"], tallies)
         rollups.rebuild()
     with audit_via("system"):
@@ -241,10 +270,10 @@ def build(ctx: DemoContext) -> None:
     )
 
 
-def _tallies(stations, days, np_rng, base) -> list[tuple]:
+def _tallies(stations, days, np_rng, base, now) -> list[tuple]:
     """Outlets that serve many elderly visitors count those who do not scan, most days."""
     out = []
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    now = connection.ops.adapt_datetimefield_value(now)
     for i, station in enumerate(stations):
         themes = {t.code for t in station.themes.all()}
         counts_elderly = "elderly" in themes or (station.code.startswith("CQ-") and i % 3 == 0)

@@ -51,8 +51,19 @@ def statistics_xlsx(r: Report) -> bytes:
             [[s["code"], s["name"], s["checkins"], s["tallied"], s["total"]] for s in r.bottom],
         ),
         _("Year on year"): (
-            [_("month"), str(r.end.year - 1), str(r.end.year), _("change %")],
-            [[m["month"], m["last"], m["this"], m["change"]] for m in r.year_on_year],
+            [_("month"), _("days compared"), str(r.end.year - 1), str(r.end.year), _("change %")],
+            [
+                [
+                    m["month"],
+                    _("whole month")
+                    if m["to_day"] is None
+                    else (f"1–{m['to_day']}" if m["to_day"] else _("no complete day yet")),
+                    m["last"],
+                    m["this"],
+                    m["change"],
+                ]
+                for m in r.year_on_year
+            ],
         ),
         _("Hours"): ([_("hour"), _("check-ins")], [[h["hour"], h["checkins"]] for h in r.hours]),
     }

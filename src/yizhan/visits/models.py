@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from yizhan.core.concurrency import revision_field
 from yizhan.orgs.scoping import ScopedQuerySet
 
 
@@ -129,6 +130,10 @@ class CheckIn(models.Model):
     @property
     def service_codes(self) -> list[str]:
         return mask_to_services(self.services)
+
+    def service_labels(self) -> list[str]:
+        """The services used, in the reader's language (for pages; the codes are for the API)."""
+        return [str(Service(code).label) for code in mask_to_services(self.services)]
 
 
 class DeviceMark(models.Model):
@@ -311,6 +316,7 @@ class Feedback(models.Model):
     facility_outcome = models.CharField(
         _("facility outcome"), max_length=16, choices=FacilityOutcome.choices, blank=True
     )
+    revision = revision_field()
 
     objects = FeedbackQuerySet.as_manager()
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Sum
+from django.utils import timezone
 
 from yizhan.orgs.models import Unit
 from yizhan.stations.models import Station, StationStatus
@@ -223,9 +224,23 @@ def children_totals(unit: Unit, stations: list[dict]) -> list[dict]:
     return rows
 
 
-def year_on_year(unit: Unit, year: int, until: datetime.date) -> list[dict]:
-    """Each month of `year` against the same month a year before; months after `until` have no
-    figure for this year yet (None), rather than a misleading zero."""
+def year_on_year(
+    unit: Unit, year: int, until: datetime.date, today: datetime.date | None = None
+) -> list[dict]:
+    """Each month of `year` (the year of `until`) against the same month a year before, like
+    with like.
+
+    The month of `until`, when not complete at `until`, is compared month to date: days 1–N of
+    both years, N being the last complete day (`until`, or yesterday when `until` is today), so
+    one day of this December never meets the whole of last December; with no complete day yet
+    (N = 0) neither side has a figure. A month without any rollup row on one side (before the
+    network counted visits, or still to come) has no figure there (None) and no change, rather
+    than a misleading zero or −100 %; last year's months after `until` keep their figure, as
+    the line to be met. Rows: month, this, last, change (%), to_day (N, or None for a whole
+    month)."""
+    today = today or timezone.localdate()
+    complete = min(until, today - datetime.timedelta(days=1))
+    current = first_of_month(until)
     rows = (
         _in_subtree(MonthlyRollup.objects, unit)
         .filter(month__range=(datetime.date(year - 1, 1, 1), datetime.date(year, 12, 1)))
@@ -234,15 +249,35 @@ def year_on_year(unit: Unit, year: int, until: datetime.date) -> list[dict]:
         .order_by()
     )
     found = {r["month"]: (r["c"] or 0) + (r["t"] or 0) for r in rows}
+    partial = complete < last_of_month(until)
     out = []
     for month in range(1, 13):
-        this, last = (
-            found.get(datetime.date(year, month, 1), 0),
-            found.get(datetime.date(year - 1, month, 1), 0),
-        )
-        change = round((this - last) * 100 / last, 1) if last else None
-        out.append({"month": month, "this": this, "last": last, "change": change})
+        this_first, last_first = datetime.date(year, month, 1), datetime.date(year - 1, month, 1)
+        to_day = None
+        if this_first > current:
+            this, last = None, found.get(last_first)
+        elif this_first == current and partial:
+            to_day = complete.day if first_of_month(complete) == current else 0
+            this, last = (
+                _days_total(unit, first, first.replace(day=min(to_day, last_of_month(first).day)))
+                if to_day and first in found
+                else None
+                for first in (this_first, last_first)
+            )
+        else:
+            this, last = found.get(this_first), found.get(last_first)
+        change = round((this - last) * 100 / last, 1) if this is not None and last else None
+        out.append({"month": month, "this": this, "last": last, "change": change, "to_day": to_day})
     return out
+
+
+def _days_total(unit: Unit, start: datetime.date, end: datetime.date) -> int:
+    row = (
+        _in_subtree(DailyRollup.objects, unit)
+        .filter(day__range=(start, end))
+        .aggregate(c=Sum("checkins"), t=Sum("tallied"))
+    )
+    return (row["c"] or 0) + (row["t"] or 0)
 
 
 def hour_profile(unit: Unit, start, end) -> list[dict]:
@@ -263,6 +298,11 @@ def report(unit: Unit, start: datetime.date, end: datetime.date, by: str = "day"
     ranked = sorted(stations, key=lambda s: (-s["total"], s["code"]))
     active = [s for s in stations if s["status"] == StationStatus.ACTIVE]
     bottom = sorted(active, key=lambda s: (s["total"], s["code"]))[:TOP_N]
+    if len(stations) < 2 * TOP_N:
+        # Too few for two lists that do not overlap: one ranking of every station instead.
+        top, bottom = ranked, []
+    else:
+        top = ranked[:TOP_N]
     return Report(
         unit=unit,
         start=start,
@@ -277,7 +317,7 @@ def report(unit: Unit, start: datetime.date, end: datetime.date, by: str = "day"
         groups=by_group(totals),
         services=by_service(totals),
         children=children_totals(unit, stations),
-        top=ranked[:TOP_N],
+        top=top,
         bottom=bottom,
         year_on_year=year_on_year(unit, end.year, end),
         hours=hour_profile(unit, start, end),

@@ -6,13 +6,14 @@ import json
 import secrets
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -255,14 +256,18 @@ def feedback_detail(request, pk):
             "allowed": services.allowed_transitions(item),
             "events": events,
             "today": timezone.localdate(),
-            "ack_form": NoteForm(auto_id="ack_%s"),
-            "reject_form": NoteForm(auto_id="rej_%s"),
+            "ack_form": NoteForm(auto_id="ack_%s", initial={"revision": item.revision}),
+            "reject_form": NoteForm(auto_id="rej_%s", initial={"revision": item.revision}),
             "resolve_form": (
                 ResolveForm(
-                    auto_id="res_%s", initial={"facility": item.facility.code if item.facility else ""}
+                    auto_id="res_%s",
+                    initial={
+                        "facility": item.facility.code if item.facility else "",
+                        "revision": item.revision,
+                    },
                 )
                 if item.kind == FeedbackKind.FACILITY_BROKEN
-                else NoteForm(auto_id="res_%s")
+                else NoteForm(auto_id="res_%s", initial={"revision": item.revision})
             ),
         },
     )
@@ -291,7 +296,8 @@ def feedback_action(request, pk, action):
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for message in errors:
-                    messages.error(request, f"{field}: {message}")
+                    # A stale action lists what changed meanwhile, one line each, without a field.
+                    messages.error(request, message if field == NON_FIELD_ERRORS else f"{field}: {message}")
         else:
             messages.success(request, done)
     else:
@@ -320,11 +326,23 @@ def feedback_photo(request, pk):
 
 
 def _stats_input(request):
-    """The form, whether it was valid, the values to use (defaults when not) and the unit."""
+    """The form, whether it was valid, the values to use (defaults when not) and the unit.
+
+    A valid form is bound again to the dates it stands for, so that empty start and end fields
+    show the range the page reports (the last 30 days by default) rather than staying blank."""
     form = StatsForm(request.GET)
     valid = form.is_valid()
     if valid:
         data = form.cleaned_data
+        form = StatsForm(
+            {
+                "unit": data.get("unit") or "",
+                "start": data["start"].isoformat(),
+                "end": data["end"].isoformat(),
+                "by": data["by"],
+            }
+        )
+        form.is_valid()
     else:
         fallback = StatsForm({})
         fallback.is_valid()
@@ -332,10 +350,19 @@ def _stats_input(request):
     return form, valid, data, _unit_param(request)
 
 
+def _month_label(row: dict) -> str:
+    month = row["name"]
+    if row["to_day"]:
+        return _("%(month)s 1–%(day)s") % {"month": month, "day": row["to_day"]}
+    return month
+
+
 @staff_view("read")
 def statistics(request):
     form, valid, data, unit = _stats_input(request)
     result = stats.report(unit, data["start"], data["end"], data["by"])
+    for m in result.year_on_year:
+        m["name"] = formats.date_format(datetime.date(2000, m["month"], 1), "F")
     chart = {
         "series": {
             "labels": [p["label"] for p in result.series],
@@ -352,7 +379,7 @@ def statistics(request):
             "checkins": [s["checkins"] for s in result.services],
         },
         "yoy": {
-            "labels": [str(m["month"]) for m in result.year_on_year],
+            "labels": [_month_label(m) for m in result.year_on_year],
             "this": [m["this"] for m in result.year_on_year],
             "last": [m["last"] for m in result.year_on_year],
             "this_label": str(result.end.year),
@@ -366,6 +393,10 @@ def statistics(request):
             "checkins": _("check-ins"),
             "tallied": _("tallied by staff"),
         },
+        # Axis labels in the reader's units: 万 in Chinese (25,000 → 2.5万), k in English.
+        "compact": {"div": 10000, "suffix": "万"}
+        if (get_language() or "").startswith("zh")
+        else {"div": 1000, "suffix": "k"},
     }
     ancestors = [a for a in unit.ancestors() if request.scope.covers(a.path)]
     return render(

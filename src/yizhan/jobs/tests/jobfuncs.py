@@ -38,3 +38,7 @@ def flaky(job, progress):
     if job.attempts < 2:
         raise OperationalError("database is locked")
     return {"attempts": job.attempts}
+
+
+def noop(job, progress):
+    return {"n": job.params.get("n")}

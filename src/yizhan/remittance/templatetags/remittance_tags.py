@@ -34,8 +34,14 @@ def highlight_spans(text: str, spans) -> str:
 @register.simple_tag
 def highlight(instruction, field_name: str):
     """{% highlight inst "payee_name" %}: the field with the spans its hits found (hits prefetched)."""
-    spans = [(h.start, h.end, h.rule_term) for h in instruction.hits.all() if h.field == field_name]
+    spans = [(h.start, h.end, h.explanation()) for h in instruction.hits.all() if h.field == field_name]
     return highlight_spans(getattr(instruction, field_name), spans)
+
+
+@register.simple_tag
+def hit_in_context(instruction, hit):
+    """{% hit_in_context inst hit %}: the whole field with this one hit's span in <mark>."""
+    return highlight_spans(getattr(instruction, hit.field), [(hit.start, hit.end, hit.explanation())])
 
 
 @register.filter

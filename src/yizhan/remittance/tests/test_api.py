@@ -60,9 +60,19 @@ def test_claim_call_decide_approve(api, green):
     assert claimed["claimed_by"] == "sm_manager" and claimed["payer_phone"] == "13812345678"
     taken = api("hq_admin", "post", f"/instructions/{pk}/claim")
     assert taken.status_code == 422 and taken.json()["detail"][0]["loc"] == ["body", "claimed_by"]
-    bad = api("sm_manager", "post", f"/instructions/{pk}/callbacks", json={"outcome": "call_back"})
+    bad = api(
+        "sm_manager",
+        "post",
+        f"/instructions/{pk}/callbacks",
+        json={"outcome": "call_back", "dialled_on_file": True},
+    )
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "call_back_at"]
-    made = api("sm_manager", "post", f"/instructions/{pk}/callbacks", json={"outcome": "confirmed"})
+    made = api(
+        "sm_manager",
+        "post",
+        f"/instructions/{pk}/callbacks",
+        json={"outcome": "confirmed", "dialled_on_file": True},
+    )
     assert made.status_code == 201 and made.json()["phone"] == "138****5678"
     decided = api(
         "sm_manager", "post", f"/instructions/{pk}/decision", json={"decision": "process_now"}
@@ -115,7 +125,7 @@ def test_import_through_the_api(api, hq_batch):
 def test_progress_duplicates_and_export(api, green):
     batch, _ = green
     rows = api("hq_admin", "get", f"/batches/{batch.pk}/progress").json()
-    assert rows[0]["unit_code"] == "HQ" and rows[0]["total"] == 6
+    assert rows[0]["unit_code"] == "HQ" and rows[0]["need_a_look"] == 6
     assert {r["unit_code"] for r in rows[1:]} == {"FJ", "CQ", "SZ"}
     groups = api("hq_admin", "get", f"/batches/{batch.pk}/duplicates").json()
     assert [(g["group"], g["kind"], len(g["members"])) for g in groups] == [

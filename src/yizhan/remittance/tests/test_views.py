@@ -93,13 +93,18 @@ def test_call_decide_and_approve_through_the_pages(client_for, green):
     maker, checker = client_for("sm_manager"), client_for("hq_admin")
     url = f"/manage/remittance/i/{by_id['G-001'].pk}/"
     maker.post(url + "claim/")
-    bad = maker.post(url + "callback/", {"outcome": "call_back"})
+    bad = maker.post(url + "callback/", {"outcome": "call_back", "dialled_on_file": "on"})
     assert bad.status_code == 400 and "When should we call back?" in bad.content.decode()
     later = (timezone.localtime() + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    assert maker.post(url + "callback/", {"outcome": "call_back", "call_back_at": later}).status_code == 302
+    assert (
+        maker.post(
+            url + "callback/", {"outcome": "call_back", "call_back_at": later, "phone": "13812345678"}
+        ).status_code
+        == 302
+    )
     refused = maker.post(url + "decide/", {"decision": "process_now"})
     assert refused.status_code == 400 and "confirmed" in refused.content.decode()
-    maker.post(url + "callback/", {"outcome": "confirmed"})
+    maker.post(url + "callback/", {"outcome": "confirmed", "dialled_on_file": "on"})
     assert maker.post(url + "decide/", {"decision": "process_now", "note": "客户确认"}).status_code == 302
     page = maker.get(url).content.decode()
     assert "someone else must approve it" in page
@@ -172,6 +177,7 @@ def test_create_and_edit_a_batch(client_for, db):
                 "deadline": "2020-10-08T23:59",
                 "approval_threshold": "20000",
                 "near_window_hours": "6",
+                "revision": batch.revision,
             },
         ).status_code
         == 302

@@ -21,7 +21,7 @@ def fresh(inst):
 
 def confirm(inst, user):
     services.claim(inst, actor=user)
-    services.log_callback(inst, actor=user, outcome=Callback.Outcome.CONFIRMED)
+    services.log_callback(inst, actor=user, outcome=Callback.Outcome.CONFIRMED, dialled_on_file=True)
 
 
 # ------------------------------------------------------------ the claim lock
@@ -88,10 +88,12 @@ def test_callback_needs_the_claim_and_is_logged_masked(green, users):
     inst = by_id["G-001"]
     worker = users["sm_manager"]
     with pytest.raises(ValidationError) as exc:
-        services.log_callback(inst, actor=worker, outcome="confirmed")
+        services.log_callback(inst, actor=worker, outcome="confirmed", dialled_on_file=True)
     assert "claimed_by" in exc.value.message_dict
     services.claim(inst, actor=worker)
-    callback = services.log_callback(inst, actor=worker, outcome="confirmed", note="客户确认")
+    callback = services.log_callback(
+        inst, actor=worker, outcome="confirmed", dialled_on_file=True, note="客户确认"
+    )
     assert callback.phone == "13812345678"  # the payer's number by default
     assert callback.phone_masked == "138****5678"
     assert callback.caller_name == "sm_manager"
@@ -126,7 +128,9 @@ def test_call_back_later_keeps_the_time(green, users):
     inst = by_id["G-001"]
     services.claim(inst, actor=users["sm_manager"])
     later = timezone.now() + datetime.timedelta(hours=2)
-    callback = services.log_callback(inst, actor=users["sm_manager"], outcome="call_back", call_back_at=later)
+    callback = services.log_callback(
+        inst, actor=users["sm_manager"], outcome="call_back", call_back_at=later, dialled_on_file=True
+    )
     assert callback.call_back_at == later
 
 
@@ -137,11 +141,11 @@ def test_process_now_needs_a_confirmed_call(green, users):
     _batch, by_id = green
     inst, worker = by_id["G-005"], users["sanxia_manager"]
     services.claim(inst, actor=worker)
-    services.log_callback(inst, actor=worker, outcome="unreachable")
+    services.log_callback(inst, actor=worker, outcome="unreachable", dialled_on_file=True)
     with pytest.raises(ValidationError) as exc:
         services.decide(inst, actor=worker, decision="process_now")
     assert "decision" in exc.value.message_dict
-    services.log_callback(inst, actor=worker, outcome="confirmed")
+    services.log_callback(inst, actor=worker, outcome="confirmed", dialled_on_file=True)
     services.decide(inst, actor=worker, decision="process_now")
     inst = fresh(inst)
     assert inst.state == State.DECIDED  # 30,000 is below the 50,000 threshold: no second person needed
@@ -348,23 +352,20 @@ def test_progress_rolls_up_what_is_still_open(green, users, unit):
     total, rows = services.progress(batch, users["hq_admin"], unit("HQ"))
     by_code = {r.unit.code: r for r in rows}
     # flagged: G-001/002/010 in Fujian, G-005/006 in Chongqing, G-008 in Shenzhen
-    assert (total.total, total.open, total.pending, total.claimed) == (6, 5, 1, 1)
-    assert (by_code["FJ"].total, by_code["FJ"].open, by_code["FJ"].pending, by_code["FJ"].claimed) == (
-        3,
-        2,
-        1,
-        1,
-    )
-    assert by_code["CQ"].outstanding == 2 and by_code["SZ"].outstanding == 1
+    c = total.counts
+    assert (c.total, c.unclaimed, c.calling, c.pending, c.decided) == (6, 4, 1, 1, 0)
+    fj = by_code["FJ"].counts
+    assert (fj.total, fj.unclaimed, fj.calling, fj.pending, fj.unfinished) == (3, 1, 1, 1, 3)
+    assert by_code["CQ"].counts.unfinished == 2 and by_code["SZ"].counts.unfinished == 1
     assert "SD" not in by_code  # nothing flagged in Shandong
     total, rows = services.progress(batch, users["sm_manager"], unit("FJ-SM"))
-    assert {r.unit.code for r in rows} == {"FJ-SM-LD", "FJ-SM-QL"} and total.total == 3
+    assert {r.unit.code for r in rows} == {"FJ-SM-LD", "FJ-SM-QL"} and total.counts.total == 3
 
 
 def test_progress_is_scoped(green, users, unit):
     batch, _ = green
     total, rows = services.progress(batch, users["sanxia_manager"], unit("CQ"))
-    assert total.total == 2  # only 三峡广场's two, though the CQ subtree is asked for
+    assert total.counts.total == 2  # only 三峡广场's two, though the CQ subtree is asked for
 
 
 def test_the_proposed_keep_follows_the_decisions(green, users):

@@ -70,15 +70,22 @@ def test_register_bad_input(admin, changes, message):
     assert not Station.objects.filter(name="网页驿站").exists()
 
 
+def revision(code: str = "CQ-SXGC") -> int:
+    return Station.objects.get(code=code).revision
+
+
 def test_edit_station_and_code_stays(admin):
     station = Station.objects.get(code="CQ-SXGC")
     data = {"code": "HACKED", "name": "新名字", "unit": "CQ-SXGC", "crs": "wgs84", "access_policy": "ask_staff",
-            "address": station.address, "lat": station.lat, "lng": station.lng}  # fmt: skip
+            "address": station.address, "lat": station.lat, "lng": station.lng,
+            "revision": station.revision}  # fmt: skip
     response = admin.post("/manage/stations/CQ-SXGC/edit/", data)
     assert response.status_code == 302
     station.refresh_from_db()
     assert station.code == "CQ-SXGC" and station.name == "新名字" and station.access_policy == "ask_staff"
-    bad = admin.post("/manage/stations/CQ-SXGC/edit/", {**data, "sign_installed_on": "2999-01-01"})
+    bad = admin.post(
+        "/manage/stations/CQ-SXGC/edit/", {**data, "sign_installed_on": "2999-01-01", "revision": revision()}
+    )
     assert bad.status_code == 200 and "future" in form_errors(bad)
 
 
@@ -89,14 +96,20 @@ def test_facilities_form(admin):
     for f in Facility.objects.all():
         data[f"{f.code}__state"] = "unknown"
     data.update({"wifi__state": "yes", "wifi__out_of_order": "on", "wifi__out_of_order_since": "2026-01-02",
-                 "wifi__note": "路由器坏了", "reading_glasses__state": "no"})  # fmt: skip
+                 "wifi__note": "路由器坏了", "reading_glasses__state": "no", "revision": revision()})  # fmt: skip
     response = admin.post("/manage/stations/CQ-SXGC/facilities/", data)
     assert response.status_code == 302
     wifi = StationFacility.objects.get(station__code="CQ-SXGC", facility__code="wifi")
     assert wifi.out_of_order and wifi.note == "路由器坏了"
     bad = admin.post(
         "/manage/stations/CQ-SXGC/facilities/",
-        {**data, "wifi__note": "改了", "seating__state": "no", "seating__out_of_order": "on"},
+        {
+            **data,
+            "wifi__note": "改了",
+            "seating__state": "no",
+            "seating__out_of_order": "on",
+            "revision": revision(),
+        },  # fmt: skip
     )
     assert bad.status_code == 200 and "Only a facility the station has" in form_errors(bad)
     # One bad row, nothing saved: the good change on another row is not half-written either.
@@ -105,8 +118,10 @@ def test_facilities_form(admin):
 
 def test_hours_form(admin):
     data = {"mon": "09:00-12:00, 14:00-17:30", "tue": "09:00-17:00", "statutory": "on",
-            "exceptions": "2026-10-08 closed 设备检修\n2026-10-09 10:00-15:00 值班"}  # fmt: skip
+            "exceptions": "2026-10-08 closed 设备检修\n2026-10-09 10:00-15:00 值班",
+            "revision": revision()}  # fmt: skip
     response = admin.post("/manage/stations/CQ-SXGC/hours/", data)
+    data["revision"] = revision()
     assert response.status_code == 302
     hours = Station.objects.get(code="CQ-SXGC").opening_hours
     assert hours["weekly"]["mon"] == [["09:00", "12:00"], ["14:00", "17:30"]] and hours["statutory"]
@@ -119,12 +134,12 @@ def test_hours_form(admin):
 
 
 def test_close_reopen_verify(admin):
-    refused = admin.post("/manage/stations/CQ-SXGC/close/", {"public_notice": " "})
+    refused = admin.post("/manage/stations/CQ-SXGC/close/", {"public_notice": " ", "revision": revision()})
     assert refused.status_code == 200 and "This field is required" in form_errors(refused)
     assert Station.objects.get(code="CQ-SXGC").status == "active"
     response = admin.post(
         "/manage/stations/CQ-SXGC/close/",
-        {"public_notice": "装修", "temporary": "on", "reopens_on": "2026-12-01"},
+        {"public_notice": "装修", "temporary": "on", "reopens_on": "2026-12-01", "revision": revision()},
     )
     assert response.status_code == 302
     assert Station.objects.get(code="CQ-SXGC").status == "temporarily_closed"

@@ -7,12 +7,25 @@
     if (!node || !window.echarts) return;
     var d = JSON.parse(node.textContent);
     var red = "#b3001b", grey = "#8a97a3", blue = "#0b57a4";
+    // Short value labels (2.5万, 25k) so that no axis label is cut off at the chart's edge.
+    function compact(v) {
+      var div = d.compact.div;
+      if (Math.abs(v) < div) return String(v);
+      return String(Math.round((v / div) * 10) / 10) + d.compact.suffix;
+    }
+    function valueAxis(axis) {
+      axis.axisLabel = { formatter: compact, hideOverlap: true };
+      return axis;
+    }
     function chart(id, option) {
       var el = document.getElementById(id);
       if (!el) return;
       var c = echarts.init(el, null, { renderer: "svg" });
       option.tooltip = option.tooltip || { trigger: "axis" };
-      option.grid = option.grid || { left: 48, right: 16, top: 32, bottom: 48, containLabel: true };
+      option.grid = option.grid || { left: 8, right: 24, top: 32, bottom: 8, containLabel: true };
+      [option.xAxis, option.yAxis].forEach(function (axis) {
+        if (axis && axis.type === "value") valueAxis(axis);
+      });
       c.setOption(option);
       window.addEventListener("resize", function () { c.resize(); });
     }
