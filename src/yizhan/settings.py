@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "yizhan.orgs.middleware.ScopeMiddleware",
     "yizhan.audit.middleware.AuditChannelMiddleware",
+    "yizhan.core.views.SiteErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "yizhan.urls"

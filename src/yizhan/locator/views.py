@@ -8,6 +8,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -123,9 +124,23 @@ def index(request):
         "map_query": request.GET.urlencode(),
         "filter_qs": _filter_qs(filters),
         "filters_active": filters["active"],
+        "filter_names": _active_names(filters, facilities, themes),
     }
     template = "locator/_results.html" if request.headers.get("HX-Request") else "locator/index.html"
     return render(request, template, context)
+
+
+def _active_names(filters: dict, facilities: list[dict], themes: list[dict]) -> str:
+    """The filters in force by name ("饮用水、开放中"), so that a shared link says what it filters."""
+    labels = {f["code"]: services.localised_entry(f) for f in facilities}
+    theme_labels = {t["code"]: services.localised_entry(t) for t in themes}
+    names = [labels.get(c, c) for c in filters["facilities"] if c in labels]
+    names += [theme_labels[c] for c in filters["themes"] if c in theme_labels]
+    if filters["when"] == "now":
+        names.append(_("Open now"))
+    elif filters["when"] == "at" and filters["at"]:
+        names.append(_("Open at %(time)s") % {"time": filters["at"].replace("T", " ")})
+    return pgettext("list separator", ", ").join(names)
 
 
 def _filter_qs(filters: dict) -> str:
@@ -198,6 +213,7 @@ def map_view(request):
         ],
         "list_query": request.GET.urlencode(),
         "filters_active": filters["active"],
+        "filter_names": _active_names(filters, facilities, themes),
     }
     return render(request, "locator/map.html", context)
 
