@@ -9,4 +9,17 @@ def site(request):
         "large_text": getattr(request, "large_text", False),
         "nav_items": nav.items_for(scope) if scope is not None and scope.is_staff else [],
         "debug": settings.DEBUG,
+        # What the user's role allows, by the names the views pass to scoping (Scope.can), so that
+        # a page shows only the actions its user may take: {% if can.admin %}…{% endif %}.
+        "can": _Can(scope),
     }
+
+
+class _Can:
+    def __init__(self, scope):
+        self.scope = scope
+
+    def __getitem__(self, perm: str) -> bool:
+        if self.scope is None or perm not in ("read", "change", "admin", "hq_admin"):
+            raise KeyError(perm)
+        return self.scope.can(perm)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -183,13 +184,20 @@ def map_view(request):
     facilities, themes, _names = _labels(idx)
     filters = _filters(request, idx)
     crs = _tile_crs()
-    centre, zoom, you = (35.0, 105.0), 4, None
+    centre, zoom, you, bounds = (35.0, 105.0), 4, None, None
     try:
         lat, lng = parse_point(request.GET.get("lat"), request.GET.get("lng"), request.GET.get("crs"))
     except ValidationError:
         city = services.city(request.GET.get("city", ""))
         if city:
             centre, zoom = from_wgs84(city["lat"], city["lng"], crs), 11
+        elif len(idx.lat):
+            # The first view shows every station (the whole network, not a fixed box that cut
+            # off Liaoning and Shandong).
+            bounds = [
+                from_wgs84(float(idx.lat.min()), float(idx.lng.min()), crs),
+                from_wgs84(float(idx.lat.max()), float(idx.lng.max()), crs),
+            ]
     else:
         centre = you = from_wgs84(lat, lng, crs)
         zoom = 14
@@ -197,7 +205,9 @@ def map_view(request):
         "center": centre,
         "zoom": zoom,
         "you": you,
+        "bounds": bounds,
         "tileUrl": settings.YIZHAN_TILE_URL,
+        "basemapUrl": static("locator/basemap/"),
         "attribution": settings.YIZHAN_TILE_ATTRIBUTION,
         "crs": crs,
         "dataUrl": "/map/stations.json",
