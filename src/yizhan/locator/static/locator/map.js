@@ -29,6 +29,7 @@
   var cluster = L.markerClusterGroup({ chunkedLoading: true });
   map.addLayer(cluster);
   var pending = null;
+  var shown = {};
 
   function escape(text) {
     var div = document.createElement("div");
@@ -106,16 +107,28 @@
     fetch(config.dataUrl + "?" + params.toString(), { signal: pending.signal, headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
       .then(function (data) {
-        cluster.clearLayers();
-        var markers = (data.markers || []).map(function (m) {
+        // Only what changed is swapped: a marker whose popup is open (the popup's own pan
+        // moves the map) stays, and its popup with it.
+        var next = {};
+        var added = [];
+        (data.markers || []).forEach(function (m) {
+          var key = m.join("|");
+          if (shown[key]) {
+            next[key] = shown[key];
+            return;
+          }
           var label = m[4] ? element.getAttribute("data-open") : element.getAttribute("data-closed");
-          return L.marker([m[2], m[3]], { title: m[1], alt: m[1] }).bindPopup(
+          next[key] = L.marker([m[2], m[3]], { title: m[1], alt: m[1] }).bindPopup(
             '<a href="/s/' + encodeURIComponent(m[0]) + '">' + escape(m[1]) + "</a><br>" + escape(label)
           );
+          added.push(next[key]);
         });
-        cluster.addLayers(markers);
-        element.setAttribute("data-markers", String(markers.length));
-        status.textContent = data.total > markers.length ? element.getAttribute("data-more") : "";
+        cluster.removeLayers(Object.keys(shown).filter(function (key) { return !next[key]; })
+          .map(function (key) { return shown[key]; }));
+        cluster.addLayers(added);
+        shown = next;
+        element.setAttribute("data-markers", String(Object.keys(shown).length));
+        status.textContent = data.total > Object.keys(shown).length ? element.getAttribute("data-more") : "";
       })
       .catch(function () {});
   }
