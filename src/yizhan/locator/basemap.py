@@ -44,7 +44,8 @@ def _polygons(geometry: dict, encoded: bool) -> list[list[list[tuple[float, floa
     if not encoded:
         return [[[tuple(p) for p in ring] for ring in polygon] for polygon in polygons]
     return [
-        [_decode_ring(ring, offsets[i][j]) for j, ring in enumerate(polygon)] for i, polygon in enumerate(polygons)
+        [_decode_ring(ring, offsets[i][j]) for j, ring in enumerate(polygon)]
+        for i, polygon in enumerate(polygons)
     ]
 
 
@@ -63,7 +64,11 @@ def _simplify(points: list[tuple[float, float]], tolerance: float) -> list[tuple
         best, index = 0.0, None
         for i in range(first + 1, last):
             px, py = points[i]
-            d = abs(dy * (px - x1) - dx * (py - y1)) / norm if norm else ((px - x1) ** 2 + (py - y1) ** 2) ** 0.5
+            d = (
+                abs(dy * (px - x1) - dx * (py - y1)) / norm
+                if norm
+                else ((px - x1) ** 2 + (py - y1) ** 2) ** 0.5
+            )
             if d > best:
                 best, index = d, i
         if index is not None and best > tolerance:
@@ -111,7 +116,9 @@ def _feature(source: dict, encoded: bool, level: str, **extra) -> dict | None:
 
 def _write(path: Path, features: list[dict]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(
+        {"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":")
+    )
     path.write_text(text, encoding="utf-8")
     return len(text.encode())
 
@@ -157,7 +164,9 @@ def build(echarts: Path, cities: Path, district_provinces=DEFAULT_DISTRICT_PROVI
             if path is not None:
                 data = _cities_js(path)
                 districts = [_feature(d, data.get("UTF8Encoding", False), "city") for d in data["features"]]
-                districts = [d for d in districts if d and d["properties"]["name"] != city["properties"]["name"]]
+                districts = [
+                    d for d in districts if d and d["properties"]["name"] != city["properties"]["name"]
+                ]
                 sizes[f"c/{child['properties']['code']}.json"] = _write(
                     OUT / "c" / f"{child['properties']['code']}.json", districts
                 )

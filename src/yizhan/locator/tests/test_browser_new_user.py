@@ -43,13 +43,17 @@ def test_large_text_keeps_the_zoom_glyphs_whole(page, demo, live_server):  # noq
     page.goto("/map/")
     zoom_in = page.locator(".leaflet-control-zoom-in")
     zoom_in.wait_for()
-    assert zoom_in.evaluate("e => getComputedStyle(e).textDecorationLine") == "none", "an underlined + reads ±"
+    assert zoom_in.evaluate("e => getComputedStyle(e).textDecorationLine") == "none", (
+        "an underlined + reads ±"
+    )
     fits = zoom_in.evaluate("e => e.scrollHeight <= e.clientHeight + 1 && e.scrollWidth <= e.clientWidth + 1")
     assert fits
 
 
 def test_in_english_on_a_phone_a_wrapping_label_keeps_its_checkbox_whole(chromium, live_server, demo):  # noqa: F811
-    context = chromium.new_context(locale="en-US", base_url=live_server.url, viewport={"width": 320, "height": 700})
+    context = chromium.new_context(
+        locale="en-US", base_url=live_server.url, viewport={"width": 320, "height": 700}
+    )
     context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
     page = context.new_page()
     page.goto("/?city=CQ")

@@ -39,7 +39,9 @@ def test_the_map_fits_every_station_and_offers_the_list_without_javascript(clien
     config = json.loads(re.search(r'id="map-config" type="application/json">(.*?)</script>', html).group(1))
     idx = services.index()
     (south, west), (north, east) = config["bounds"]
-    assert south <= idx.lat.min() and north >= idx.lat.max() and west <= idx.lng.min() and east >= idx.lng.max()
+    assert (
+        south <= idx.lat.min() and north >= idx.lat.max() and west <= idx.lng.min() and east >= idx.lng.max()
+    )
     assert config["basemapUrl"].endswith("/locator/basemap/")
     noscript = re.search(r"<noscript>(.*?)</noscript>", html, re.S).group(1)
     assert 'href="/"' in noscript

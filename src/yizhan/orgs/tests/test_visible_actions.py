@@ -34,7 +34,8 @@ def _unit(code):
 
 
 @pytest.mark.parametrize(
-    "username, code", [("sanxia_manager", "CQ-SXGC"), ("cq_admin", "CQ"), ("cq_admin", "CQ-SXGC"), ("sz_viewer", "SZ")]
+    "username, code",
+    [("sanxia_manager", "CQ-SXGC"), ("cq_admin", "CQ"), ("cq_admin", "CQ-SXGC"), ("sz_viewer", "SZ")],
 )
 def test_every_action_shown_on_a_unit_page_is_allowed(client_for, db, username, code):
     client = client_for(username)
@@ -55,7 +56,9 @@ def test_the_overdue_link_on_home_opens_the_overdue_items(client_for, db):
 
     item = Feedback.objects.filter(station__unit__path__startswith=_unit("CQ").path).first()
     assert item is not None
-    Feedback.objects.filter(pk=item.pk).update(status="new", due_on=timezone.localdate() - datetime.timedelta(days=3))
+    Feedback.objects.filter(pk=item.pk).update(
+        status="new", due_on=timezone.localdate() - datetime.timedelta(days=3)
+    )
     client = client_for("cq_admin")
     html = client.get("/manage/").content.decode()
     assert "/manage/feedback/?status=overdue" in html
