@@ -74,6 +74,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "yizhan.urls"
+# A form that fails the CSRF check gets the site's own page, in the reader's language.
+CSRF_FAILURE_VIEW = "yizhan.core.views.csrf_failure"
 WSGI_APPLICATION = "yizhan.wsgi.application"
 
 TEMPLATES = [

@@ -44,6 +44,14 @@ def forbidden(request, exception=None):
     return _error_page(request, "403.html", 403)
 
 
+def csrf_failure(request, reason=""):
+    """A form sent from a page kept open too long (or without cookies): say so in the reader's
+    language, not with Django's technical CSRF page."""
+    staff = request.path.startswith("/manage/") and request.user.is_authenticated
+    context = {"staff_page": staff, "site_base": "manage/base.html" if staff else "base.html", "csrf": True}
+    return render(request, "403.html", context, status=403)
+
+
 class SiteErrorPagesMiddleware:
     """With YIZHAN_DEBUG=1 Django answers a 404 with its technical page (every URL pattern);
     the demo must show what a visitor sees. In debug, an HTML 404 that is not the site's own

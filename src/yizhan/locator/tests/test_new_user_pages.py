@@ -93,3 +93,13 @@ def test_staff_get_the_back_office_bar_on_404_and_403(client_for, db):
 def test_json_404s_stay_json(client, db):
     response = client.get("/api/v1/stations/NO-SUCH")
     assert response.status_code == 404 and response["Content-Type"].startswith("application/json")
+
+
+def test_a_stale_form_gets_the_sites_own_page_not_djangos_csrf_page(db):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/c/CQ-SXGC", {"go": "1"})
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "CSRF" not in html and "表单已过期" in html and 'class="topbar public"' in html
