@@ -63,3 +63,27 @@ def test_in_english_on_a_phone_a_wrapping_label_keeps_its_checkbox_whole(chromiu
     )
     assert widths and len(set(widths)) == 1, widths
     context.close()
+
+
+def test_on_a_phone_an_out_of_order_row_keeps_its_label_on_one_line(chromium, live_server, demo):  # noqa: F811
+    from yizhan.stations import services
+    from yizhan.stations.models import Station
+
+    station = Station.objects.get(code="CQ-SXGC")
+    services.set_facility_state(
+        station, "phone_charging", actor=None, state="yes", out_of_order=True, note="充电器接口损坏，已报修"
+    )
+    # A small phone in large-text mode is where the row squeezed its label.
+    context = chromium.new_context(
+        locale="zh-CN", base_url=live_server.url, viewport={"width": 340, "height": 740}
+    )
+    context.add_cookies([{"name": "yz_large", "value": "1", "url": live_server.url}])
+    page = context.new_page()
+    page.goto("/s/CQ-SXGC")
+    label = page.locator(".fs-out_of_order .label").first
+    lines = label.evaluate(
+        "e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)"
+    )
+    assert lines < 1.5, "手机充/电"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 340
+    context.close()
