@@ -106,7 +106,9 @@ class Walk:
             Path(folder).mkdir(parents=True, exist_ok=True)
             tables = self.page.locator("main table.grid")
             if key == "feedback" and tables.count():
-                tables.first.evaluate("e => window.scrollTo(0, e.getBoundingClientRect().top + scrollY - 120)")
+                tables.first.evaluate(
+                    "e => window.scrollTo(0, e.getBoundingClientRect().top + scrollY - 120)"
+                )
             self.page.screenshot(path=str(Path(folder) / name))
 
     def check(self) -> None:
