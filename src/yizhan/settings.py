@@ -73,9 +73,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "yizhan.orgs.middleware.ScopeMiddleware",
     "yizhan.audit.middleware.AuditChannelMiddleware",
+    "yizhan.core.views.SiteErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "yizhan.urls"
+# A form that fails the CSRF check gets the site's own page, in the reader's language.
+CSRF_FAILURE_VIEW = "yizhan.core.views.csrf_failure"
 WSGI_APPLICATION = "yizhan.wsgi.application"
 
 TEMPLATES = [

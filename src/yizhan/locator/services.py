@@ -348,6 +348,15 @@ def when_text(change: datetime.datetime, at: datetime.datetime) -> str:
     return f"{local:%m-%d} {clock}"
 
 
+def day_text(change: datetime.datetime, at: datetime.datetime) -> str:
+    """ "today 17:00", "tomorrow 09:00", "Mon 09:00" (within a week) or "10-08 09:00": for a
+    sentence that stands alone, where a bare clock time would not say which day."""
+    local = change.astimezone(SHANGHAI)
+    if (local.date() - at.astimezone(SHANGHAI).date()).days <= 0:
+        return _("today %(time)s") % {"time": local.strftime("%H:%M")}
+    return when_text(change, at)
+
+
 def status_badge(result, at: datetime.datetime) -> tuple[str, str]:
     """(css kind, text) for a result: "Open · closes 17:00", "Closed · opens tomorrow 09:00"."""
     if result.temporarily_closed:
@@ -669,7 +678,8 @@ def format_intervals(intervals) -> str:
     from yizhan.stations.hours import format_time
 
     if not intervals:
-        return pgettext("opening state", "Closed")
+        # A day in the week's table, possibly in the future: "休息", not the present "休息中".
+        return pgettext("a day without opening hours", "Closed")
     if intervals == ((0, 1440),):
         return _("Open 24 hours")
     return ", ".join(f"{format_time(start)}–{format_time(end)}" for start, end in intervals)
@@ -696,6 +706,10 @@ class StationView:
     @property
     def temporarily_closed(self) -> bool:
         return self.station.status == "temporarily_closed"
+
+    @property
+    def next_change_text(self) -> str:
+        return day_text(self.next_change, self.at) if self.next_change else ""
 
     @property
     def closed(self) -> bool:
