@@ -10,7 +10,12 @@
   var config = JSON.parse(document.getElementById("map-config").textContent);
   var status = document.getElementById("map-status");
   L.Icon.Default.imagePath = element.getAttribute("data-icons");
-  var map = L.map(element, { zoomControl: true, maxZoom: 18, minZoom: 3 });
+  var map = L.map(element, { zoomControl: false, maxZoom: 18, minZoom: 3 });
+  // The zoom buttons' titles in the page's language (Leaflet's own are English).
+  L.control.zoom({
+    zoomInTitle: element.getAttribute("data-zoom-in"),
+    zoomOutTitle: element.getAttribute("data-zoom-out"),
+  }).addTo(map);
   // No "Leaflet" prefix and flag: only the tile provider's own attribution shows.
   map.attributionControl.setPrefix(false);
   if (config.bounds) {
