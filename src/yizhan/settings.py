@@ -170,6 +170,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Production hardening; `yizhan check --deploy` is clean with YIZHAN_DEBUG unset.
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("YIZHAN_SSL_REDIRECT", not TESTING)
+    if not SECURE_SSL_REDIRECT:
+        # Switched off on purpose (the TLS proxy redirects): keeps `check --deploy` clean.
+        SILENCED_SYSTEM_CHECKS = ["security.W008"]
     SESSION_COOKIE_SECURE = not TESTING
     CSRF_COOKIE_SECURE = not TESTING
     SECURE_HSTS_SECONDS = int(os.environ.get("YIZHAN_HSTS_SECONDS", "31536000"))
