@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from yizhan.audit.models import AuditEvent
 from yizhan.core.forms import apply_errors
+from yizhan.core.middleware import set_cookie
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
 from yizhan.stations.catalogue import BASIC_EIGHT
@@ -60,9 +61,7 @@ def _device_id(request) -> tuple[str, bool]:
 
 def _with_device_cookie(response, device: str, new: bool):
     if new:
-        response.set_cookie(
-            DEVICE_COOKIE, device, max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax", secure=False
-        )
+        set_cookie(response, DEVICE_COOKIE, device, max_age=DEVICE_COOKIE_AGE, httponly=True)
     return response
 
 

@@ -11,7 +11,9 @@
       var el = document.getElementById(id);
       if (!el) return;
       var c = echarts.init(el, null, { renderer: "svg" });
-      option.tooltip = option.tooltip || { trigger: "axis" };
+      // richText: the tooltip is drawn inside the chart; the HTML one is made of style
+      // attributes, which the Content-Security-Policy refuses.
+      option.tooltip = option.tooltip || { trigger: "axis", renderMode: "richText" };
       option.grid = option.grid || { left: 48, right: 16, top: 32, bottom: 48, containLabel: true };
       c.setOption(option);
       window.addEventListener("resize", function () { c.resize(); });
