@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: static files need no policy; every page, error pages included, gets one.
     "yizhan.core.middleware.CSPMiddleware",
+    "yizhan.core.middleware.StaffNoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "yizhan.core.middleware.PreferencesMiddleware",
     "django.middleware.locale.LocaleMiddleware",

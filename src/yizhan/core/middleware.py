@@ -2,6 +2,7 @@ from urllib.parse import urlsplit
 
 from csp.middleware import CSPMiddleware as BaseCSPMiddleware
 from django.conf import settings
+from django.utils.cache import add_never_cache_headers
 from django.utils.deprecation import MiddlewareMixin
 
 LARGE_TEXT_COOKIE = "yz_large"
@@ -71,3 +72,20 @@ class RejectNulMiddleware:
             body = request.body
             return b"\\u0000" in body or b"\x00" in body
         return False
+
+
+class StaffNoStoreMiddleware:
+    """`Cache-Control: no-store` on every back-office answer (pages, exports, photos, the staff
+    API): they show personal data (reporters' contacts, remitters' names) that must not stay in
+    a shared computer's browser cache or a proxy. By path, so that no view can forget it."""
+
+    PREFIXES = ("/manage/", "/api/v1/manage/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path_info.startswith(self.PREFIXES):
+            add_never_cache_headers(response)
+        return response

@@ -312,7 +312,6 @@ def feedback_photo(request, pk):
     response = FileResponse(handle, content_type=item.photo_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'"
-    response["Cache-Control"] = "private, max-age=3600"
     return response
 
 
