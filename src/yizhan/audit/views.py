@@ -2,13 +2,13 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
 
-from yizhan.audit.models import AuditEvent
-from yizhan.orgs.scoping import scoped, staff_view
+from yizhan.audit.services import events_for
+from yizhan.orgs.scoping import staff_view
 
 
 @staff_view("read")
 def event_list(request):
-    events = scoped(request.user, AuditEvent).select_related("unit")
+    events = events_for(request.user).select_related("unit")
     filters = {
         k: (request.GET.get(k) or "").strip()[:100]
         for k in ("object_type", "object_id", "actor", "action", "q")
@@ -24,7 +24,7 @@ def event_list(request):
     if filters["q"]:
         events = events.filter(Q(object_repr__icontains=filters["q"]) | Q(action__icontains=filters["q"]))
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    types = scoped(request.user, AuditEvent).order_by().values_list("object_type", flat=True).distinct()
+    types = events_for(request.user).order_by().values_list("object_type", flat=True).distinct()
     return render(
         request, "audit/event_list.html", {"page": page, "filters": filters, "types": sorted(set(types))}
     )

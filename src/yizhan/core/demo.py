@@ -5,6 +5,8 @@ import importlib.util
 import random
 from dataclasses import dataclass, field
 
+from django.db import transaction
+
 DEMO_STEPS = [
     "yizhan.orgs.demo",
     "yizhan.stations.demo",
@@ -32,4 +34,6 @@ def build(ctx: DemoContext) -> None:
         if importlib.util.find_spec(module_name) is None:
             continue
         module = importlib.import_module(module_name)
-        module.build(ctx)
+        # One transaction per step: a step is there whole or not at all, with its audit events.
+        with transaction.atomic():
+            module.build(ctx)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from yizhan.audit.models import AuditEvent
+from yizhan.audit.services import events_for
 from yizhan.core.forms import apply_errors
 from yizhan.core.middleware import set_cookie
 from yizhan.orgs.models import Unit
@@ -242,9 +242,7 @@ def feedback_detail(request, pk):
         request.user, Feedback.objects.select_related("station__unit", "facility", "handled_by"), pk=pk
     )
     can_change = request.scope.can("change")
-    events = AuditEvent.objects.filter(object_type="visits.feedback", object_id=str(item.pk)).order_by(
-        "created_at"
-    )
+    events = events_for(request.user, item).order_by("created_at")
     return render(
         request,
         "visits/feedback_detail.html",
