@@ -12,7 +12,7 @@ from ninja import NinjaAPI, Router
 
 from yizhan.orgs.auth import StaffSessionAuth, TokenAuth
 
-API_APPS = ["orgs", "stations", "locator", "visits", "remittance"]
+API_APPS = ["orgs", "stations", "locator", "visits", "remittance", "jobs", "notify"]
 
 
 class RateLimited(Exception):

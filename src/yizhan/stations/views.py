@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from yizhan.audit.services import events_for
 from yizhan.core.forms import apply_errors
 from yizhan.core.tabular import TableError, read_table
+from yizhan.jobs.models import Job
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
 from yizhan.stations import compliance, hours, imports, jobs, reports, services
@@ -379,8 +380,9 @@ def station_import(request):
 
 def _run_import(request, name, data, *, dry_run, token):
     if len(data) > jobs.SYNC_LIMIT_BYTES:
-        job = jobs.start(request.user, name, data, dry_run=dry_run, token=token)
-        return redirect("stations:import_job", job=job)
+        unit = Unit.objects.get(pk=request.scope.unit_id)
+        job = jobs.start(request.user, unit, name, data, dry_run=dry_run, token=token)
+        return redirect("stations:import_job", job=job.pk)
     result = imports.import_stations(name, data, actor=request.user, scope=request.scope, dry_run=dry_run)
     if result.committed:
         messages.success(
@@ -397,12 +399,8 @@ def _run_import(request, name, data, *, dry_run, token):
 
 @staff_view("change")
 def import_job(request, job):
-    state = jobs.status(request.user, job)
-    if state is None:
-        raise Http404
-    return render(
-        request, "stations/import_job.html", {"job": job, "state": state, "result": state["result"]}
-    )
+    job = get_for_user(request.user, Job, "read", pk=job, kind="station_import")
+    return render(request, "stations/import_job.html", {"job": job, "result": job.result})
 
 
 # --- reports and waves ---------------------------------------------------------------------------

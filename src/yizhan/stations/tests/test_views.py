@@ -174,27 +174,33 @@ def test_someone_elses_upload_cannot_be_committed(admin, client_for, users):
     assert response.status_code == 302 and not Station.objects.filter(code="X-1").exists()
 
 
-def test_long_import_runs_as_a_job_with_progress(admin, monkeypatch, users):
+def test_long_import_runs_as_a_job_with_progress(
+    admin, monkeypatch, client_for, django_capture_on_commit_callbacks
+):
+    from django_q.models import OrmQ
+
+    from yizhan.jobs import services as job_services
+    from yizhan.jobs.models import Job
+
     monkeypatch.setattr(jobs, "SYNC_LIMIT_BYTES", 10)
-    started = []
-    monkeypatch.setattr(jobs, "_spawn", lambda target: started.append(target))
-    monkeypatch.setattr(jobs, "_release", lambda: None)  # inline, the connection is the test's own
     data = "驿站编码,驿站名称,网点编码\nJOB-1,任务导入,CQ-SXGC\n".encode()
-    response = admin.post(
-        "/manage/stations/import/", {"file": SimpleUploadedFile("s.csv", data), "dry_run": ""}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            "/manage/stations/import/", {"file": SimpleUploadedFile("s.csv", data), "dry_run": ""}
+        )
     assert response.status_code == 302
+    job = Job.objects.get(kind="station_import")
+    assert OrmQ.objects.filter(key="yizhan").count() == 1  # handed to the queue once committed
     job_url = response["Location"]
-    running = admin.get(job_url).content.decode()
-    assert "<progress" in running and 'http-equiv="refresh"' in running
-    started[0]()  # the thread's body, run here inside the test's transaction
+    waiting = admin.get(job_url).content.decode()
+    assert "<progress" in waiting and f"/manage/jobs/{job.pk}/progress" in waiting
+    assert not Station.objects.filter(code="JOB-1").exists()
+    job_services.run(job.pk)  # what the worker runs
     done = admin.get(job_url).content.decode()
     assert "Imported" in done and Station.objects.filter(code="JOB-1").exists()
-    from django.test import Client
-
-    other = Client()
-    other.force_login(users["hq_admin"])
-    assert other.get(job_url).status_code == 404
+    fragment = admin.get(f"/manage/jobs/{job.pk}/progress")
+    assert fragment["HX-Refresh"] == "true"
+    assert client_for("sanxia_manager").get(job_url).status_code == 404  # the job is above their outlet
 
 
 def test_holiday_editing_and_next_year_import(hq):
