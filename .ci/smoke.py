@@ -98,6 +98,8 @@ check("/manage/stations/", STATION)
 check(f"/manage/stations/{STATION}/", STATION)
 check("/manage/feedback/", "<h1")
 check("/manage/visits/", "visits/stats")
+check("/manage/jobs/", "<h1")
+check("/manage/inbox/", "<h1")
 
 # Every asset the pages named, by its hashed name, served with a far-future cache lifetime.
 for asset in sorted(assets):
