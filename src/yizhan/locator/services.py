@@ -658,16 +658,15 @@ def search_places(text: str, limit: int = 8) -> list[dict]:
 
 # --- one station ----------------------------------------------------------------------------------
 
-PUBLIC_STATUSES = ("active", "temporarily_closed", "closed")
-
 
 def public_station(code: str):
-    """The station with this code as the public may see it (closed ones too, with their notice),
-    or None."""
+    """The station with this code as the public may see it, or None: a permanently closed one
+    answers like a missing one (its temporarily closed state shows with its notice)."""
     from yizhan.stations.models import Station
 
     return (
-        Station.objects.filter(code=code, status__in=PUBLIC_STATUSES)
+        Station.objects.public()
+        .filter(code=code)
         .select_related("unit")
         .prefetch_related("themes", "facility_states__facility")
         .first()
@@ -710,10 +709,6 @@ class StationView:
     @property
     def next_change_text(self) -> str:
         return day_text(self.next_change, self.at) if self.next_change else ""
-
-    @property
-    def closed(self) -> bool:
-        return self.station.status == "closed"
 
 
 def station_view(station, at: datetime.datetime | None = None) -> StationView:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from yizhan.audit.models import AuditEvent
+from yizhan.audit.services import events_for
 from yizhan.core.forms import apply_errors
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
@@ -350,9 +350,7 @@ def _detail_response(request, pk, forms_with_errors: dict, status: int = 200):
         )
     hits = list(inst.hits.all())
     rules = {r.pk: r for r in Rule.objects.filter(pk__in=[h.rule_id for h in hits if h.rule_id])}
-    events = scoped(request.user, AuditEvent).filter(
-        object_type="remittance.instruction", object_id=str(inst.pk)
-    )[:20]
+    events = events_for(request.user, inst)[:20]
     actions = services.available_actions(inst, request.user)
     if "decision" in forms_with_errors:  # re-shown after an error: still only what is possible
         forms_with_errors["decision"].fields["decision"].choices = (

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from yizhan.audit.models import AuditEvent
+from yizhan.audit.services import events_for
 from yizhan.core.concurrency import StaleEdit
 from yizhan.core.forms import apply_errors
 from yizhan.core.tabular import TableError, read_table
@@ -129,7 +129,7 @@ def import_template(request, fmt):
     return _download(imports.template_file(fmt), "stations-template", fmt)
 
 
-def _station_context(station: Station) -> dict:
+def _station_context(request, station: Station) -> dict:
     calendar = hours.current_calendar()
     schedule = station.schedule()
     now = timezone.now()
@@ -151,7 +151,7 @@ def _station_context(station: Station) -> dict:
         "week": [(d, [(hours.format_time(a), hours.format_time(b)) for a, b in iv], k) for d, iv, k in week],
         "hours_text": hours.describe_hours(station.opening_hours),
         "compliance": compliance.station_compliance(station),
-        "events": AuditEvent.objects.filter(object_type="stations.station", object_id=str(station.pk))[:10],
+        "events": events_for(request.user, station)[:10],
         "themes": list(station.themes.all()),
     }
 
@@ -159,7 +159,7 @@ def _station_context(station: Station) -> dict:
 @staff_view("read")
 def station_detail(request, code):
     station = get_for_user(request.user, Station.objects.select_related("unit", "verified_by"), code=code)
-    return render(request, "stations/station_detail.html", _station_context(station))
+    return render(request, "stations/station_detail.html", _station_context(request, station))
 
 
 def _station_data(form: StationForm) -> dict:
