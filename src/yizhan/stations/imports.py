@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yizhan.audit.services import audit_via, diff, record_many, snapshot
-from yizhan.core.tabular import TableError, read_table, write_csv, write_xlsx
+from yizhan.core.filereader import FileRefused, read_table
+from yizhan.core.tabular import write_csv, write_xlsx
 from yizhan.orgs.scoping import Scope
 from yizhan.stations import hours
 from yizhan.stations.models import (
@@ -37,7 +38,6 @@ from yizhan.stations.services import (
     clean_facility_state,
     clean_station,
 )
-from yizhan.stations.xlsx import read_xlsx
 
 MAX_ROWS = 100_000
 MAX_ERRORS = 5_000  # a file of junk still answers quickly; the count of errors beyond is kept
@@ -226,9 +226,9 @@ def _import(filename, data, *, actor, scope, dry_run, progress) -> ImportResult:
             result.more_errors += 1
 
     try:
-        table = read_xlsx(data) if filename.lower().endswith(".xlsx") and data else read_table(filename, data)
-    except TableError as exc:
-        error(0, "", str(exc))
+        table = read_table(filename, data, max_rows=MAX_ROWS)
+    except FileRefused as exc:
+        error(exc.row or 0, exc.column, exc.message)
         return result
 
     facilities = {f.code: f for f in Facility.objects.all()}
@@ -254,12 +254,7 @@ def _import(filename, data, *, actor, scope, dry_run, progress) -> ImportResult:
     if result.errors:
         return result
 
-    rows = []
-    for number, cells in table.rows:
-        rows.append((number, cells))
-        if len(rows) > MAX_ROWS:
-            error(number, "", _("More than %(n)s rows; split the file.") % {"n": MAX_ROWS})
-            return result
+    rows = table.rows
     result.rows = len(rows)
     total = len(rows)
     code_index = keys.index("code")
@@ -281,7 +276,7 @@ def _import(filename, data, *, actor, scope, dry_run, progress) -> ImportResult:
     for done, (number, cells) in enumerate(rows, start=1):
         if progress and done % 500 == 0:
             progress(done, total, "validate")
-        # Both readers hand over stripped text; a short row is padded with blanks.
+        # The reader hands over stripped text; a short row is padded with blanks.
         row = {key: cells[i] if i < len(cells) else "" for i, key in enumerate(keys) if key}
         code = row.get("code", "")
         if code.lower() in first_row:
