@@ -188,6 +188,8 @@ def _xlsx_rows(data: bytes, caps: dict):
         for part in parts:
             if part.filename.lower().endswith(XML_PARTS):
                 _scan_xml(archive, part)
+    except FileRefused:
+        raise
     except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError) as exc:
         raise FileRefused(unreadable) from exc
 

@@ -10,10 +10,10 @@ from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from yizhan.audit.models import AuditEvent
+from yizhan.core.filereader import read_table
 from yizhan.orgs.scoping import scope_for
 from yizhan.stations import imports, services
 from yizhan.stations.models import Station, StationFacility
-from yizhan.core.filereader import read_table
 
 HEADERS = ["驿站编码", "驿站名称", "网点编码", "纬度", "经度", "坐标系", "挂牌日期", "主题", "开放时间", "遵循法定节假日",
            "手机充电", "老花镜"]  # fmt: skip
