@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -369,9 +369,28 @@ def _import(filename, data, *, actor, scope, dry_run, progress) -> ImportResult:
     if result.errors or dry_run:
         _count(plans, result, theme_codes, facilities)
         return result
-    with transaction.atomic(), audit_via("import"), _large_page_cache():
-        _apply(plans, result, actor, theme_codes, progress, total)
-        result.committed = True
+    with audit_via("import"):
+        # Everything is worked out first, outside the transaction: on SQLite a write transaction
+        # holds the one write lock, and check-ins queue behind it (issue 10, §4).
+        write = _prepare(plans, result, theme_codes, progress, total)
+        try:
+            with transaction.atomic(), _large_page_cache():
+                stale = _write(write, actor)
+                if stale:
+                    # Someone changed these stations since they were read: refuse the whole file
+                    # rather than put their change back.
+                    transaction.set_rollback(True)
+        except IntegrityError:
+            stale = [_("a station with one of the new codes was created meanwhile")]
+    if stale:
+        result.created = result.updated = result.unchanged = 0
+        error(0, "", _("The registry changed while the file was checked (%(what)s); import it again.")
+              % {"what": stale[0]})  # fmt: skip
+        return result
+    result.created, result.updated = len(write.new), len(write.changed)
+    result.committed = True
+    if progress:
+        progress(total, total, "write")
     return result
 
 
@@ -442,7 +461,25 @@ def _count(plans, result, theme_codes, facilities) -> None:
             result.unchanged += 1
 
 
-def _apply(plans, result, actor, theme_codes, progress, total) -> None:
+@dataclass
+class _Write:
+    """What a commit writes, worked out before the write transaction opens."""
+
+    now: datetime.datetime
+    new: list  # _Plan, to insert
+    changed: list  # _Plan, to update
+    diffs: dict  # station pk -> changes, for the audit
+    read_at: dict  # station pk -> updated_at as read, to notice a change made meanwhile
+    new_rows: list  # dicts by attname, for _insert
+    update_params: list  # one tuple per changed station, for UPDATE_STATION
+    retheme: list  # _Plan whose themes change
+    state_rows: list  # (station pk, facility pk, state, out_of_order, note) of existing stations
+
+
+UPDATED_FIELDS = [*STATION_FIELDS, "updated_at"]
+
+
+def _prepare(plans, result, theme_codes, progress, total) -> _Write:
     if progress:
         progress(0, total, "write")
     now = timezone.now()
@@ -450,15 +487,13 @@ def _apply(plans, result, actor, theme_codes, progress, total) -> None:
     new = [p for p in plans if p.is_new]
     defaults = {"verified_at": None, "verified_by_id": None, "verification_source": "", "created_at": now,
                 "updated_at": now}  # fmt: skip
-    _insert(Station, [{**_attnames(p.values), **defaults} for p in new])
-    ids = dict(Station.objects.filter(code__in=[p.values["code"] for p in new]).values_list("code", "pk"))
-    for plan in new:
-        plan.station = Station(pk=ids[plan.values["code"]], **plan.values, created_at=now, updated_at=now)
     changed: list[_Plan] = []
     diffs: dict[int, dict] = {}
+    read_at: dict[int, datetime.datetime] = {}
     for plan in plans:
         if plan.is_new:
             continue
+        read_at[plan.station.pk] = plan.station.updated_at
         changes = _diff_for(plan, theme_codes)
         facility_changes = _facility_changes(plan, current.get(plan.station.pk, {}))
         if not changes and not facility_changes:
@@ -469,51 +504,94 @@ def _apply(plans, result, actor, theme_codes, progress, total) -> None:
         plan.station.updated_at = now
         changed.append(plan)
         diffs[plan.station.pk] = {**changes, **facility_changes}
-    fields = [name if name != "unit_id" else "unit" for name in STATION_FIELDS] + ["updated_at"]
-    Station.objects.bulk_update([p.station for p in changed], fields, batch_size=500)
+    fields = [Station._meta.get_field(name) for name in UPDATED_FIELDS]
+    convert = list(zip([f.attname for f in fields], _converters(fields), strict=True))
+    update_params = [
+        (
+            *(c(getattr(p.station, name)) if c else getattr(p.station, name) for name, c in convert),
+            p.station.pk,
+        )
+        for p in changed
+    ]
+    # Only the states that change: the upsert of an unchanged state would keep it as it is.
+    state_rows = [
+        (p.station.pk, values["facility"].pk, values["state"], values["out_of_order"], values["note"])
+        for p in changed
+        for fcode, values in p.facilities.items()
+        if f"{fcode}.state" in diffs[p.station.pk] or f"{fcode}.out_of_order" in diffs[p.station.pk]
+    ]
+    return _Write(
+        now=now,
+        new=new,
+        changed=changed,
+        diffs=diffs,
+        read_at=read_at,
+        new_rows=[{**_attnames(p.values), **defaults} for p in new],
+        update_params=update_params,
+        retheme=[p for p in changed if "themes" in diffs[p.station.pk]],
+        state_rows=state_rows,
+    )
+
+
+def _write(write: _Write, actor) -> list[str]:
+    """The short write transaction's body: plain statements only. Returns what changed meanwhile
+    (nothing is then kept: the caller rolls back)."""
+    ids = list(write.read_at)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        # FOR UPDATE holds them on PostgreSQL until the commit; SQLite's IMMEDIATE transaction
+        # already keeps every other writer out.
+        found = dict(Station.objects.select_for_update().filter(pk__in=chunk).values_list("pk", "updated_at"))
+        if len(found) != len(chunk):
+            return [_("a station was deleted meanwhile")]
+        for pk, updated_at in found.items():
+            if updated_at != write.read_at[pk]:
+                return [Station.objects.get(pk=pk).code]
+    now = write.now
+    _insert(Station, write.new_rows)
+    codes = [p.values["code"] for p in write.new]
+    new_ids = {}
+    for start in range(0, len(codes), 5000):
+        new_ids.update(Station.objects.filter(code__in=codes[start : start + 5000]).values_list("code", "pk"))
+    for plan in write.new:
+        plan.station = Station(pk=new_ids[plan.values["code"]], **plan.values, created_at=now, updated_at=now)
+    ops = connection.ops
+    columns = ", ".join(f"{ops.quote_name(Station._meta.get_field(n).column)} = %s" for n in UPDATED_FIELDS)
+    sql = f"UPDATE {ops.quote_name(Station._meta.db_table)} SET {columns} WHERE id = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        for start in range(0, len(write.update_params), 5000):
+            cursor.executemany(sql, write.update_params[start : start + 5000])
 
     through = Station.themes.through
-    retheme = [p for p in changed if "themes" in diffs[p.station.pk]]
-    through.objects.filter(station_id__in=[p.station.pk for p in retheme]).delete()
+    through.objects.filter(station_id__in=[p.station.pk for p in write.retheme]).delete()
     _insert(
-        through, [{"station_id": p.station.pk, "theme_id": t.pk} for p in [*new, *retheme] for t in p.themes]
-    )
-    _upsert_states(
+        through,
         [
-            (p.station.pk, values["facility"].pk, values["state"], values["out_of_order"], values["note"])
-            for p in [*new, *changed]
-            for values in p.facilities.values()
+            {"station_id": p.station.pk, "theme_id": t.pk}
+            for p in [*write.new, *write.retheme]
+            for t in p.themes
         ],
-        now,
     )
-    if progress:
-        progress(total // 2, total, "write")
-    events = []
-    for plan in [*new, *changed]:
-        if plan.station.pk in diffs:
-            events.append(("station.updated", plan.station, diffs[plan.station.pk]))
-        else:
-            events.append(("station.created", plan.station, _creation_changes(plan)))
+    new_states = [
+        (p.station.pk, values["facility"].pk, values["state"], values["out_of_order"], values["note"])
+        for p in write.new
+        for values in p.facilities.values()
+    ]
+    _upsert_states(new_states + write.state_rows, now)
+    events = [("station.updated", p.station, write.diffs[p.station.pk]) for p in write.changed]
+    events += [("station.created", p.station, _creation_changes(p)) for p in write.new]
     record_many(events, actor=actor, plain=True)
-    result.created = len(new)
-    result.updated = len(changed)
-    if new or changed:
+    if write.new or write.changed:
         bump()
-    if progress:
-        progress(total, total, "write")
+    return []
 
 
 def _attnames(values: dict) -> dict:
     return {("unit_id" if k == "unit" else k): (v.pk if k == "unit" else v) for k, v in values.items()}
 
 
-def _insert(model, rows: list[dict]) -> None:
-    """INSERT rows (dicts by attname, every column given) with executemany. The ORM's bulk_create
-    runs half a dozen Python calls per value; 15,000 stations have 300,000 values. Each value is
-    still converted as its field would for this database (dates, times, JSON)."""
-    if not rows:
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+def _converters(fields) -> list:
+    """Per field, the conversion its value needs for this database (None: none)."""
     ops = connection.ops
     converters = []
     for model_field in fields:
@@ -526,6 +604,18 @@ def _insert(model, rows: list[dict]) -> None:
             converters.append(ops.adapt_datetimefield_value)
         else:
             converters.append(None)
+    return converters
+
+
+def _insert(model, rows: list[dict]) -> None:
+    """INSERT rows (dicts by attname, every column given) with executemany. The ORM's bulk_create
+    runs half a dozen Python calls per value; 15,000 stations have 300,000 values. Each value is
+    still converted as its field would for this database (dates, times, JSON)."""
+    if not rows:
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    ops = connection.ops
+    converters = _converters(fields)
     columns = ", ".join(ops.quote_name(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
