@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yizhan.audit.services import audit_via, diff, record_many, snapshot
+from yizhan.audit.models import AuditEvent
+from yizhan.audit.services import audit_via, build_many, diff, snapshot
 from yizhan.core.filereader import FileRefused, read_table
 from yizhan.core.tabular import write_csv, write_xlsx
 from yizhan.orgs.scoping import Scope
@@ -372,20 +373,21 @@ def _import(filename, data, *, actor, scope, dry_run, progress) -> ImportResult:
     with audit_via("import"):
         # Everything is worked out first, outside the transaction: on SQLite a write transaction
         # holds the one write lock, and check-ins queue behind it (issue 10, §4).
-        write = _prepare(plans, result, theme_codes, progress, total)
+        write = _prepare(plans, result, actor, theme_codes, progress, total)
         try:
-            with transaction.atomic(), _large_page_cache():
-                stale = _write(write, actor)
-                if stale:
-                    # Someone changed these stations since they were read: refuse the whole file
-                    # rather than put their change back.
-                    transaction.set_rollback(True)
+            with _large_page_cache(), transaction.atomic():
+                _write(write, actor)
+            stale = ""
+        except _Stale as exc:
+            # Someone changed these stations since they were read: refuse the whole file rather
+            # than put their change back.
+            stale = str(exc)
         except IntegrityError:
-            stale = [_("a station with one of the new codes was created meanwhile")]
+            stale = _("a station with one of the new codes was created meanwhile")
     if stale:
         result.created = result.updated = result.unchanged = 0
         error(0, "", _("The registry changed while the file was checked (%(what)s); import it again.")
-              % {"what": stale[0]})  # fmt: skip
+              % {"what": stale})  # fmt: skip
         return result
     result.created, result.updated = len(write.new), len(write.changed)
     result.committed = True
@@ -474,12 +476,13 @@ class _Write:
     update_params: list  # one tuple per changed station, for UPDATE_STATION
     retheme: list  # _Plan whose themes change
     state_rows: list  # (station pk, facility pk, state, out_of_order, note) of existing stations
+    update_events: list  # unsaved AuditEvent per changed station
 
 
 UPDATED_FIELDS = [*STATION_FIELDS, "updated_at"]
 
 
-def _prepare(plans, result, theme_codes, progress, total) -> _Write:
+def _prepare(plans, result, actor, theme_codes, progress, total) -> _Write:
     if progress:
         progress(0, total, "write")
     now = timezone.now()
@@ -530,23 +533,34 @@ def _prepare(plans, result, theme_codes, progress, total) -> _Write:
         update_params=update_params,
         retheme=[p for p in changed if "themes" in diffs[p.station.pk]],
         state_rows=state_rows,
+        update_events=build_many(
+            [("station.updated", p.station, diffs[p.station.pk]) for p in changed], actor=actor, plain=True
+        ),
     )
 
 
-def _write(write: _Write, actor) -> list[str]:
-    """The short write transaction's body: plain statements only. Returns what changed meanwhile
-    (nothing is then kept: the caller rolls back)."""
+class _Stale(Exception):
+    """A station the import read has changed since (the message names it)."""
+
+
+def _write(write: _Write, actor) -> None:
+    """The short write transaction's body: plain statements only. Raises `_Stale` (which rolls
+    it back) if a station changed since it was read."""
     ids = list(write.read_at)
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
-        # FOR UPDATE holds them on PostgreSQL until the commit; SQLite's IMMEDIATE transaction
-        # already keeps every other writer out.
-        found = dict(Station.objects.select_for_update().filter(pk__in=chunk).values_list("pk", "updated_at"))
+        # FOR NO KEY UPDATE holds them on PostgreSQL until the commit without blocking a
+        # check-in's foreign key to them; SQLite's IMMEDIATE transaction keeps other writers out.
+        found = dict(
+            Station.objects.select_for_update(no_key=True)
+            .filter(pk__in=chunk)
+            .values_list("pk", "updated_at")
+        )
         if len(found) != len(chunk):
-            return [_("a station was deleted meanwhile")]
+            raise _Stale(_("a station was deleted meanwhile"))
         for pk, updated_at in found.items():
             if updated_at != write.read_at[pk]:
-                return [Station.objects.get(pk=pk).code]
+                raise _Stale(Station.objects.get(pk=pk).code)
     now = write.now
     _insert(Station, write.new_rows)
     codes = [p.values["code"] for p in write.new]
@@ -578,12 +592,13 @@ def _write(write: _Write, actor) -> list[str]:
         for values in p.facilities.values()
     ]
     _upsert_states(new_states + write.state_rows, now)
-    events = [("station.updated", p.station, write.diffs[p.station.pk]) for p in write.changed]
-    events += [("station.created", p.station, _creation_changes(p)) for p in write.new]
-    record_many(events, actor=actor, plain=True)
+    events = write.update_events + build_many(
+        [("station.created", p.station, _creation_changes(p)) for p in write.new], actor=actor, plain=True
+    )
+    fields = [f.attname for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    _insert(AuditEvent, [{name: getattr(event, name) for name in fields} for event in events])
     if write.new or write.changed:
         bump()
-    return []
 
 
 def _attnames(values: dict) -> dict:
