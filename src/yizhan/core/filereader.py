@@ -21,8 +21,11 @@ ISO date-times. CSV is UTF-8 (with or without BOM) or GBK/GB18030.
 import csv
 import datetime
 import io
+import posixpath
 import zipfile
 from dataclasses import dataclass
+from xml.etree import ElementTree
+from xml.etree.ElementTree import ParseError
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -79,7 +82,7 @@ def read_table(name: str, data: bytes, *, max_rows: int | None = None) -> Table:
     lower = (name or "").lower()
     is_zip = data.startswith(b"PK\x03\x04")
     if lower.endswith(".xlsx") or (is_zip and lower.endswith(".csv")):
-        cells = _xlsx_rows(data, caps)
+        cells = _xlsx_rows(data, caps, max_rows)
         encoding = None
     elif lower.endswith(".csv"):
         text, encoding = decode_csv_bytes(data)
@@ -176,7 +179,7 @@ def _text(value) -> str:
 # --- xlsx -------------------------------------------------------------------------------------
 
 
-def _xlsx_rows(data: bytes, caps: dict):
+def _xlsx_rows(data: bytes, caps: dict, max_rows: int):
     unreadable = _("This is not a readable xlsx workbook.")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -188,9 +191,15 @@ def _xlsx_rows(data: bytes, caps: dict):
         for part in parts:
             if part.filename.lower().endswith(XML_PARTS):
                 _scan_xml(archive, part)
+        # No part declares entities now, so the two small index parts can be parsed safely.
+        sheet_part = _first_sheet_part(archive)
+        # Counting <row tags is a byte scan: a sheet longer than the cap is refused before
+        # calamine spends seconds loading it. (Empty rows Excel keeps for their style count too.)
+        if sheet_part and _count_rows(archive, sheet_part) > max_rows + 1:
+            raise FileRefused(_("More than %(n)s rows; split the file.") % {"n": max_rows}, row=max_rows + 2)
     except FileRefused:
         raise
-    except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError, ParseError) as exc:
         raise FileRefused(unreadable) from exc
 
     from python_calamine import CalamineWorkbook
@@ -201,15 +210,48 @@ def _xlsx_rows(data: bytes, caps: dict):
         raise FileRefused(unreadable) from exc
     # The sheet's extent is known before any cell reaches Python: refuse a long sheet at once.
     # (+1 for the header; blank rows between are rare enough not to matter to the cap.)
-    if sheet.height > caps["rows"] + 1:
-        raise FileRefused(
-            _("More than %(n)s rows; split the file.") % {"n": caps["rows"]}, row=caps["rows"] + 2
-        )
+    if sheet.height > max_rows + 1:
+        raise FileRefused(_("More than %(n)s rows; split the file.") % {"n": max_rows}, row=max_rows + 2)
     # iter_rows starts at the sheet's first row but at its first used column.
     first_column = sheet.start[1] if sheet.start else 0
     pad = [""] * first_column
     for index, row in enumerate(sheet.iter_rows()):
         yield index + 1, (pad + row if first_column else row)
+
+
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _first_sheet_part(archive: zipfile.ZipFile) -> str | None:
+    """The zip path of the workbook's first sheet (the one imported), or None if not found."""
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))  # noqa: S314 - entities refused above
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
+    except KeyError:
+        return None
+    sheet = book.find(f"{MAIN}sheets/{MAIN}sheet")
+    if sheet is None:
+        return None
+    for rel in rels:
+        if rel.get("Id") == sheet.get(f"{REL}id"):
+            target = rel.get("Target") or ""
+            return target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+    return None
+
+
+def _count_rows(archive: zipfile.ZipFile, name: str) -> int:
+    try:
+        part = archive.getinfo(name)
+    except KeyError:
+        return 0
+    count, tail = 0, b""
+    with archive.open(part) as stream:
+        while chunk := stream.read(_SCAN_CHUNK):
+            window = tail + chunk
+            count += window.count(b"<row ") + window.count(b"<row>")
+            tail = window[-4:]  # shorter than a tag: a tag split between chunks is counted once
+    return count
 
 
 def _check_parts(parts: list[zipfile.ZipInfo], caps: dict) -> None:
