@@ -471,9 +471,9 @@ class _Write:
     new: list  # _Plan, to insert
     changed: list  # _Plan, to update
     diffs: dict  # station pk -> changes, for the audit
-    read_at: dict  # station pk -> updated_at as read, to notice a change made meanwhile
+    read_at: dict  # changed station's pk -> updated_at as read, to notice a change made meanwhile
     new_rows: list  # dicts by attname, for _insert
-    update_params: list  # one tuple per changed station, for UPDATE_STATION
+    update_params: list  # one tuple per changed station: UPDATED_FIELDS' values, then the pk
     retheme: list  # _Plan whose themes change
     state_rows: list  # (station pk, facility pk, state, out_of_order, note) of existing stations
     update_events: list  # unsaved AuditEvent per changed station
@@ -496,12 +496,12 @@ def _prepare(plans, result, actor, theme_codes, progress, total) -> _Write:
     for plan in plans:
         if plan.is_new:
             continue
-        read_at[plan.station.pk] = plan.station.updated_at
         changes = _diff_for(plan, theme_codes)
         facility_changes = _facility_changes(plan, current.get(plan.station.pk, {}))
         if not changes and not facility_changes:
             result.unchanged += 1
             continue
+        read_at[plan.station.pk] = plan.station.updated_at
         for key, value in plan.values.items():
             setattr(plan.station, key, value)
         plan.station.updated_at = now
