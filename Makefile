@@ -18,7 +18,7 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 run: venv
 	YIZHAN_DEBUG=$${YIZHAN_DEBUG:-1} $(BIN)/yizhan migrate --noinput
 	YIZHAN_DEBUG=$${YIZHAN_DEBUG:-1} $(BIN)/yizhan build_demo --if-empty
-	YIZHAN_DEBUG=$${YIZHAN_DEBUG:-1} $(BIN)/yizhan runserver 127.0.0.1:$(PORT)
+	YIZHAN_DEBUG=$${YIZHAN_DEBUG:-1} YIZHAN_PORT=$(PORT) $(BIN)/honcho start
 
 test: venv
 	$(BIN)/python -m pytest -q -n auto $(PYTEST_ARGS)

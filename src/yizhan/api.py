@@ -10,9 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router
 
+from yizhan.core.concurrency import StaleEdit
 from yizhan.orgs.auth import StaffSessionAuth, TokenAuth
 
-API_APPS = ["orgs", "stations", "locator", "visits", "remittance"]
+API_APPS = ["orgs", "stations", "locator", "visits", "remittance", "jobs", "notify"]
 
 
 class RateLimited(Exception):
@@ -46,6 +47,12 @@ def validation_detail(exc: ValidationError, location: str = "body") -> list[dict
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc):
     return api.create_response(request, {"detail": validation_detail(exc)}, status=422)
+
+
+@api.exception_handler(StaleEdit)
+def on_stale_edit(request, exc):
+    # Looked up before ValidationError's handler: ninja walks the exception's classes in order.
+    return api.create_response(request, exc.as_json(), status=409)
 
 
 @api.exception_handler(PermissionDenied)

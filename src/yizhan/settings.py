@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "django_q",
     "yizhan.core",
     "yizhan.orgs",
     "yizhan.audit",
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "yizhan.locator",
     "yizhan.visits",
     "yizhan.remittance",
+    "yizhan.jobs",
+    "yizhan.notify",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +130,28 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"},
     "shared": _shared_cache,
 }
+
+# The job queue (django-q2). The database is the broker by default: nothing more to run. With
+# YIZHAN_REDIS_URL set, Redis is, so that workers on several machines share one queue.
+# A job's worker renews its lease (yizhan.jobs.services); `timeout` only stops a runaway task.
+YIZHAN_REDIS_URL = os.environ.get("YIZHAN_REDIS_URL", "")
+Q_CLUSTER = {
+    "name": "yizhan",
+    "workers": int(os.environ.get("YIZHAN_WORKERS", "2")),
+    "timeout": 1800,
+    "retry": 1900,
+    "max_attempts": 1,  # retries are the sweeper's decision (jobs.services), not a blind redelivery
+    "ack_failures": True,
+    "save_limit": 200,
+    "catch_up": False,  # a worker down overnight runs a daily schedule once, not once per missed day
+    "poll": 0.5,
+    "label": _("Jobs"),
+    "time_zone": "Asia/Shanghai",
+}
+if YIZHAN_REDIS_URL:
+    Q_CLUSTER["redis"] = YIZHAN_REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -211,6 +236,27 @@ YIZHAN_TILE_CRS = os.environ.get("YIZHAN_TILE_CRS", "wgs84")  # gcj02 for Amap /
 YIZHAN_TILE_ATTRIBUTION = os.environ.get("YIZHAN_TILE_ATTRIBUTION", "")
 # Public base URL printed into QR codes; empty means the URL of the request.
 YIZHAN_PUBLIC_BASE_URL = os.environ.get("YIZHAN_PUBLIC_BASE_URL", "")
+
+# Notifications (yizhan.notify). Quiet hours in Beijing time: non-urgent messages wait for the morning.
+YIZHAN_NOTIFY_QUIET_HOURS = (
+    int(os.environ.get("YIZHAN_NOTIFY_QUIET_FROM", "22")),
+    int(os.environ.get("YIZHAN_NOTIFY_QUIET_UNTIL", "8")),
+)
+# Per-recipient caps, [(window seconds, most messages)], as the SMS providers enforce them for
+# notification templates (Aliyun: 1 a minute, 5 an hour, 10 a day to one number).
+YIZHAN_NOTIFY_CAPS = {
+    "sms": [(60, 1), (3600, 5), (86400, 10)],
+    "email": [(3600, 30)],
+    "bot": [(60, 20)],
+}
+# A broadcast to more staff than this waits for a second admin's approval (maker-checker).
+YIZHAN_NOTIFY_APPROVAL_ABOVE = int(os.environ.get("YIZHAN_NOTIFY_APPROVAL_ABOVE", "50"))
+# A batch a killed worker held in "sending" goes back to the queue after this long.
+YIZHAN_NOTIFY_SENDING_LEASE_SECONDS = int(os.environ.get("YIZHAN_NOTIFY_SENDING_LEASE_SECONDS", "300"))
+# The adapter per channel (yizhan.notify.channels); the default outbox sends nothing outside.
+YIZHAN_NOTIFY_BACKENDS = {}
+# A shared secret the SMS provider's reply callback presents (Authorization: Bearer …); unset = off.
+YIZHAN_NOTIFY_REPLY_TOKEN = os.environ.get("YIZHAN_NOTIFY_REPLY_TOKEN", "")
 
 if TESTING:
     # Hashing demo passwords at full strength would dominate the suite's run time.

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from yizhan.core.forms import CrsField
+from yizhan.core.forms import CrsField, RevisionField
 from yizhan.orgs.models import Role, UnitKind
 
 
@@ -22,6 +22,10 @@ class UnitForm(forms.Form):
     )
 
 
+class UnitEditForm(UnitForm):
+    revision = RevisionField()
+
+
 class MoveForm(forms.Form):
     parent = forms.CharField(label=_("new parent unit (code)"), max_length=32)
 
@@ -38,6 +42,7 @@ class StaffEditForm(forms.Form):
     unit = forms.CharField(label=_("unit (code)"), max_length=32)
     role = forms.ChoiceField(label=_("role"), choices=Role.choices)
     is_active = forms.BooleanField(label=_("active"), required=False)
+    revision = RevisionField()
 
 
 class TokenForm(forms.Form):

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yizhan.core.concurrency import revision_field
 from yizhan.core.lang import localised
 from yizhan.orgs.scoping import ScopedQuerySet
 
@@ -67,6 +68,7 @@ class Unit(models.Model):
     lng = models.FloatField(_("longitude (WGS-84)"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    revision = revision_field()
 
     objects = UnitQuerySet.as_manager()
 
@@ -121,6 +123,7 @@ class Membership(models.Model):
     unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="members")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revision = revision_field()
 
     objects = MembershipQuerySet.as_manager()
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yizhan.audit.services import diff, record, snapshot
+from yizhan.core import concurrency
 from yizhan.core.geo import parse_point
 from yizhan.orgs.models import KIND_RANK, ApiToken, Membership, Role, Unit, UnitKind, code_validator
 
@@ -148,8 +149,10 @@ def create_unit(*, actor, parent: Unit | None, **data) -> Unit:
 
 
 @transaction.atomic
-def update_unit(unit: Unit, *, actor, **data) -> Unit:
+def update_unit(unit: Unit, *, actor, revision=None, **data) -> Unit:
+    """Change a unit's fields; `revision` is the one the edit was based on (stale: StaleEdit)."""
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
+    concurrency.check(unit, revision, actor=actor)
     before = snapshot(unit, UNIT_FIELDS)
     merged = {**before, "crs": "wgs84", **data}
     values = clean_unit(merged, parent=unit.parent, instance=unit)
@@ -163,6 +166,7 @@ def update_unit(unit: Unit, *, actor, **data) -> Unit:
     changes = diff(before, snapshot(unit, UNIT_FIELDS))
     if not changes:
         return unit
+    concurrency.advance(unit, changes, actor=actor)
     unit.updated_at = timezone.now()
     unit.save()
     record("unit.updated", unit, actor=actor, changes=changes)
@@ -256,27 +260,34 @@ def create_staff(
 
 
 @transaction.atomic
-def set_membership(*, actor, user, unit: Unit, role: str, is_active: bool | None = None):
+def set_membership(*, actor, user, unit: Unit, role: str, is_active: bool | None = None, revision=None):
+    """A staff member's unit, role and active flag; `revision` is the membership's the edit was
+    based on (its audit events are on the user)."""
     clean_role(role)
     if actor is not None and user.pk == actor.pk:
         raise ValidationError({"role": _("You cannot change your own membership.")})
     membership = Membership.objects.select_for_update().filter(user=user).first()
+    if membership is not None:
+        concurrency.check(membership, revision, audit_obj=user, actor=actor)
     before = {
         "unit": membership.unit.code if membership else None,
         "role": membership.role if membership else None,
         "is_active": user.is_active,
     }
+    after = {"unit": unit.code, "role": role, "is_active": user.is_active if is_active is None else is_active}
+    changes = diff(before, after)
+    if not changes:
+        return membership
     if membership is None:
         membership = Membership(user=user)
+    else:
+        concurrency.advance(membership, changes, audit_obj=user, actor=actor)
     membership.unit, membership.role = unit, role
     membership.save()
     if is_active is not None and user.is_active != is_active:
         user.is_active = is_active
         user.save(update_fields=["is_active"])
-    after = {"unit": unit.code, "role": role, "is_active": user.is_active}
-    changes = diff(before, after)
-    if changes:
-        record("staff.updated", user, actor=actor, unit=unit, changes=changes)
+    record("staff.updated", user, actor=actor, unit=unit, changes=changes)
     return membership
 
 

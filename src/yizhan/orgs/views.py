@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from yizhan.core import ratelimit
 from yizhan.core.forms import apply_errors
 from yizhan.orgs import services
-from yizhan.orgs.forms import MoveForm, StaffCreateForm, StaffEditForm, TokenForm, UnitForm
+from yizhan.orgs.forms import MoveForm, StaffCreateForm, StaffEditForm, TokenForm, UnitEditForm, UnitForm
 from yizhan.orgs.models import ApiToken, Membership, Unit, UnitKind
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
 
@@ -145,13 +145,14 @@ def _unit_initial(unit):
         "crs": "wgs84",
         "opened_on": unit.opened_on,
         "closed_on": unit.closed_on,
+        "revision": unit.revision,
     }
 
 
 @staff_view()
 def unit_edit(request, code):
     unit = get_for_user(request.user, Unit, "change", code=code)
-    form = UnitForm(request.POST or None, initial=_unit_initial(unit))
+    form = UnitEditForm(request.POST or None, initial=_unit_initial(unit))
     if request.method == "POST" and form.is_valid():
         try:
             services.update_unit(unit, actor=request.user, **form.cleaned_data)
@@ -285,6 +286,7 @@ def staff_edit(request, user_id):
             "unit": membership.unit.code,
             "role": membership.role,
             "is_active": membership.user.is_active,
+            "revision": membership.revision,
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -297,6 +299,7 @@ def staff_edit(request, user_id):
                     unit=unit,
                     role=form.cleaned_data["role"],
                     is_active=form.cleaned_data["is_active"],
+                    revision=form.cleaned_data["revision"],
                 )
             except ValidationError as exc:
                 apply_errors(form, exc)

@@ -12,6 +12,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yizhan.core.masking import mask_account, mask_phone
+from yizhan.core.schemas import Conflict
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, require, scope_for, scoped
 from yizhan.remittance import importer, services
@@ -145,6 +146,7 @@ class RuleOut(Schema):
     priority: int
     is_active: bool
     note: str
+    revision: int
 
 
 class RuleIn(Schema):
@@ -154,6 +156,10 @@ class RuleIn(Schema):
     priority: int = 50
     is_active: bool = True
     note: str = ""
+
+
+class RulePut(RuleIn):
+    revision: int  # the rule's revision the change is based on (from GET); stale: 409
 
 
 class AliasIn(Schema):
@@ -530,6 +536,7 @@ def _rule_out(r: Rule) -> dict:
         "priority": r.priority,
         "is_active": r.is_active,
         "note": r.note,
+        "revision": r.revision,
     }
 
 
@@ -569,8 +576,12 @@ def create_rule(request, payload: RuleIn):
     return Status(201, _rule_out(services.save_rule(actor=request.user, **payload.dict())))
 
 
-@manage_router.put(P + "/rules/{int:rule_id}", response=RuleOut, summary="Change a rule (head-office admin)")
-def update_rule(request, rule_id: int, payload: RuleIn):
+@manage_router.put(
+    P + "/rules/{int:rule_id}",
+    response={200: RuleOut, 409: Conflict},
+    summary="Change a rule (head-office admin; with the revision it is based on, stale: 409)",
+)
+def update_rule(request, rule_id: int, payload: RulePut):
     _hq(request)
     rule = get_object_or_404(Rule, pk=rule_id)
     return _rule_out(services.save_rule(actor=request.user, instance=rule, **payload.dict()))

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from yizhan.core.forms import RevisionField
 from yizhan.remittance.models import AllowField, Callback, Decision, Field, Rule
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -33,6 +34,11 @@ class BatchForm(forms.Form):
         max_value=720,
         help_text=_("Same payer, payee and amount within this many hours count as near duplicates."),
     )
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["revision"] = RevisionField()
 
 
 class UploadForm(forms.Form):
@@ -74,6 +80,11 @@ class RuleForm(forms.Form):
     )
     is_active = forms.BooleanField(label=_("active"), required=False, initial=True)
     note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["revision"] = RevisionField()
 
 
 class AliasForm(forms.Form):

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yizhan.core.concurrency import revision_field
 from yizhan.orgs.scoping import Scope, ScopedQuerySet, scope_for
 
 DEFAULT_APPROVAL_THRESHOLD = Decimal("50000.00")
@@ -40,6 +41,7 @@ class Rule(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    revision = revision_field()
 
     class Meta:
         verbose_name = _("screening rule")
@@ -157,6 +159,7 @@ class Batch(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     screened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revision = revision_field()
 
     objects = BatchQuerySet.as_manager()
 

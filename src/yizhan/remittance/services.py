@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from yizhan.audit.models import AuditEvent
 from yizhan.audit.services import diff, record, snapshot
+from yizhan.core import concurrency
 from yizhan.core.masking import mask_phone
 from yizhan.core.tabular import write_csv
 from yizhan.orgs.models import Unit
@@ -128,10 +129,12 @@ def clean_rule(data: dict, *, instance: Rule | None = None) -> dict:
 
 
 @transaction.atomic
-def save_rule(*, actor, instance: Rule | None = None, **data) -> Rule:
+def save_rule(*, actor, instance: Rule | None = None, revision: int | None = None, **data) -> Rule:
+    """Create a rule, or change one (`revision`: the one the edit was based on)."""
     _require_hq(actor)
     if instance is not None:
         instance = Rule.objects.select_for_update().get(pk=instance.pk)
+        concurrency.check(instance, revision, actor=actor)
         data = {**snapshot(instance, RULE_FIELDS), **data}
     values = clean_rule(data, instance=instance)
     before = snapshot(instance, RULE_FIELDS) if instance else {}
@@ -141,6 +144,8 @@ def save_rule(*, actor, instance: Rule | None = None, **data) -> Rule:
     changes = diff(before, snapshot(rule, RULE_FIELDS))
     if instance is not None and not changes:
         return rule
+    if instance is not None:
+        concurrency.advance(rule, changes, actor=actor)
     rule.updated_at = timezone.now()
     rule.save()
     record(
@@ -369,8 +374,10 @@ def create_batch(*, actor, unit: Unit, **data) -> Batch:
 
 
 @transaction.atomic
-def update_batch(batch: Batch, *, actor, **data) -> Batch:
+def update_batch(batch: Batch, *, actor, revision: int | None = None, **data) -> Batch:
+    """Change a batch's settings (`revision`: the one the edit was based on)."""
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    concurrency.check(batch, revision, actor=actor)
     before = snapshot(batch, BATCH_FIELDS)
     values = clean_batch({**{k: getattr(batch, k) for k in BATCH_FIELDS}, **data})
     for key, value in values.items():
@@ -378,6 +385,7 @@ def update_batch(batch: Batch, *, actor, **data) -> Batch:
     changes = diff(before, snapshot(batch, BATCH_FIELDS))
     if not changes:
         return batch
+    concurrency.advance(batch, changes, actor=actor)
     batch.save()
     record("remittance.batch.updated", batch, actor=actor, changes=changes)
     if "near_window_hours" in changes:

@@ -84,8 +84,9 @@ def batch_edit(request, pk):
         "deadline": timezone.localtime(batch.deadline),
         "approval_threshold": batch.approval_threshold,
         "near_window_hours": batch.near_window_hours,
+        "revision": batch.revision,
     }
-    form = forms.BatchForm(request.POST or None, initial=initial)
+    form = forms.BatchForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_batch(batch, actor=request.user, **form.cleaned_data)
@@ -505,8 +506,8 @@ def rule_edit(request, rule_pk=None):
     rule = get_object_or_404(Rule, pk=rule_pk) if rule_pk else None
     initial = {"priority": 50, "is_active": True}
     if rule is not None:
-        initial = {f: getattr(rule, f) for f in services.RULE_FIELDS}
-    form = forms.RuleForm(request.POST or None, initial=initial)
+        initial = {f: getattr(rule, f) for f in [*services.RULE_FIELDS, "revision"]}
+    form = forms.RuleForm(request.POST or None, initial=initial, editing=rule is not None)
     if request.method == "POST" and form.is_valid():
         try:
             services.save_rule(actor=request.user, instance=rule, **form.cleaned_data)

@@ -15,6 +15,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yizhan.core.geo import from_wgs84, validate_crs
+from yizhan.core.schemas import Conflict
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, require, scope_for, scoped
 from yizhan.stations import hours, services
@@ -39,6 +40,7 @@ class ValidationErrors(Schema):
 
 
 ERRORS = {403: Message, 404: Message, 422: ValidationErrors}
+EDIT_ERRORS = {**ERRORS, 409: Conflict}
 
 
 class FacilityStateOut(Schema):
@@ -50,6 +52,7 @@ class FacilityStateOut(Schema):
     out_of_order: bool
     out_of_order_since: datetime.date | None
     note: str
+    revision: int  # the station's: send it back with a PUT
 
 
 class StationOut(Schema):
@@ -73,6 +76,7 @@ class StationOut(Schema):
     verified_at: datetime.datetime | None
     verification_source: str
     updated_at: datetime.datetime
+    revision: int
 
 
 class StationDetailOut(StationOut):
@@ -106,6 +110,7 @@ class StationIn(Schema):
 
 
 class StationPatch(Schema):
+    revision: int  # the station's revision the change is based on (from GET); stale: 409
     name: str | None = None
     name_en: str | None = None
     unit: str | None = None
@@ -126,6 +131,7 @@ class StationPatch(Schema):
 
 
 class FacilityStateIn(Schema):
+    revision: int  # the station's revision the change is based on; stale: 409
     state: str
     out_of_order: bool = False
     out_of_order_since: str | None = None
@@ -136,6 +142,7 @@ class CloseIn(Schema):
     notice: str
     temporary: bool = False
     reopens_on: str | None = None
+    revision: int | None = None  # when given, a stale one answers 409
 
 
 class ImportErrorOut(Schema):
@@ -170,6 +177,7 @@ def _facility_out(row: StationFacility) -> dict:
         "out_of_order": row.out_of_order,
         "out_of_order_since": row.out_of_order_since,
         "note": row.note,
+        "revision": row.station.revision,
     }
 
 
@@ -196,6 +204,7 @@ def _station_out(station: Station, crs: str, theme_codes: list[str] | None = Non
         "verified_at": station.verified_at,
         "verification_source": station.verification_source,
         "updated_at": station.updated_at,
+        "revision": station.revision,
     }
 
 
@@ -214,7 +223,7 @@ def _parse_at(at: str | None) -> datetime.datetime:
 def _detail(station: Station, crs: str, at: datetime.datetime) -> dict:
     calendar = hours.current_calendar()
     schedule = station.schedule()
-    facilities = StationFacility.objects.filter(station=station).select_related("facility")
+    facilities = StationFacility.objects.filter(station=station).select_related("facility", "station")
     return {
         **_station_out(station, crs),
         "opening_hours": station.opening_hours or {},
@@ -300,7 +309,9 @@ def create_station(request, payload: StationIn):
 
 
 @manage_router.patch(
-    "/stations/{code}", response={200: StationDetailOut, **ERRORS}, summary="Change some fields of a station"
+    "/stations/{code}",
+    response={200: StationDetailOut, **EDIT_ERRORS},
+    summary="Change some fields of a station (with the revision it is based on; stale: 409)",
 )
 def update_station(request, code: str, payload: StationPatch):
     station = _get(request, code, "change")
@@ -318,7 +329,8 @@ def update_station(request, code: str, payload: StationPatch):
 def list_facilities(request, code: str):
     station = _get(request, code)
     rows = {
-        r.facility_id: r for r in StationFacility.objects.filter(station=station).select_related("facility")
+        r.facility_id: r
+        for r in StationFacility.objects.filter(station=station).select_related("facility", "station")
     }
     out = []
     for facility in Facility.objects.all():
@@ -329,13 +341,15 @@ def list_facilities(request, code: str):
 
 @manage_router.put(
     "/stations/{code}/facilities/{facility}",
-    response={200: FacilityStateOut, **ERRORS},
-    summary="Set one facility's state",
+    response={200: FacilityStateOut, **EDIT_ERRORS},
+    summary="Set one facility's state (with the station's revision it is based on; stale: 409)",
 )
 def set_facility(request, code: str, facility: str, payload: FacilityStateIn):
     station = _get(request, code, "change")
     row = services.set_facility_state(station, facility, actor=request.user, **payload.dict())
-    return Status(200, _facility_out(StationFacility.objects.select_related("facility").get(pk=row.pk)))
+    return Status(
+        200, _facility_out(StationFacility.objects.select_related("facility", "station").get(pk=row.pk))
+    )
 
 
 @manage_router.post(
@@ -350,7 +364,7 @@ def verify(request, code: str):
 
 @manage_router.post(
     "/stations/{code}/close",
-    response={200: StationDetailOut, **ERRORS},
+    response={200: StationDetailOut, **EDIT_ERRORS},
     summary="Close a station (temporarily or for good) with a public notice",
 )
 def close(request, code: str, payload: CloseIn):

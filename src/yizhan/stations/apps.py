@@ -17,5 +17,8 @@ class StationsConfig(AppConfig):
         from yizhan.core.nav import NavItem, register
 
         post_migrate.connect(_seed, sender=self, dispatch_uid="yizhan.stations.seed")
+        from yizhan.jobs.services import register_kind
+
+        register_kind("station_import", _("Station import"))
         register(NavItem("stations", _("Stations"), "stations:list", order=20))
         register(NavItem("station_reports", _("Coverage and compliance"), "stations:report", order=25))

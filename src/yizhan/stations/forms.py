@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yizhan.core.forms import CrsField
+from yizhan.core.forms import CrsField, RevisionField
 from yizhan.stations.models import AccessPolicy, Facility, FacilityState, HolidayKind, Standard, Theme
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -36,10 +36,13 @@ class StationForm(forms.Form):
         if editing:
             self.fields["code"].disabled = True
             self.fields["code"].help_text = _("A station's code never changes: it is printed in QR codes.")
+            self.fields["revision"] = RevisionField()
 
 
 class FacilitiesForm(forms.Form):
     """One row per catalogue facility: state, out of order, since, note."""
+
+    revision = RevisionField()  # the station's: facility states are part of it
 
     def __init__(self, *args, facilities: list[Facility], **kwargs):
         super().__init__(*args, **kwargs)
@@ -90,6 +93,7 @@ class HoursForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One per line: 2026-10-08 closed reason — or 2026-10-09 10:00-15:00 reason"),
     )
+    revision = RevisionField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -164,6 +168,7 @@ class CloseForm(forms.Form):
     )
     temporary = forms.BooleanField(label=_("temporarily (it will reopen)"), required=False, initial=True)
     reopens_on = forms.DateField(label=_("reopens on"), required=False, widget=DATE)
+    revision = RevisionField()
 
 
 class BulkFacilityForm(forms.Form):
@@ -200,8 +205,10 @@ class WaveForm(forms.Form):
     )
     note = forms.CharField(label=_("note"), max_length=500, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["revision"] = RevisionField()
         self.fields["standard"].choices = [
             (s.pk, f"{s.display_name} ({s.version})") for s in Standard.objects.filter(is_active=True)
         ]
@@ -218,8 +225,10 @@ class StandardForm(forms.Form):
     )
     is_active = forms.BooleanField(label=_("in force"), required=False, initial=True)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["revision"] = RevisionField()
         self.fields["theme"].choices = [("", _("every station"))] + [
             (t.code, t.display_name) for t in Theme.objects.all()
         ]

@@ -471,7 +471,7 @@ class _Write:
     new: list  # _Plan, to insert
     changed: list  # _Plan, to update
     diffs: dict  # station pk -> changes, for the audit
-    read_at: dict  # changed station's pk -> updated_at as read, to notice a change made meanwhile
+    read_at: dict  # changed station's pk -> its revision as read, to notice a change made meanwhile
     new_rows: list  # dicts by attname, for _insert
     update_params: list  # one tuple per changed station: UPDATED_FIELDS' values, then the pk
     retheme: list  # _Plan whose themes change
@@ -489,10 +489,10 @@ def _prepare(plans, result, actor, theme_codes, progress, total) -> _Write:
     current = _current_states([p.station.pk for p in plans if p.station])
     new = [p for p in plans if p.is_new]
     defaults = {"verified_at": None, "verified_by_id": None, "verification_source": "", "created_at": now,
-                "updated_at": now}  # fmt: skip
+                "updated_at": now, "revision": 1}  # fmt: skip
     changed: list[_Plan] = []
     diffs: dict[int, dict] = {}
-    read_at: dict[int, datetime.datetime] = {}
+    read_at: dict[int, int] = {}
     for plan in plans:
         if plan.is_new:
             continue
@@ -501,12 +501,13 @@ def _prepare(plans, result, actor, theme_codes, progress, total) -> _Write:
         if not changes and not facility_changes:
             result.unchanged += 1
             continue
-        read_at[plan.station.pk] = plan.station.updated_at
+        read_at[plan.station.pk] = plan.station.revision
         for key, value in plan.values.items():
             setattr(plan.station, key, value)
         plan.station.updated_at = now
         changed.append(plan)
-        diffs[plan.station.pk] = {**changes, **facility_changes}
+        revision = plan.station.revision
+        diffs[plan.station.pk] = {**changes, **facility_changes, "revision": [revision, revision + 1]}
     fields = [Station._meta.get_field(name) for name in UPDATED_FIELDS]
     convert = list(zip([f.attname for f in fields], _converters(fields), strict=True))
     update_params = [
@@ -552,14 +553,12 @@ def _write(write: _Write, actor) -> None:
         # FOR NO KEY UPDATE holds them on PostgreSQL until the commit without blocking a
         # check-in's foreign key to them; SQLite's IMMEDIATE transaction keeps other writers out.
         found = dict(
-            Station.objects.select_for_update(no_key=True)
-            .filter(pk__in=chunk)
-            .values_list("pk", "updated_at")
+            Station.objects.select_for_update(no_key=True).filter(pk__in=chunk).values_list("pk", "revision")
         )
         if len(found) != len(chunk):
             raise _Stale(_("a station was deleted meanwhile"))
-        for pk, updated_at in found.items():
-            if updated_at != write.read_at[pk]:
+        for pk, revision in found.items():
+            if revision != write.read_at[pk]:
                 raise _Stale(Station.objects.get(pk=pk).code)
     now = write.now
     _insert(Station, write.new_rows)
@@ -571,6 +570,8 @@ def _write(write: _Write, actor) -> None:
         plan.station = Station(pk=new_ids[plan.values["code"]], **plan.values, created_at=now, updated_at=now)
     ops = connection.ops
     columns = ", ".join(f"{ops.quote_name(Station._meta.get_field(n).column)} = %s" for n in UPDATED_FIELDS)
+    # An import is an edit too: a form opened before it is stale afterwards (core/concurrency.py).
+    columns += ", revision = revision + 1"
     sql = f"UPDATE {ops.quote_name(Station._meta.db_table)} SET {columns} WHERE id = %s"  # noqa: S608
     with connection.cursor() as cursor:
         for start in range(0, len(write.update_params), 5000):

@@ -1,18 +1,12 @@
 """Back-office imports: the uploaded file kept for an hour (so that a good dry run can be
-committed without uploading again), and long imports run in a background thread whose progress
-the page polls from the shared cache."""
+committed without uploading again), and long imports run as jobs on the queue."""
 
-import logging
 import secrets
-import threading
 import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import caches
-from django.db import connection
 
-logger = logging.getLogger(__name__)
 UPLOAD_TTL = 3600
 # Below this size an import finishes well within a second or two: answer in the same request.
 SYNC_LIMIT_BYTES = 150_000
@@ -48,52 +42,33 @@ def load_upload(user, token: str) -> tuple[str, bytes] | None:
     return None
 
 
-def _key(job: str) -> str:
-    return f"stations:import-job:{job}"
-
-
-def _spawn(target) -> None:
-    threading.Thread(target=target, daemon=True, name="station-import").start()
-
-
-def _release() -> None:
-    """The worker thread's database connection is its own: close it rather than leave it open."""
-    connection.close()
-
-
-def start(user, name: str, data: bytes, *, dry_run: bool, token: str) -> str:
-    """Run an import in the background; the job's state lives in the shared cache."""
+def run_import(job, progress) -> dict:
+    """The queue's job for a large station import (see yizhan.jobs); all-or-nothing, so a retry
+    after a killed worker starts from a registry that is either untouched or wholly imported."""
+    from yizhan.jobs.services import job_data
     from yizhan.orgs.scoping import scope_for
     from yizhan.stations.imports import import_stations
 
-    job = secrets.token_urlsafe(12)
-    cache = caches["shared"]
-    state = {"user": user.pk, "state": "running", "done": 0, "total": 0, "phase": "validate",
-             "dry_run": dry_run, "token": token, "result": None}  # fmt: skip
-    cache.set(_key(job), state, UPLOAD_TTL)
-
-    def progress(done, total, phase):
-        cache.set(_key(job), {**state, "done": done, "total": total, "phase": phase}, UPLOAD_TTL)
-
-    def run():
-        try:
-            result = import_stations(
-                name, data, actor=user, scope=scope_for(user), dry_run=dry_run, progress=progress
-            )
-            cache.set(_key(job), {**state, "state": "done", "result": result.as_dict()}, UPLOAD_TTL)
-        except Exception:
-            logger.exception("station import job %s failed", job)
-            cache.set(_key(job), {**state, "state": "failed"}, UPLOAD_TTL)
-        finally:
-            _release()
-
-    _spawn(run)
-    return job
+    user = job.owner
+    result = import_stations(
+        job.params["filename"],
+        job_data(job),
+        actor=user,
+        scope=scope_for(user),
+        dry_run=job.params["dry_run"],
+        progress=progress,
+    )
+    return {**result.as_dict(), "token": job.params.get("token", "")}
 
 
-def status(user, job: str) -> dict | None:
-    """The job's state, for its owner only."""
-    state = caches["shared"].get(_key(job))
-    if not state or state.get("user") != user.pk:
-        return None
-    return state
+def start(user, unit, name: str, data: bytes, *, dry_run: bool, token: str):
+    from yizhan.jobs.services import enqueue
+
+    return enqueue(
+        "station_import",
+        "yizhan.stations.jobs.run_import",
+        actor=user,
+        unit=unit,
+        params={"filename": name[:200], "dry_run": dry_run, "token": token},
+        data=data,
+    )

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yizhan.core.concurrency import revision_field
 from yizhan.core.lang import localised
 from yizhan.orgs.models import code_validator
 from yizhan.orgs.scoping import ScopedQuerySet
@@ -127,6 +128,7 @@ class Station(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    revision = revision_field()
 
     objects = StationQuerySet.as_manager()
 
@@ -277,6 +279,7 @@ class Standard(models.Model):
     sort_order = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    revision = revision_field()
 
     objects = StandardQuerySet.as_manager()
 
@@ -315,6 +318,7 @@ class RolloutWave(models.Model):
     note = models.CharField(_("note"), max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    revision = revision_field()
 
     objects = RolloutWaveQuerySet.as_manager()
 

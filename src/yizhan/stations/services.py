@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yizhan.audit.services import diff, record, snapshot
+from yizhan.core import concurrency
 from yizhan.core.geo import parse_point, validate_crs
 from yizhan.orgs.models import Unit, UnitKind, code_validator
 from yizhan.orgs.scoping import Scope
@@ -430,9 +431,13 @@ def register_station(*, actor, unit=None, scope: Scope | None = None, **data) ->
 
 
 @transaction.atomic
-def update_station(station: Station, *, actor, scope: Scope | None = None, **data) -> Station:
-    """Change some fields of a station; fields not given keep their values."""
+def update_station(
+    station: Station, *, actor, scope: Scope | None = None, revision: int | None = None, **data
+) -> Station:
+    """Change some fields of a station; fields not given keep their values. `revision` is the
+    station's revision the edit was based on: another one means a stale edit (StaleEdit)."""
     station = Station.objects.select_for_update().select_related("unit").get(pk=station.pk)
+    concurrency.check(station, revision, actor=actor)
     before = _station_snapshot(station)
     merged = {**before, "unit": station.unit, "crs": "wgs84", **data}
     if "unit" in data and data["unit"] is None:
@@ -447,6 +452,7 @@ def update_station(station: Station, *, actor, scope: Scope | None = None, **dat
     changes = diff(before, after)
     if not changes:
         return station
+    concurrency.advance(station, changes, actor=actor)
     station.updated_at = timezone.now()
     station.save()
     if "themes" in changes:
@@ -464,6 +470,7 @@ def close_station(
     notice: str,
     temporary: bool = False,
     reopens_on: datetime.date | str | None = None,
+    revision: int | None = None,
 ) -> Station:
     """Close a station for good, or temporarily (optionally until a date), with a public notice."""
     if not str(notice or "").strip():
@@ -475,26 +482,34 @@ def close_station(
         status=status,
         public_notice=notice,
         reopens_on=reopens_on if temporary else None,
+        revision=revision,
     )
 
 
 @transaction.atomic
-def reopen_station(station: Station, *, actor, notice: str = "") -> Station:
+def reopen_station(station: Station, *, actor, notice: str = "", revision: int | None = None) -> Station:
     return update_station(
-        station, actor=actor, status=StationStatus.ACTIVE, public_notice=notice, reopens_on=None
+        station,
+        actor=actor,
+        status=StationStatus.ACTIVE,
+        public_notice=notice,
+        reopens_on=None,
+        revision=revision,
     )
 
 
 @transaction.atomic
-def set_schedule(station: Station, opening_hours: dict, *, actor) -> Station:
+def set_schedule(station: Station, opening_hours: dict, *, actor, revision: int | None = None) -> Station:
     """Replace a station's opening hours (see hours.py for the format)."""
-    return update_station(station, actor=actor, opening_hours=opening_hours)
+    return update_station(station, actor=actor, opening_hours=opening_hours, revision=revision)
 
 
 @transaction.atomic
 def verify_station(station: Station, *, actor) -> Station:
     """Record that the station's data was checked: by a staff member (`actor`) or, with
-    actor=None, confirmed by a member of the public on the station's page."""
+    actor=None, confirmed by a member of the public on the station's page. It leaves the
+    station's revision alone: no edit form shows these fields, and a public confirmation must not
+    turn a staff member's open form stale."""
     station = Station.objects.select_for_update().get(pk=station.pk)
     before = snapshot(station, ["verified_at", "verified_by_id", "verification_source"])
     station.verified_at = timezone.now()
@@ -528,8 +543,11 @@ def set_facility_state(
     out_of_order: bool = False,
     out_of_order_since=None,
     note: str = "",
+    revision: int | None = None,
 ) -> StationFacility:
-    """Set one facility of one station (`facility`: a Facility or its code)."""
+    """Set one facility of one station (`facility`: a Facility or its code). Facility states are
+    part of the station: a change takes the station's next revision, and `revision` is the
+    station's revision the edit was based on."""
     values = clean_facility_state(
         {
             "facility": facility,
@@ -541,6 +559,7 @@ def set_facility_state(
     )
     facility = values.pop("facility")
     station = Station.objects.select_for_update().get(pk=station.pk)
+    concurrency.check(station, revision, actor=actor)
     row = StationFacility.objects.filter(station=station, facility=facility).first()
     before = _facility_snapshot(row)
     if row is None:
@@ -550,23 +569,24 @@ def set_facility_state(
     changes = diff(before, _facility_snapshot(row))
     if not changes:
         return row
+    changes = concurrency.advance(
+        station, {f"{facility.code}.{k}": v for k, v in changes.items()}, actor=actor
+    )
     row.updated_at = timezone.now()
     row.save()
     Station.objects.filter(pk=station.pk).update(updated_at=row.updated_at)
-    record(
-        "station.facility_set",
-        station,
-        actor=actor,
-        changes={f"{facility.code}.{k}": v for k, v in changes.items()},
-    )
+    record("station.facility_set", station, actor=actor, changes=changes)
     bump()
     return row
 
 
 @transaction.atomic
-def set_facility_states(station: Station, items, *, actor) -> int:
+def set_facility_states(station: Station, items, *, actor, revision: int | None = None) -> int:
     """Set many facilities of one station at once: (facility, {state, out_of_order, ...}) pairs.
-    All are checked first; errors are keyed "<facility code>__<field>". Returns how many changed."""
+    All are checked first; errors are keyed "<facility code>__<field>". Returns how many changed.
+    `revision`: the station's revision the facilities page was shown with."""
+    locked = Station.objects.select_for_update().get(pk=station.pk)
+    concurrency.check(locked, revision, actor=actor)
     errors: dict[str, str] = {}
     clean = []
     for facility, values in items:
@@ -679,8 +699,14 @@ def _standard_snapshot(standard: Standard) -> dict:
 
 
 @transaction.atomic
-def save_standard(*, actor, instance: Standard | None = None, **data) -> Standard:
-    """Create a standard (or a new version of one), or edit an existing version."""
+def save_standard(
+    *, actor, instance: Standard | None = None, revision: int | None = None, **data
+) -> Standard:
+    """Create a standard (or a new version of one), or edit an existing version (`revision`: the
+    one the edit was based on)."""
+    if instance is not None:
+        instance = Standard.objects.select_for_update().get(pk=instance.pk)
+        concurrency.check(instance, revision, actor=actor)
     before = _standard_snapshot(instance) if instance is not None else {}
     values = clean_standard(
         {**before, "theme": instance.theme if instance else None, **data}, instance=instance
@@ -689,11 +715,15 @@ def save_standard(*, actor, instance: Standard | None = None, **data) -> Standar
     standard = instance or Standard()
     for key, value in values.items():
         setattr(standard, key, value)
+    after = {**snapshot(standard, STANDARD_FIELDS), "facilities": sorted(f.code for f in facilities)}
+    changes = diff(before, after)
+    if instance is not None and not changes:
+        return standard
+    if instance is not None:
+        concurrency.advance(standard, changes, actor=actor)
     standard.updated_at = timezone.now()
     standard.save()
     standard.facilities.set(facilities)
-    after = {**snapshot(standard, STANDARD_FIELDS), "facilities": sorted(f.code for f in facilities)}
-    changes = diff(before, after)
     if changes:
         record(
             "standard.created" if not before else "standard.updated", standard, actor=actor, changes=changes
@@ -756,19 +786,29 @@ def _wave_snapshot(wave: RolloutWave) -> dict:
 
 
 @transaction.atomic
-def save_wave(*, actor, unit: Unit, instance: RolloutWave | None = None, **data) -> RolloutWave:
-    """Create or change a roll-out wave run by `unit` (its outlets must lie below it)."""
+def save_wave(
+    *, actor, unit: Unit, instance: RolloutWave | None = None, revision: int | None = None, **data
+) -> RolloutWave:
+    """Create or change a roll-out wave run by `unit` (its outlets must lie below it); `revision`
+    is the wave's revision the edit was based on."""
+    if instance is not None:
+        instance = RolloutWave.objects.select_for_update().get(pk=instance.pk)
+        concurrency.check(instance, revision, actor=actor)
     before = _wave_snapshot(instance) if instance is not None else {}
     values = clean_wave(data, unit=unit)
     outlets = values.pop("outlets")
     wave = instance or RolloutWave(unit=unit)
     for key, value in values.items():
         setattr(wave, key, value)
+    after = {**snapshot(wave, WAVE_FIELDS), "outlets": sorted(u.code for u in outlets)}
+    changes = diff(before, after)
+    if instance is not None and not changes:
+        return wave
+    if instance is not None:
+        concurrency.advance(wave, changes, actor=actor)
     wave.updated_at = timezone.now()
     wave.save()
     wave.outlets.set(outlets)
-    after = {**snapshot(wave, WAVE_FIELDS), "outlets": sorted(u.code for u in outlets)}
-    changes = diff(before, after)
     if changes:
         if len(after["outlets"]) > 50:  # keep the event readable: counts, not 880 codes
             changes["outlets"] = [len(before.get("outlets") or []), len(after["outlets"])]

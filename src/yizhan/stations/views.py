@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yizhan.audit.models import AuditEvent
+from yizhan.core.concurrency import StaleEdit
 from yizhan.core.forms import apply_errors
+from yizhan.jobs.models import Job
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
 from yizhan.stations import compliance, hours, imports, jobs, reports, services
@@ -202,6 +204,7 @@ def station_edit(request, code):
         "seats": station.seats,
         "access_policy": station.access_policy,
         "external_ids": "; ".join(f"{k}={v}" for k, v in (station.external_ids or {}).items()),
+        "revision": station.revision,
     }
     form = StationForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
@@ -224,7 +227,7 @@ def station_facilities(request, code):
     station = get_for_user(request.user, Station, "change", code=code)
     facilities = list(Facility.objects.all())
     rows = {r.facility_id: r for r in StationFacility.objects.filter(station=station)}
-    initial = {}
+    initial = {"revision": station.revision}
     for f in facilities:
         row = rows.get(f.pk)
         if row:
@@ -246,12 +249,11 @@ def station_facilities(request, code):
             }
             changes.append((f, values))
         try:
-            services.set_facility_states(station, changes, actor=request.user)
+            services.set_facility_states(
+                station, changes, actor=request.user, revision=form.cleaned_data["revision"]
+            )
         except ValidationError as exc:
-            for key, messages_ in exc.message_dict.items():
-                field = key if key in form.fields else None
-                for message in messages_:
-                    form.add_error(field, message)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("stations:detail", code=station.code)
@@ -261,10 +263,15 @@ def station_facilities(request, code):
 @staff_view()
 def station_hours(request, code):
     station = get_for_user(request.user, Station, "change", code=code)
-    form = HoursForm(request.POST or None, initial=HoursForm.initial_for(station.opening_hours))
+    initial = {**HoursForm.initial_for(station.opening_hours), "revision": station.revision}
+    form = HoursForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.set_schedule(station, form.to_schedule(), actor=request.user)
+            services.set_schedule(
+                station, form.to_schedule(), actor=request.user, revision=form.cleaned_data["revision"]
+            )
+        except StaleEdit as exc:
+            apply_errors(form, exc)
         except ValidationError as exc:
             for key, messages_ in exc.message_dict.items():
                 for message in messages_:
@@ -282,7 +289,9 @@ def station_hours(request, code):
 @staff_view()
 def station_close(request, code):
     station = get_for_user(request.user, Station, "change", code=code)
-    form = CloseForm(request.POST or None, initial={"public_notice": station.public_notice})
+    form = CloseForm(
+        request.POST or None, initial={"public_notice": station.public_notice, "revision": station.revision}
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -292,6 +301,7 @@ def station_close(request, code):
                 notice=data["public_notice"],
                 temporary=data["temporary"],
                 reopens_on=data["reopens_on"],
+                revision=data["revision"],
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -378,8 +388,9 @@ def station_import(request):
 
 def _run_import(request, name, data, *, dry_run, token):
     if len(data) > jobs.SYNC_LIMIT_BYTES:
-        job = jobs.start(request.user, name, data, dry_run=dry_run, token=token)
-        return redirect("stations:import_job", job=job)
+        unit = Unit.objects.get(pk=request.scope.unit_id)
+        job = jobs.start(request.user, unit, name, data, dry_run=dry_run, token=token)
+        return redirect("stations:import_job", job=job.pk)
     result = imports.import_stations(name, data, actor=request.user, scope=request.scope, dry_run=dry_run)
     if result.committed:
         messages.success(
@@ -396,12 +407,8 @@ def _run_import(request, name, data, *, dry_run, token):
 
 @staff_view("change")
 def import_job(request, job):
-    state = jobs.status(request.user, job)
-    if state is None:
-        raise Http404
-    return render(
-        request, "stations/import_job.html", {"job": job, "state": state, "result": state["result"]}
-    )
+    job = get_for_user(request.user, Job, "read", pk=job, kind="station_import")
+    return render(request, "stations/import_job.html", {"job": job, "result": job.result})
 
 
 # --- reports and waves ---------------------------------------------------------------------------
@@ -499,8 +506,9 @@ def wave_edit(request, pk):
         "target_date": wave.target_date,
         "outlets": " ".join(wave.outlets.order_by("code").values_list("code", flat=True)),
         "note": wave.note,
+        "revision": wave.revision,
     }
-    form = WaveForm(request.POST or None, initial=initial)
+    form = WaveForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         saved = _wave_save(request, form, instance=wave)
         if saved:
@@ -532,6 +540,7 @@ def _standard_form_view(request, instance=None):
             "theme": instance.theme.code if instance.theme else "",
             "facilities": list(instance.facilities.values_list("code", flat=True)),
             "is_active": instance.is_active,
+            "revision": instance.revision,
         }
     elif request.GET.get("from"):
         base = (
@@ -546,7 +555,7 @@ def _standard_form_view(request, instance=None):
                 "facilities": list(base.facilities.values_list("code", flat=True)),
                 "is_active": True,
             }
-    form = StandardForm(request.POST or None, initial=initial)
+    form = StandardForm(request.POST or None, initial=initial, editing=instance is not None)
     if request.method == "POST" and form.is_valid():
         try:
             services.save_standard(actor=request.user, instance=instance, **form.cleaned_data)

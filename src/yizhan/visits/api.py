@@ -13,6 +13,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yizhan.core.masking import mask_contact
+from yizhan.core.schemas import Conflict
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, require, scope_for, scoped
 from yizhan.stations.models import Station
@@ -121,7 +122,8 @@ class ReportOut(Schema):
         "multipart/form-data. `kind`: facility_broken, closed_when_open, wrong_hours, suggestion, "
         'praise, or confirmation ("the details are still correct", which updates the station\'s '
         "verified_at). Optional `facility` (catalogue code), `text` (≤ 2000 characters), `contact` "
-        "(phone or e-mail) and `photo` (JPEG, PNG or WebP, ≤ 4 MB)."
+        "(phone or e-mail) and `photo` (JPEG, PNG or WebP, ≤ 4 MB; stored re-encoded as a JPEG of at most "
+        "1600 px a side, without its metadata)."
     ),
 )
 def post_report(
@@ -178,6 +180,7 @@ class FeedbackOut(Schema):
     due_on: datetime.date
     overdue: bool
     note: str
+    revision: int
 
 
 def feedback_out(item: Feedback, *, full_contact: bool, today) -> dict:
@@ -194,6 +197,7 @@ def feedback_out(item: Feedback, *, full_contact: bool, today) -> dict:
         "due_on": item.due_on,
         "overdue": item.is_overdue(today),
         "note": item.note,
+        "revision": item.revision,
     }
 
 
@@ -220,6 +224,7 @@ def list_feedback(request, status: str = "open", unit: str = "", limit: int = 10
 
 
 class TransitionIn(Schema):
+    revision: int | None = None  # the item's revision it is based on; when given, a stale one is 409
     note: str = ""
     facility_outcome: str = ""
     facility: str = ""
@@ -227,13 +232,13 @@ class TransitionIn(Schema):
 
 @manage_router.post(
     "/feedback/{item_id}/{action}",
-    response=FeedbackOut,
+    response={200: FeedbackOut, 409: Conflict},
     summary="Acknowledge, resolve or reject a feedback item",
 )
 def transition_feedback(request, item_id: int, action: str, payload: TransitionIn):
     verbs = {
         "acknowledge": lambda item: services.acknowledge_feedback(
-            item, actor=request.user, note=payload.note
+            item, actor=request.user, note=payload.note, revision=payload.revision
         ),
         "resolve": lambda item: services.resolve_feedback(
             item,
@@ -241,8 +246,11 @@ def transition_feedback(request, item_id: int, action: str, payload: TransitionI
             note=payload.note,
             facility_outcome=payload.facility_outcome,
             facility=payload.facility or None,
+            revision=payload.revision,
         ),
-        "reject": lambda item: services.reject_feedback(item, actor=request.user, note=payload.note),
+        "reject": lambda item: services.reject_feedback(
+            item, actor=request.user, note=payload.note, revision=payload.revision
+        ),
     }
     if action not in verbs:
         raise Http404

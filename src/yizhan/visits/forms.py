@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yizhan.core.forms import RevisionField
 from yizhan.visits.models import FacilityOutcome, FeedbackKind, FeedbackStatus, Group
 
 
@@ -54,6 +55,7 @@ class QueueFilterForm(forms.Form):
 
 class NoteForm(forms.Form):
     note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    revision = RevisionField()
 
 
 class ResolveForm(NoteForm):

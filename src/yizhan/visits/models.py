@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from yizhan.core.concurrency import revision_field
 from yizhan.orgs.scoping import ScopedQuerySet
 
 
@@ -311,6 +312,7 @@ class Feedback(models.Model):
     facility_outcome = models.CharField(
         _("facility outcome"), max_length=16, choices=FacilityOutcome.choices, blank=True
     )
+    revision = revision_field()
 
     objects = FeedbackQuerySet.as_manager()
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yizhan.audit.services import diff, record, snapshot
+from yizhan.core import concurrency
 from yizhan.core.masking import mask_contact
 from yizhan.stations import hours
 from yizhan.stations.models import Facility, Station
@@ -473,15 +474,15 @@ def submit_feedback(
     """A report from the public (no login). Everything is checked before anything is written;
     the photo file is removed again if the database write fails."""
     values = clean_feedback(data)
-    kind = photos.clean_photo(photo)
+    photo_bytes = photos.clean_photo(photo)
     now = now or timezone.now()
-    path = photos.store(photo, kind[1]) if kind else ""
+    path = photos.store(photo_bytes) if photo_bytes else ""
     try:
         with transaction.atomic():
             feedback = Feedback.objects.create(
                 station=station,
                 photo=path,
-                photo_type=kind[0] if kind else "",
+                photo_type=photos.STORED_TYPE[0] if path else "",
                 created_at=now,
                 due_on=due_date(now),
                 **values,
@@ -529,8 +530,11 @@ def allowed_transitions(feedback: Feedback) -> set[str]:
     return TRANSITIONS[FeedbackStatus(feedback.status)]
 
 
-def _transition(feedback: Feedback, target: str, *, actor, note: str, **extra) -> tuple[Feedback, dict]:
+def _transition(
+    feedback: Feedback, target: str, *, actor, note: str, revision=None, **extra
+) -> tuple[Feedback, dict]:
     feedback = Feedback.objects.select_for_update().select_related("station__unit").get(pk=feedback.pk)
+    concurrency.check(feedback, revision, actor=actor)
     if target not in TRANSITIONS[FeedbackStatus(feedback.status)]:
         raise ValidationError(
             {
@@ -557,27 +561,25 @@ def _transition(feedback: Feedback, target: str, *, actor, note: str, **extra) -
 
 
 def _finish(feedback: Feedback, before: dict, action: str, *, actor) -> Feedback:
+    changes = concurrency.advance(feedback, diff(before, snapshot(feedback, FEEDBACK_FIELDS)), actor=actor)
     feedback.save()
-    record(
-        action,
-        feedback,
-        actor=actor,
-        unit=feedback.station.unit,
-        changes=diff(before, snapshot(feedback, FEEDBACK_FIELDS)),
-    )
+    record(action, feedback, actor=actor, unit=feedback.station.unit, changes=changes)
     return feedback
 
 
 @transaction.atomic
-def acknowledge_feedback(feedback: Feedback, *, actor, note: str = "") -> Feedback:
+def acknowledge_feedback(feedback: Feedback, *, actor, note: str = "", revision=None) -> Feedback:
+    """`revision`: the item's revision the staff member saw (a stale one: StaleEdit)."""
     note = clean_text(note, field="note", limit=NOTE_LIMIT)
-    feedback, before = _transition(feedback, FeedbackStatus.ACKNOWLEDGED, actor=actor, note=note)
+    feedback, before = _transition(
+        feedback, FeedbackStatus.ACKNOWLEDGED, actor=actor, note=note, revision=revision
+    )
     return _finish(feedback, before, "feedback.acknowledged", actor=actor)
 
 
 @transaction.atomic
 def resolve_feedback(
-    feedback: Feedback, *, actor, note: str = "", facility_outcome: str = "", facility=None
+    feedback: Feedback, *, actor, note: str = "", facility_outcome: str = "", facility=None, revision=None
 ) -> Feedback:
     """Close an item as handled. For a broken facility, `facility_outcome` says what the station's
     facility now is, and the station service records it (audited there too)."""
@@ -613,6 +615,7 @@ def resolve_feedback(
         note=note,
         facility_outcome=outcome,
         facility=target_facility,
+        revision=revision,
     )
     if outcome:
         received = timezone.localtime(feedback.created_at).date()
@@ -636,7 +639,9 @@ def resolve_feedback(
 
 
 @transaction.atomic
-def reject_feedback(feedback: Feedback, *, actor, note: str = "") -> Feedback:
+def reject_feedback(feedback: Feedback, *, actor, note: str = "", revision=None) -> Feedback:
     note = clean_text(note, field="note", limit=NOTE_LIMIT, required=True)
-    feedback, before = _transition(feedback, FeedbackStatus.REJECTED, actor=actor, note=note)
+    feedback, before = _transition(
+        feedback, FeedbackStatus.REJECTED, actor=actor, note=note, revision=revision
+    )
     return _finish(feedback, before, "feedback.rejected", actor=actor)

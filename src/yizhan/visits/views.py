@@ -6,7 +6,7 @@ import json
 import secrets
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
@@ -256,14 +256,18 @@ def feedback_detail(request, pk):
             "allowed": services.allowed_transitions(item),
             "events": events,
             "today": timezone.localdate(),
-            "ack_form": NoteForm(auto_id="ack_%s"),
-            "reject_form": NoteForm(auto_id="rej_%s"),
+            "ack_form": NoteForm(auto_id="ack_%s", initial={"revision": item.revision}),
+            "reject_form": NoteForm(auto_id="rej_%s", initial={"revision": item.revision}),
             "resolve_form": (
                 ResolveForm(
-                    auto_id="res_%s", initial={"facility": item.facility.code if item.facility else ""}
+                    auto_id="res_%s",
+                    initial={
+                        "facility": item.facility.code if item.facility else "",
+                        "revision": item.revision,
+                    },
                 )
                 if item.kind == FeedbackKind.FACILITY_BROKEN
-                else NoteForm(auto_id="res_%s")
+                else NoteForm(auto_id="res_%s", initial={"revision": item.revision})
             ),
         },
     )
@@ -292,7 +296,8 @@ def feedback_action(request, pk, action):
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for message in errors:
-                    messages.error(request, f"{field}: {message}")
+                    # A stale action lists what changed meanwhile, one line each, without a field.
+                    messages.error(request, message if field == NON_FIELD_ERRORS else f"{field}: {message}")
         else:
             messages.success(request, done)
     else:

@@ -62,9 +62,10 @@ def test_edit_view_audits_through_service(client_for, unit):
             "lng": outlet.lng,
             "crs": "wgs84",
             "opened_on": outlet.opened_on.isoformat(),
+            "revision": outlet.revision,
         },
     )
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="unit.updated", object_id=str(outlet.pk))
-    assert event.changes == {"name_en": ["Sanxia Square Sub-branch", "Sanxia"]}
+    assert event.changes == {"name_en": ["Sanxia Square Sub-branch", "Sanxia"], "revision": [1, 2]}
     assert event.via == "web"

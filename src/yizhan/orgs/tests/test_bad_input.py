@@ -76,6 +76,7 @@ def test_edit_with_bad_coordinates_changes_nothing(client_for, unit):
             "lat": "1.0",
             "lng": "106.4",
             "crs": "wgs84",
+            "revision": outlet.revision,
         },
     )
     assert "lat" in response.context["form"].errors
@@ -120,7 +121,8 @@ def test_bad_staff_is_refused(client_for, changes, field):
 
 def test_admin_cannot_edit_own_membership(client_for, users):
     response = client_for("cq_admin").post(
-        f"/manage/staff/{users['cq_admin'].pk}/", {"unit": "HQ", "role": "admin", "is_active": "on"}
+        f"/manage/staff/{users['cq_admin'].pk}/",
+        {"unit": "HQ", "role": "admin", "is_active": "on", "revision": 1},
     )
     assert (
         response.status_code == 404
@@ -133,7 +135,7 @@ def test_admin_cannot_edit_own_membership(client_for, users):
 def test_staff_edit_moves_member_and_audits(client_for, users):
     response = client_for("cq_admin").post(
         f"/manage/staff/{users['sanxia_manager'].pk}/",
-        {"unit": "CQ-JXDL", "role": "viewer", "is_active": "on"},
+        {"unit": "CQ-JXDL", "role": "viewer", "is_active": "on", "revision": 1},
     )
     assert response.status_code == 302
     membership = Membership.objects.get(user=users["sanxia_manager"])

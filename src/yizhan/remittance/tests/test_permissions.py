@@ -137,7 +137,8 @@ def test_rules_are_read_by_all_and_maintained_by_head_office_admins_only(client_
     assert client.get("/manage/remittance/rules/new/").status_code == (200 if hq else 403)
     assert client.get(f"/manage/remittance/rules/{rule.pk}/").status_code == (200 if hq else 403)
     response = client.post(
-        f"/manage/remittance/rules/{rule.pk}/", {"field": "payee_name", "term": "医院", "priority": 99}
+        f"/manage/remittance/rules/{rule.pk}/",
+        {"field": "payee_name", "term": "医院", "priority": 99, "revision": rule.revision},
     )
     assert response.status_code == (302 if hq else 403)
     assert Rule.objects.get(pk=rule.pk).priority == (99 if hq else 40)

@@ -186,6 +186,7 @@ def test_create_and_edit_a_batch(client_for, db):
                 "deadline": "2020-10-08T23:59",
                 "approval_threshold": "20000",
                 "near_window_hours": "6",
+                "revision": batch.revision,
             },
         ).status_code
         == 302

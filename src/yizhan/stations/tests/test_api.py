@@ -95,28 +95,37 @@ def test_create_bad_input_is_422_naming_the_field(client, body, field):
 
 
 def test_patch_and_facility_round_trip(client):
+    revision = client.get("/api/v1/manage/stations/CQ-SXGC").json()["revision"]
     response = client.patch(
         "/api/v1/manage/stations/CQ-SXGC",
-        {"seats": 30, "themes": ["elderly"]},
+        {"seats": 30, "themes": ["elderly"], "revision": revision},
         content_type="application/json",
     )
     assert (
         response.status_code == 200
         and response.json()["seats"] == 30
         and response.json()["themes"] == ["elderly"]
+        and response.json()["revision"] == revision + 1
     )
     response = client.put(
         "/api/v1/manage/stations/CQ-SXGC/facilities/phone_charging",
-        {"state": "yes", "out_of_order": True, "out_of_order_since": "2026-01-05", "note": "坏了"},
+        {
+            "state": "yes",
+            "out_of_order": True,
+            "out_of_order_since": "2026-01-05",
+            "note": "坏了",
+            "revision": revision + 1,
+        },
         content_type="application/json",
     )
     assert response.status_code == 200 and response.json()["out_of_order"] is True
+    assert response.json()["revision"] == revision + 2
     facilities = {f["facility"]: f for f in client.get("/api/v1/manage/stations/CQ-SXGC/facilities").json()}
     assert facilities["phone_charging"]["out_of_order_since"] == "2026-01-05"
     assert len(facilities) == 32
     response = client.put(
         "/api/v1/manage/stations/CQ-SXGC/facilities/jacuzzi",
-        {"state": "yes"},
+        {"state": "yes", "revision": revision + 2},
         content_type="application/json",
     )
     assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "facility"

@@ -131,7 +131,7 @@ def test_update_diffs_only_what_changed_and_code_is_stable(users, unit):
     station = Station.objects.get(code="CQ-SXGC")
     services.update_station(station, actor=users["sanxia_manager"], seats=20, name="三峡广场驿站")
     event = AuditEvent.objects.filter(action="station.updated", object_id=str(station.pk)).latest("pk")
-    assert set(event.changes) <= {"seats", "name"} and event.changes["seats"][1] == 20
+    assert set(event.changes) <= {"seats", "name", "revision"} and event.changes["seats"][1] == 20
     assert "code" in errors_of(services.update_station, station, actor=None, code="CQ-OTHER")
     version = services.data_version()
     services.update_station(station, actor=None, seats=20)  # nothing changed: no event, no bump

@@ -72,15 +72,22 @@ def test_register_bad_input(admin, changes, message):
     assert not Station.objects.filter(name="网页驿站").exists()
 
 
+def revision(code: str = "CQ-SXGC") -> int:
+    return Station.objects.get(code=code).revision
+
+
 def test_edit_station_and_code_stays(admin):
     station = Station.objects.get(code="CQ-SXGC")
     data = {"code": "HACKED", "name": "新名字", "unit": "CQ-SXGC", "crs": "wgs84", "access_policy": "ask_staff",
-            "address": station.address, "lat": station.lat, "lng": station.lng}  # fmt: skip
+            "address": station.address, "lat": station.lat, "lng": station.lng,
+            "revision": station.revision}  # fmt: skip
     response = admin.post("/manage/stations/CQ-SXGC/edit/", data)
     assert response.status_code == 302
     station.refresh_from_db()
     assert station.code == "CQ-SXGC" and station.name == "新名字" and station.access_policy == "ask_staff"
-    bad = admin.post("/manage/stations/CQ-SXGC/edit/", {**data, "sign_installed_on": "2999-01-01"})
+    bad = admin.post(
+        "/manage/stations/CQ-SXGC/edit/", {**data, "sign_installed_on": "2999-01-01", "revision": revision()}
+    )
     assert bad.status_code == 200 and "future" in form_errors(bad)
 
 
@@ -91,14 +98,20 @@ def test_facilities_form(admin):
     for f in Facility.objects.all():
         data[f"{f.code}__state"] = "unknown"
     data.update({"wifi__state": "yes", "wifi__out_of_order": "on", "wifi__out_of_order_since": "2026-01-02",
-                 "wifi__note": "路由器坏了", "reading_glasses__state": "no"})  # fmt: skip
+                 "wifi__note": "路由器坏了", "reading_glasses__state": "no", "revision": revision()})  # fmt: skip
     response = admin.post("/manage/stations/CQ-SXGC/facilities/", data)
     assert response.status_code == 302
     wifi = StationFacility.objects.get(station__code="CQ-SXGC", facility__code="wifi")
     assert wifi.out_of_order and wifi.note == "路由器坏了"
     bad = admin.post(
         "/manage/stations/CQ-SXGC/facilities/",
-        {**data, "wifi__note": "改了", "seating__state": "no", "seating__out_of_order": "on"},
+        {
+            **data,
+            "wifi__note": "改了",
+            "seating__state": "no",
+            "seating__out_of_order": "on",
+            "revision": revision(),
+        },  # fmt: skip
     )
     assert bad.status_code == 200 and "Only a facility the station has" in form_errors(bad)
     # One bad row, nothing saved: the good change on another row is not half-written either.
@@ -107,8 +120,10 @@ def test_facilities_form(admin):
 
 def test_hours_form(admin):
     data = {"mon": "09:00-12:00, 14:00-17:30", "tue": "09:00-17:00", "statutory": "on",
-            "exceptions": "2026-10-08 closed 设备检修\n2026-10-09 10:00-15:00 值班"}  # fmt: skip
+            "exceptions": "2026-10-08 closed 设备检修\n2026-10-09 10:00-15:00 值班",
+            "revision": revision()}  # fmt: skip
     response = admin.post("/manage/stations/CQ-SXGC/hours/", data)
+    data["revision"] = revision()
     assert response.status_code == 302
     hours = Station.objects.get(code="CQ-SXGC").opening_hours
     assert hours["weekly"]["mon"] == [["09:00", "12:00"], ["14:00", "17:30"]] and hours["statutory"]
@@ -121,12 +136,12 @@ def test_hours_form(admin):
 
 
 def test_close_reopen_verify(admin):
-    refused = admin.post("/manage/stations/CQ-SXGC/close/", {"public_notice": " "})
+    refused = admin.post("/manage/stations/CQ-SXGC/close/", {"public_notice": " ", "revision": revision()})
     assert refused.status_code == 200 and "This field is required" in form_errors(refused)
     assert Station.objects.get(code="CQ-SXGC").status == "active"
     response = admin.post(
         "/manage/stations/CQ-SXGC/close/",
-        {"public_notice": "装修", "temporary": "on", "reopens_on": "2026-12-01"},
+        {"public_notice": "装修", "temporary": "on", "reopens_on": "2026-12-01", "revision": revision()},
     )
     assert response.status_code == 302
     assert Station.objects.get(code="CQ-SXGC").status == "temporarily_closed"
@@ -176,27 +191,33 @@ def test_someone_elses_upload_cannot_be_committed(admin, client_for, users):
     assert response.status_code == 302 and not Station.objects.filter(code="X-1").exists()
 
 
-def test_long_import_runs_as_a_job_with_progress(admin, monkeypatch, users):
+def test_long_import_runs_as_a_job_with_progress(
+    admin, monkeypatch, client_for, django_capture_on_commit_callbacks
+):
+    from django_q.models import OrmQ
+
+    from yizhan.jobs import services as job_services
+    from yizhan.jobs.models import Job
+
     monkeypatch.setattr(jobs, "SYNC_LIMIT_BYTES", 10)
-    started = []
-    monkeypatch.setattr(jobs, "_spawn", lambda target: started.append(target))
-    monkeypatch.setattr(jobs, "_release", lambda: None)  # inline, the connection is the test's own
     data = "驿站编码,驿站名称,网点编码\nJOB-1,任务导入,CQ-SXGC\n".encode()
-    response = admin.post(
-        "/manage/stations/import/", {"file": SimpleUploadedFile("s.csv", data), "dry_run": ""}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            "/manage/stations/import/", {"file": SimpleUploadedFile("s.csv", data), "dry_run": ""}
+        )
     assert response.status_code == 302
+    job = Job.objects.get(kind="station_import")
+    assert OrmQ.objects.filter(key="yizhan").count() == 1  # handed to the queue once committed
     job_url = response["Location"]
-    running = admin.get(job_url).content.decode()
-    assert "<progress" in running and 'http-equiv="refresh"' in running
-    started[0]()  # the thread's body, run here inside the test's transaction
+    waiting = admin.get(job_url).content.decode()
+    assert "<progress" in waiting and f"/manage/jobs/{job.pk}/progress" in waiting
+    assert not Station.objects.filter(code="JOB-1").exists()
+    job_services.run(job.pk)  # what the worker runs
     done = admin.get(job_url).content.decode()
     assert "Imported" in done and Station.objects.filter(code="JOB-1").exists()
-    from django.test import Client
-
-    other = Client()
-    other.force_login(users["hq_admin"])
-    assert other.get(job_url).status_code == 404
+    fragment = admin.get(f"/manage/jobs/{job.pk}/progress")
+    assert fragment["HX-Refresh"] == "true"
+    assert client_for("sanxia_manager").get(job_url).status_code == 404  # the job is above their outlet
 
 
 def test_holiday_editing_and_next_year_import(hq):

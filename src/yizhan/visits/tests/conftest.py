@@ -15,10 +15,17 @@ def media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-# The smallest valid images of each accepted type, and an impostor.
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
-)
+# A small valid image of an accepted type, and an impostor.
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA", (4, 3), (200, 30, 30, 255)).save(out, format="PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
 NOT_AN_IMAGE = b"<html><script>alert(1)</script></html>"

@@ -75,7 +75,10 @@ def test_feedback_pages_in_and_out_of_scope(client_for, items, username, url, pe
 def test_acknowledging_needs_scope_then_role(client_for, items, username):
     inside, outside = SCOPES[username]
     client = client_for(username)
-    response = client.post(f"/manage/feedback/{items[inside].pk}/acknowledge/", {"note": "ok"})
+    response = client.post(
+        f"/manage/feedback/{items[inside].pk}/acknowledge/",
+        {"note": "ok", "revision": items[inside].revision},
+    )
     items[inside].refresh_from_db()
     if expected(username, "change") == 200:
         assert response.status_code == 302 and items[inside].status == FeedbackStatus.ACKNOWLEDGED
@@ -87,18 +90,24 @@ def test_acknowledging_needs_scope_then_role(client_for, items, username):
         assert items[outside].status == FeedbackStatus.NEW
 
 
+def revision(pk: int) -> int:
+    return Feedback.objects.get(pk=pk).revision
+
+
 def test_the_queue_walks_through_the_pages(client_for, items):
     client = client_for("sanxia_manager")
     pk = items["CQ-SXGC"].pk
-    client.post(f"/manage/feedback/{pk}/acknowledge/", {"note": "已派人"})
+    client.post(f"/manage/feedback/{pk}/acknowledge/", {"note": "已派人", "revision": revision(pk)})
     client.post(
         f"/manage/feedback/{pk}/resolve/",
-        {"facility_outcome": "out_of_order", "facility": "wifi", "note": ""},
+        {"facility_outcome": "out_of_order", "facility": "wifi", "note": "", "revision": revision(pk)},
     )
     item = Feedback.objects.get(pk=pk)
     assert item.status == FeedbackStatus.RESOLVED and item.facility_outcome == "out_of_order"
     # A wrong step is refused with a message, not an error page.
-    response = client.post(f"/manage/feedback/{pk}/reject/", {"note": "x"}, follow=True)
+    response = client.post(
+        f"/manage/feedback/{pk}/reject/", {"note": "x", "revision": revision(pk)}, follow=True
+    )
     assert response.status_code == 200 and Feedback.objects.get(pk=pk).status == FeedbackStatus.RESOLVED
     assert client.post(f"/manage/feedback/{pk}/explode/", {}).status_code == 404
 

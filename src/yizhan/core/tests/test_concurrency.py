@@ -1,0 +1,422 @@
+"""No lost updates: every staff edit form and API edit names the revision it was based on, and a
+stale one is refused with what changed meanwhile (field, old → new, by whom, when), from the
+audit log. The form is shown again with the user's input and the current revision; the API
+answers 409 naming the fields. Nothing of the stale edit is written."""
+
+import datetime
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django import forms
+from django.forms.widgets import DateTimeBaseInput
+from django.test import Client
+from django.utils import timezone
+
+from yizhan.audit.models import AuditEvent
+from yizhan.core import concurrency
+from yizhan.orgs import services as org_services
+from yizhan.orgs.models import Membership, Unit
+from yizhan.orgs.services import create_api_token
+from yizhan.remittance import services as remittance_services
+from yizhan.remittance.models import Batch, Rule
+from yizhan.stations import services as station_services
+from yizhan.stations.models import RolloutWave, Standard, Station, StationFacility
+from yizhan.visits import services as visit_services
+from yizhan.visits.models import Feedback
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(form: forms.Form) -> dict:
+    """What the browser posts back for a form as it was shown (initial values, hidden revision)."""
+    data = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        key = form.add_prefix(name)
+        if isinstance(field, forms.BooleanField):
+            if value:
+                data[key] = "on"
+        elif isinstance(value, list | tuple):
+            data[key] = [str(v) for v in value]
+        elif value is None:
+            data[key] = ""
+        elif isinstance(field.widget, DateTimeBaseInput):
+            data[key] = field.widget.format_value(value)
+        else:
+            data[key] = value
+    return data
+
+
+def hidden_revision(html: str) -> int:
+    match = re.search(r'<input type="hidden" name="revision" value="(\d+)"', html)
+    assert match, "the form carries no revision"
+    return int(match.group(1))
+
+
+def batch() -> Batch:
+    return remittance_services.create_batch(
+        actor=None,
+        unit=Unit.objects.get(code="HQ"),
+        name="并发测试批次",
+        deadline=timezone.now() + datetime.timedelta(days=2),
+    )
+
+
+@dataclass
+class EditPath:
+    """One edit form: who edits, the object, a change someone else makes meanwhile (with the
+    field and new value the conflict must show), and the user's own change to the form."""
+
+    editor: str
+    other: str
+    url: Callable[[object], str]
+    obj: Callable[[], object]
+    meanwhile: Callable[[object, object], None]
+    shows: tuple[str, str]  # (field label or name, new value) expected in the message
+    mine: dict
+    unchanged: Callable[[object], bool]  # the user's change was not written
+
+
+def _unit():
+    return Unit.objects.get(code="CQ-SXGC")
+
+
+def _station():
+    return Station.objects.get(code="CQ-SXGC")
+
+
+def _membership():
+    return Membership.objects.select_related("user").get(user__username="sanxia_manager")
+
+
+def _wave():
+    return RolloutWave.objects.get(unit__code="CQ")
+
+
+def _standard():
+    return Standard.objects.current().get(code="basic8")
+
+
+def _rule():
+    return Rule.objects.order_by("pk").first()
+
+
+PATHS = {
+    "unit": EditPath(
+        editor="sanxia_manager",
+        other="cq_admin",
+        url=lambda o: f"/manage/units/{o.code}/edit/",
+        obj=_unit,
+        meanwhile=lambda o, actor: org_services.update_unit(o, actor=actor, name_en="Renamed meanwhile"),
+        shows=("name (English)", "Renamed meanwhile"),
+        mine={"address": "我的新地址 1 号"},
+        unchanged=lambda o: o.address != "我的新地址 1 号" and o.name_en == "Renamed meanwhile",
+    ),
+    "staff": EditPath(
+        editor="cq_admin",
+        other="hq_admin",
+        url=lambda m: f"/manage/staff/{m.user_id}/",
+        obj=_membership,
+        meanwhile=lambda m, actor: org_services.set_membership(
+            actor=actor, user=m.user, unit=m.unit, role="viewer"
+        ),
+        shows=("role", "viewer"),
+        mine={"role": "admin"},
+        unchanged=lambda m: m.role == "viewer",
+    ),
+    "station": EditPath(
+        editor="sanxia_manager",
+        other="cq_admin",
+        url=lambda s: f"/manage/stations/{s.code}/edit/",
+        obj=_station,
+        meanwhile=lambda s, actor: station_services.update_station(s, actor=actor, name="别人改的驿站名"),
+        shows=("name (Chinese)", "别人改的驿站名"),
+        mine={"phone": "023-66668888"},
+        unchanged=lambda s: s.phone != "023-66668888" and s.name == "别人改的驿站名",
+    ),
+    "facilities": EditPath(
+        editor="sanxia_manager",
+        other="cq_admin",
+        url=lambda s: f"/manage/stations/{s.code}/facilities/",
+        obj=_station,
+        meanwhile=lambda s, actor: station_services.set_facility_state(
+            s, "wifi", actor=actor, state="yes", out_of_order=True, note="路由器被雷击"
+        ),
+        shows=("wifi.note", "路由器被雷击"),
+        mine={"reading_glasses__state": "no", "reading_glasses__note": "我的备注"},
+        unchanged=lambda s: not StationFacility.objects.filter(station=s, note="我的备注").exists(),
+    ),
+    "hours": EditPath(
+        editor="sanxia_manager",
+        other="cq_admin",
+        url=lambda s: f"/manage/stations/{s.code}/hours/",
+        obj=_station,
+        meanwhile=lambda s, actor: station_services.update_station(s, actor=actor, phone="023-11112222"),
+        shows=("phone", "023-11112222"),
+        mine={"sat": "10:00-11:00"},
+        unchanged=lambda s: (s.opening_hours.get("weekly") or {}).get("sat") != [["10:00", "11:00"]],
+    ),
+    "close": EditPath(
+        editor="sanxia_manager",
+        other="cq_admin",
+        url=lambda s: f"/manage/stations/{s.code}/close/",
+        obj=_station,
+        meanwhile=lambda s, actor: station_services.update_station(s, actor=actor, seats=42),
+        shows=("seats", "42"),
+        mine={"public_notice": "我要关门装修", "temporary": "on"},
+        unchanged=lambda s: s.status == "active",
+    ),
+    "standard": EditPath(
+        editor="hq_admin",
+        other="hq_admin",  # the same person in two tabs loses updates just the same
+        url=lambda s: f"/manage/stations/standards/{s.pk}/edit/",
+        obj=_standard,
+        meanwhile=lambda s, actor: station_services.save_standard(
+            actor=actor, instance=s, name_en="Basic eight (edited meanwhile)"
+        ),
+        shows=("name (English)", "Basic eight (edited meanwhile)"),
+        mine={"name": "我改的标准名"},
+        unchanged=lambda s: s.name != "我改的标准名",
+    ),
+    "wave": EditPath(
+        editor="cq_admin",
+        other="hq_admin",
+        url=lambda w: f"/manage/stations/waves/{w.pk}/edit/",
+        obj=_wave,
+        meanwhile=lambda w, actor: station_services.save_wave(
+            actor=actor,
+            unit=w.unit,
+            instance=w,
+            name=w.name,
+            name_en=w.name_en,
+            standard=w.standard,
+            target_date="2022-06-30",
+            outlets="all",
+        ),
+        shows=("target date", "2022-06-30"),
+        mine={"note": "我的备注"},
+        unchanged=lambda w: w.note != "我的备注" and w.target_date == datetime.date(2022, 6, 30),
+    ),
+    "rule": EditPath(
+        editor="hq_admin",
+        other="hq_admin",
+        url=lambda r: f"/manage/remittance/rules/{r.pk}/",
+        obj=_rule,
+        meanwhile=lambda r, actor: remittance_services.save_rule(actor=actor, instance=r, priority=97),
+        shows=("priority", "97"),
+        mine={"note": "我的说明"},
+        unchanged=lambda r: r.note != "我的说明" and r.priority == 97,
+    ),
+    "batch": EditPath(
+        editor="hq_admin",
+        other="hq_admin",
+        url=lambda b: f"/manage/remittance/{b.pk}/edit/",
+        obj=lambda: Batch.objects.filter(name="并发测试批次").first() or batch(),
+        meanwhile=lambda b, actor: remittance_services.update_batch(b, actor=actor, near_window_hours=5),
+        shows=("near-duplicate window (hours)", "5"),
+        mine={"name": "我改的批次名"},
+        unchanged=lambda b: b.name != "我改的批次名" and b.near_window_hours == 5,
+    ),
+}
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_a_stale_form_is_refused_with_the_changes_meanwhile_and_the_input_kept(client_for, users, path):
+    spec = PATHS[path]
+    obj = spec.obj()
+    client = client_for(spec.editor)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the assertions below read the English text
+    page = client.get(spec.url(obj))
+    assert page.status_code == 200
+    shown = page.context["form"]
+    based_on = hidden_revision(page.content.decode())
+    assert based_on == obj.revision
+
+    spec.meanwhile(type(obj).objects.get(pk=obj.pk), users[spec.other])  # someone else saves first
+
+    data = {**form_data(shown), **spec.mine}
+    response = client.post(spec.url(obj), data)
+    assert response.status_code == 200  # shown again, not saved
+    form = response.context["form"]
+    errors = " ".join(form.non_field_errors())
+    assert "nothing was saved" in errors and f"revision {based_on}" in errors
+    label, value = spec.shows
+    assert f"{label}: " in errors and f"→ {value} ({spec.other}, " in errors, errors
+    html = response.content.decode()
+    current = type(obj).objects.get(pk=obj.pk)
+    assert current.revision == based_on + 1
+    assert hidden_revision(html) == current.revision  # saving again is a deliberate choice
+    for mine in spec.mine.values():
+        if mine != "on":
+            assert mine in html  # the user's input is still in the form
+    assert spec.unchanged(current)
+
+    # Saved again from the re-shown form (now at the current revision): accepted.
+    again = client.post(spec.url(obj), {**form_data(form), **spec.mine})
+    assert again.status_code == 302, again.context["form"].errors if again.context else again
+    assert type(obj).objects.get(pk=obj.pk).revision >= based_on + 2  # facilities: one per row changed
+
+
+def test_a_form_without_its_revision_is_refused(client_for):
+    station = _station()
+    client = client_for("sanxia_manager")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    data = form_data(client.get(f"/manage/stations/{station.code}/edit/").context["form"])
+    del data["revision"]
+    response = client.post(f"/manage/stations/{station.code}/edit/", {**data, "phone": "023-1"})
+    assert response.status_code == 200 and "revision" in response.context["form"].errors
+    assert "reload the page" in response.content.decode()
+    assert Station.objects.get(pk=station.pk).revision == station.revision
+
+
+def test_a_stale_feedback_action_is_refused_with_the_change_named(client_for, users):
+    item = visit_services.submit_feedback(_station(), kind="suggestion", text="多放几把椅子")
+    client = client_for("sanxia_manager")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get(f"/manage/feedback/{item.pk}/")
+    shown = hidden_revision(page.content.decode())
+    visit_services.acknowledge_feedback(item, actor=users["cq_admin"], note="我来处理")
+    response = client.post(
+        f"/manage/feedback/{item.pk}/reject/", {"note": "重复", "revision": shown}, follow=True
+    )
+    text = response.content.decode()
+    assert "nothing was saved" in text and "new → acknowledged" in text and "cq_admin" in text
+    assert Feedback.objects.get(pk=item.pk).status == "acknowledged"
+
+
+# --- the API -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(users):
+    def make(username: str) -> Client:
+        _token, raw = create_api_token(user=users[username], name="concurrency")
+        return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    return make
+
+
+def _feedback():
+    return visit_services.submit_feedback(_station(), kind="suggestion", text="饮水机再多一台")
+
+
+API_PATHS = {
+    "patch station": (
+        "cq_admin",
+        "patch",
+        lambda s: f"/api/v1/manage/stations/{s.code}",
+        _station,
+        {"seats": 3},
+        lambda s, actor: station_services.update_station(s, actor=actor, name="并发改名"),
+        "name",
+    ),
+    "put facility": (
+        "cq_admin",
+        "put",
+        lambda s: f"/api/v1/manage/stations/{s.code}/facilities/wifi",
+        _station,
+        {"state": "no"},
+        lambda s, actor: station_services.set_facility_state(s, "phone_charging", actor=actor, state="no"),
+        "phone_charging.state",
+    ),
+    "close station": (
+        "cq_admin",
+        "post",
+        lambda s: f"/api/v1/manage/stations/{s.code}/close",
+        _station,
+        {"notice": "装修", "temporary": True},
+        lambda s, actor: station_services.update_station(s, actor=actor, phone="023-99990000"),
+        "phone",
+    ),
+    "put rule": (
+        "hq_admin",
+        "put",
+        lambda r: f"/api/v1/manage/remittance/rules/{r.pk}",
+        _rule,
+        None,  # the rule's own fields, below
+        lambda r, actor: remittance_services.save_rule(actor=actor, instance=r, category="并发"),
+        "category",
+    ),
+    "feedback action": (
+        "cq_admin",
+        "post",
+        lambda f: f"/api/v1/manage/feedback/{f.pk}/reject",
+        _feedback,
+        {"note": "重复的建议"},
+        lambda f, actor: visit_services.acknowledge_feedback(f, actor=actor, note="我先来"),
+        "status",
+    ),
+}
+
+
+@pytest.mark.parametrize("path", list(API_PATHS))
+def test_a_stale_api_edit_answers_409_naming_the_fields_changed(api, users, path):
+    username, method, url, get_obj, body, meanwhile, field = API_PATHS[path]
+    obj = get_obj()
+    if body is None:
+        body = {f: getattr(obj, f) for f in remittance_services.RULE_FIELDS}
+    based_on = obj.revision
+    meanwhile(type(obj).objects.get(pk=obj.pk), users["hq_admin"])
+    before = type(obj).objects.get(pk=obj.pk)
+    response = getattr(api(username), method)(
+        url(obj), {**body, "revision": based_on}, content_type="application/json"
+    )
+    assert response.status_code == 409, response.content
+    answer = response.json()
+    assert field in answer["fields"] and answer["based_on"] == based_on
+    assert answer["revision"] == before.revision == based_on + 1
+    change = next(c for c in answer["changes"] if c["field"] == field)
+    assert change["by"] == "hq_admin" and change["at"]
+    after = type(obj).objects.get(pk=obj.pk)
+    assert (
+        after.revision == before.revision and after.updated_at == before.updated_at
+        if hasattr(after, "updated_at")
+        else after.revision == before.revision
+    )
+    # The same edit on the current revision goes through.
+    ok = getattr(api(username), method)(
+        url(obj), {**body, "revision": answer["revision"]}, content_type="application/json"
+    )
+    assert ok.status_code == 200, ok.content
+    assert ok.json()["revision"] == based_on + 2
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("patch", "/api/v1/manage/stations/CQ-SXGC", {"seats": 3}),
+        ("put", "/api/v1/manage/stations/CQ-SXGC/facilities/wifi", {"state": "no"}),
+    ],
+)
+def test_an_api_edit_without_a_revision_is_422_naming_it(api, method, url, body):
+    before = _station().revision
+    response = getattr(api("cq_admin"), method)(url, body, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-3:] == ["body", "payload", "revision"] or (
+        response.json()["detail"][0]["loc"][-1] == "revision"
+    )
+    assert _station().revision == before
+
+
+def test_the_openapi_document_declares_409_on_edits(api):
+    paths = api("cq_admin").get("/api/v1/openapi.json").json()["paths"]
+    assert "409" in paths["/api/v1/manage/stations/{code}"]["patch"]["responses"]
+    assert "409" in paths["/api/v1/manage/stations/{code}/facilities/{facility}"]["put"]["responses"]
+    assert "409" in paths["/api/v1/manage/remittance/rules/{rule_id}"]["put"]["responses"]
+
+
+def test_every_saved_change_moves_the_revision_on_once_and_audits_it(users):
+    station = _station()
+    start = station.revision
+    station_services.update_station(station, actor=users["cq_admin"], revision=start, seats=11)
+    station_services.update_station(station, actor=users["cq_admin"], revision=start + 1, seats=11)  # no-op
+    assert _station().revision == start + 1
+    event = AuditEvent.objects.filter(object_id=str(station.pk), action="station.updated").latest("pk")
+    assert event.changes["revision"] == [start, start + 1]
+    station_services.verify_station(_station(), actor=None)  # a public confirmation: no form goes stale
+    assert _station().revision == start + 1
+    with pytest.raises(concurrency.StaleEdit) as stale:
+        station_services.update_station(station, actor=users["sanxia_manager"], revision=start, seats=12)
+    assert stale.value.fields == ["seats"] and stale.value.changes[0]["new"] == 11

@@ -1,0 +1,66 @@
+"""Jobs in the API: follow an import (or any job) started in the back office or through the API."""
+
+import datetime
+import uuid
+
+from ninja import Router, Schema
+
+from yizhan.jobs.models import Job
+from yizhan.jobs.services import kind_label
+from yizhan.orgs.scoping import get_for_user, scoped
+
+manage_router = Router(tags=["manage: jobs"])
+
+
+class JobOut(Schema):
+    id: uuid.UUID
+    kind: str
+    kind_label: str
+    state: str
+    state_label: str
+    phase: str
+    done: int
+    total: int
+    percent: int
+    attempts: int
+    error: str
+    result: dict | None
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+
+
+def _out(job: Job) -> dict:
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "kind_label": kind_label(job.kind),
+        "state": job.state,
+        "state_label": str(job.get_state_display()),
+        "phase": job.phase,
+        "done": job.done,
+        "total": job.total,
+        "percent": job.percent,
+        "attempts": job.attempts,
+        "error": job.error,
+        "result": job.result,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
+class Message(Schema):
+    detail: str
+
+
+@manage_router.get("/jobs", response=list[JobOut])
+def list_jobs(request, state: Job.State | None = None, limit: int = 50):
+    jobs = scoped(request.user, Job)
+    if state:
+        jobs = jobs.filter(state=state)
+    return [_out(job) for job in jobs[: max(1, min(limit, 200))]]
+
+
+@manage_router.get("/jobs/{job_id}", response={200: JobOut, 404: Message})
+def get_job(request, job_id: uuid.UUID):
+    """A job's state and progress; `result` once it is done, `error` (the reason) once it failed."""
+    return _out(get_for_user(request.user, Job, "read", pk=job_id))

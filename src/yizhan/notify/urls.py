@@ -1,0 +1,13 @@
+from django.urls import path
+
+from yizhan.notify import views
+
+app_name = "notify"
+urlpatterns = [
+    path("u/<str:token>", views.opt_out, name="opt_out"),
+    path("manage/inbox/", views.inbox, name="inbox"),
+    path("manage/inbox/read", views.inbox_read, name="inbox_read"),
+    path("manage/outbox/", views.outbox, name="outbox"),
+    path("manage/broadcasts/", views.broadcasts, name="broadcasts"),
+    path("manage/broadcasts/<int:pk>/<str:action>", views.broadcast_decide, name="broadcast_decide"),
+]
