@@ -248,6 +248,19 @@ LOGGING = {
 YIZHAN_LOGIN_MAX_FAILURES = int(os.environ.get("YIZHAN_LOGIN_MAX_FAILURES", "5"))
 YIZHAN_LOGIN_WINDOW_SECONDS = int(os.environ.get("YIZHAN_LOGIN_WINDOW_SECONDS", "900"))
 # Map tiles for the public locator: empty means a plain background (offline-safe default).
+# Caps of the one file reader every import shares (yizhan/core/filereader.py; README "For developers").
+# A file over any of them is refused before it is parsed, with a message naming the cap.
+YIZHAN_IMPORT_LIMITS = {
+    "upload_bytes": int(os.environ.get("YIZHAN_IMPORT_MAX_MB", "30")) * 2**20,
+    "members": 1_000,  # parts in an xlsx zip
+    "member_bytes": 256 * 2**20,  # one part, uncompressed (a 15,000-row station sheet is 28 MB)
+    "total_bytes": 320 * 2**20,  # all parts, uncompressed
+    "ratio": 100,  # uncompressed : compressed, for parts over 1 MB (real sheets: 10-20)
+    "rows": int(os.environ.get("YIZHAN_IMPORT_MAX_ROWS", "200000")),
+    "columns": 200,
+    "cell_chars": 2_000,
+}
+
 YIZHAN_TILE_URL = os.environ.get("YIZHAN_TILE_URL", "")
 YIZHAN_TILE_CRS = os.environ.get("YIZHAN_TILE_CRS", "wgs84")  # gcj02 for Amap / Tencent tiles
 YIZHAN_TILE_ATTRIBUTION = os.environ.get("YIZHAN_TILE_ATTRIBUTION", "")

@@ -118,11 +118,18 @@ def record_many(
     the changes are JSON-ready already (built from `snapshot`/`diff` values) and skips the walk
     that converts them, which dominates the cost for thousands of events."""
     _require_transaction()
-    rows = [
+    return AuditEvent.objects.bulk_create(build_many(events, actor=actor, plain=plain), batch_size=1000)
+
+
+def build_many(
+    events: list[tuple[str, models.Model, dict]], *, actor=None, plain: bool = False
+) -> list[AuditEvent]:
+    """The unsaved events `record_many` would write, for a bulk writer that inserts them with its
+    own plain statements inside its transaction (the station import)."""
+    return [
         _event(a, obj, actor=actor, unit=None, changes=c, object_repr=None, plain=plain)
         for a, obj, c in events
     ]
-    return AuditEvent.objects.bulk_create(rows, batch_size=1000)
 
 
 def events_for(user_or_scope, obj: models.Model | None = None):

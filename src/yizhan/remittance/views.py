@@ -213,11 +213,19 @@ def import_upload(request, pk):
     form = forms.UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > importer.MAX_BYTES:
-            form.add_error("file", _("The file is larger than 30 MB; split it."))
+        if upload.size > importer.max_bytes():
+            mb = importer.max_bytes() // 2**20
+            form.add_error("file", _("The file is larger than %(mb)s MB; split it.") % {"mb": mb})
         else:
-            run = services.stage_import(batch, actor=request.user, filename=upload.name, data=upload.read())
-            return redirect("remittance:import_preview", pk=batch.pk, run=run.pk)
+            data = upload.read()
+            # A file that cannot be read, or is not a list of instructions, is refused here with
+            # one message rather than staged as a run full of errors.
+            problem = importer.check_file(upload.name, data)
+            if problem:
+                form.add_error("file", problem)
+            else:
+                run = services.stage_import(batch, actor=request.user, filename=upload.name, data=data)
+                return redirect("remittance:import_preview", pk=batch.pk, run=run.pk)
     return render(
         request,
         "remittance/import_upload.html",
