@@ -4,7 +4,10 @@ Runs on its own temporary SQLite database (DATABASE_URL is ignored, so no real d
 touched): migrates, builds the full demo org tree (1,429 outlets), writes the workbook with every column
 of the import template, then times a dry run and a commit three times each (the commit against a
 fresh copy of the database every time) and prints the medians. The goal (issue 3): commit under
-10 s on this machine. The last line is the figure: the commit median as a ratio of that goal.
+10 s on this machine. Then times the refusal of over-cap files by the shared reader
+(yizhan.core.filereader; goal under 1 s each): a zip bomb, an upload over the size cap, a
+300,000-row csv and a workbook with more rows than the cap. The last lines are the figures: the
+slowest refusal, then the commit median as a ratio of its goal.
 
     .venv/bin/python bench/import_stations.py [--rows 15000] [--runs 3]
 """
@@ -112,6 +115,56 @@ def generate_workbook(outlets: list, rows: int) -> bytes:
     return out.getvalue()
 
 
+def over_cap_files(data: bytes) -> dict[str, bytes]:
+    """Files the reader must refuse at once, each over a different cap."""
+    import zipfile
+
+    from django.conf import settings
+
+    limits = settings.YIZHAN_IMPORT_LIMITS
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as source:
+            for name in source.namelist():
+                archive.writestr(name, source.read(name))
+        archive.writestr("xl/sharedStrings.xml", b"<sst>" + b"a" * (200 * 2**20) + b"</sst>")
+    header = "驿站编码,驿站名称,网点编码\n"
+    long_csv = (header + "".join(f"BENCH-{i:06d},测试驿站,CQ-SXGC\n" for i in range(300_000))).encode()
+    return {
+        "zip bomb (200 MB part)": bomb.getvalue(),
+        f"upload over {limits['upload_bytes'] // 2**20} MB": b"a" * (limits["upload_bytes"] + 1),
+        "300,000-row csv": long_csv,
+    }
+
+
+def long_workbook(rows: int) -> bytes:
+    """Three columns, more rows than the station import's cap."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("驿站")
+    sheet.append(["驿站编码", "驿站名称", "网点编码"])
+    for i in range(rows):
+        sheet.append([f"LONG-{i:06d}", "测试驿站", "CQ-SXGC"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def time_refusals(data: bytes, xlsx_over_rows: bytes) -> list[tuple[str, float, str]]:
+    from yizhan.stations.imports import import_stations
+
+    files = {**over_cap_files(data), "workbook over the row cap": xlsx_over_rows}
+    out = []
+    for label, content in files.items():
+        name = "bench.csv" if "csv" in label else "bench.xlsx"
+        start = time.perf_counter()
+        result = import_stations(name, content, dry_run=True)
+        out.append((label, time.perf_counter() - start, result.errors[0].message))
+        assert not result.ok
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=15_000)
@@ -165,7 +218,14 @@ def main() -> None:
         print(
             f"rows: {args.rows}; dry run median {statistics.median(dry):.2f} s; commit CPU median {statistics.median(cpu):.2f} s"
         )
+        from yizhan.stations.imports import MAX_ROWS
+
+        refusals = time_refusals(data, long_workbook(MAX_ROWS + 1))
+        for label, seconds, message in refusals:
+            print(f"refused {label} in {seconds:.2f} s: {message}")
         print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        slowest = max(refusals, key=lambda r: r[1])
+        print(f"over-cap refusal: slowest {slowest[1]:.2f} s ({slowest[0]}); goal under 1 s")
         median = statistics.median(commit)
         print(
             f"import_stations commit median {median:.2f} s for {args.rows} rows = "

@@ -108,5 +108,9 @@ def page(chromium, live_server):
     """A fresh browser page (its own context: cookies, geolocation) against the live server."""
     context = chromium.new_context(locale="zh-CN", base_url=live_server.url)
     page = context.new_page()
+    # Whatever a browser test does, nothing it loads may break the Content-Security-Policy.
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     yield page
     context.close()
+    assert refused == [], "the page broke the Content-Security-Policy"

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "csp",
     "django_q",
     "django_ratelimit",
     "yizhan.core",
@@ -64,6 +66,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "yizhan.core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: static files need no policy; every page, error pages included, gets one.
+    "yizhan.core.middleware.CSPMiddleware",
+    "yizhan.core.middleware.StaffNoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "yizhan.core.middleware.PreferencesMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -74,9 +79,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "yizhan.orgs.middleware.ScopeMiddleware",
     "yizhan.audit.middleware.AuditChannelMiddleware",
+    "yizhan.core.views.SiteErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "yizhan.urls"
+# A form that fails the CSRF check gets the site's own page, in the reader's language.
+CSRF_FAILURE_VIEW = "yizhan.core.views.csrf_failure"
 WSGI_APPLICATION = "yizhan.wsgi.application"
 
 TEMPLATES = [
@@ -207,14 +215,36 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Production hardening; `yizhan check --deploy` is clean with YIZHAN_DEBUG unset.
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("YIZHAN_SSL_REDIRECT", not TESTING)
-    SESSION_COOKIE_SECURE = not TESTING
-    CSRF_COOKIE_SECURE = not TESTING
+    if not SECURE_SSL_REDIRECT:
+        # Switched off on purpose (the TLS proxy redirects): keeps `check --deploy` clean.
+        SILENCED_SYSTEM_CHECKS = ["security.W008"]
     SECURE_HSTS_SECONDS = int(os.environ.get("YIZHAN_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Every cookie is Secure in production: Django's (session, CSRF, language) here, the app's own
+# (yz_device, yz_large) through yizhan.core.middleware.set_cookie, which follows SESSION_COOKIE_SECURE.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = not (DEBUG or TESTING)
 SESSION_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# Every asset is vendored and served from here, so the policy allows this origin only, with a
+# per-request nonce for the odd inline script or style (`{{ request.csp_nonce }}`); none of the
+# templates has inline script, style or event handlers. data: images: Leaflet's blank tile and
+# Swagger UI's icons. A configured YIZHAN_TILE_URL's origin is added to img-src by the middleware.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_REFERRER_POLICY = "same-origin"
 
 LOGGING = {
@@ -244,6 +274,19 @@ YIZHAN_VISITS_RATE_LIMITS = {
     for kind, _sep, rate in (part.partition("=") for part in env_list("YIZHAN_VISITS_RATE_LIMITS"))
 }
 # Map tiles for the public locator: empty means a plain background (offline-safe default).
+# Caps of the one file reader every import shares (yizhan/core/filereader.py; README "For developers").
+# A file over any of them is refused before it is parsed, with a message naming the cap.
+YIZHAN_IMPORT_LIMITS = {
+    "upload_bytes": int(os.environ.get("YIZHAN_IMPORT_MAX_MB", "30")) * 2**20,
+    "members": 1_000,  # parts in an xlsx zip
+    "member_bytes": 256 * 2**20,  # one part, uncompressed (a 15,000-row station sheet is 28 MB)
+    "total_bytes": 320 * 2**20,  # all parts, uncompressed
+    "ratio": 100,  # uncompressed : compressed, for parts over 1 MB (real sheets: 10-20)
+    "rows": int(os.environ.get("YIZHAN_IMPORT_MAX_ROWS", "200000")),
+    "columns": 200,
+    "cell_chars": 2_000,
+}
+
 YIZHAN_TILE_URL = os.environ.get("YIZHAN_TILE_URL", "")
 YIZHAN_TILE_CRS = os.environ.get("YIZHAN_TILE_CRS", "wgs84")  # gcj02 for Amap / Tencent tiles
 YIZHAN_TILE_ATTRIBUTION = os.environ.get("YIZHAN_TILE_ATTRIBUTION", "")

@@ -6,6 +6,11 @@ from django.views.decorators.http import require_safe
 from yizhan.api import api
 from yizhan.locator.api import stations_nearby
 
+# The site's own pages for 404 and 403, with its navigation (core.views.SiteErrorPagesMiddleware
+# shows the 404 one in debug too).
+handler404 = "yizhan.core.views.not_found"
+handler403 = "yizhan.core.views.forbidden"
+
 urlpatterns = [
     # The locator's hot path, resolved first and served without ninja's dispatch (a third of its
     # cost then); the API's OpenAPI document still describes it (a test checks).

@@ -1,13 +1,15 @@
-"""The one audit helper every service function calls, inside its own transaction."""
+"""The one audit helper every service function calls, inside its own transaction, and the one
+way every view reads the log back (through the scope)."""
 
 import contextvars
 import datetime
 import decimal
 from contextlib import contextmanager
 
-from django.db import models
+from django.db import models, transaction
 
 from yizhan.audit.models import AuditEvent
+from yizhan.orgs.scoping import scoped
 
 _via = contextvars.ContextVar("yizhan_audit_via", default="web")
 
@@ -83,10 +85,26 @@ def _event(action: str, obj, *, actor, unit, changes, object_repr, plain: bool =
     )
 
 
+class NotInTransaction(RuntimeError):
+    pass
+
+
+def _require_transaction() -> None:
+    """An event must commit or roll back with the change it describes: the caller wraps both in
+    transaction.atomic(). The atomic blocks Django's test cases open around each test do not
+    count (marked `_from_testcase`, which Django's own durable=True check reads the same way)."""
+    blocks = transaction.get_connection().atomic_blocks
+    if not any(not getattr(block, "_from_testcase", False) for block in blocks):
+        raise NotInTransaction(
+            "audit record() outside transaction.atomic(): wrap the change and its event in one"
+        )
+
+
 def record(
     action: str, obj, *, actor=None, unit=None, changes: dict | None = None, object_repr: str | None = None
 ) -> AuditEvent:
     """Write one audit event. `unit` scopes who may read it; it defaults to the object's unit."""
+    _require_transaction()
     event = _event(action, obj, actor=actor, unit=unit, changes=changes, object_repr=object_repr)
     event.save(force_insert=True)
     return event
@@ -99,8 +117,26 @@ def record_many(
     each, with the object's own unit, as `record` would write them one by one. `plain=True` says
     the changes are JSON-ready already (built from `snapshot`/`diff` values) and skips the walk
     that converts them, which dominates the cost for thousands of events."""
-    rows = [
+    _require_transaction()
+    return AuditEvent.objects.bulk_create(build_many(events, actor=actor, plain=plain), batch_size=1000)
+
+
+def build_many(
+    events: list[tuple[str, models.Model, dict]], *, actor=None, plain: bool = False
+) -> list[AuditEvent]:
+    """The unsaved events `record_many` would write, for a bulk writer that inserts them with its
+    own plain statements inside its transaction (the station import)."""
+    return [
         _event(a, obj, actor=actor, unit=None, changes=c, object_repr=None, plain=plain)
         for a, obj, c in events
     ]
-    return AuditEvent.objects.bulk_create(rows, batch_size=1000)
+
+
+def events_for(user_or_scope, obj: models.Model | None = None):
+    """THE way to read the audit log: the events in the user's scope, newest first, optionally only
+    those about `obj`. An event stays with the unit its object belonged to when it was written, so
+    after a station or unit moves, readers on the other side never see its earlier events."""
+    events = scoped(user_or_scope, AuditEvent)
+    if obj is not None:
+        events = events.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+    return events

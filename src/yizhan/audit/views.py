@@ -4,13 +4,13 @@ from django.shortcuts import render
 
 from yizhan.audit import registry
 from yizhan.audit.display import model_label
-from yizhan.audit.models import AuditEvent
-from yizhan.orgs.scoping import scoped, staff_view
+from yizhan.audit.services import events_for
+from yizhan.orgs.scoping import staff_view
 
 
 @staff_view("read")
 def event_list(request):
-    events = scoped(request.user, AuditEvent).select_related("unit")
+    events = events_for(request.user).select_related("unit")
     filters = {
         k: (request.GET.get(k) or "").strip()[:100]
         for k in ("object_type", "object_id", "actor", "action", "q")
@@ -36,7 +36,7 @@ def event_list(request):
             | Q(action__in=labelled)
         )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    types = scoped(request.user, AuditEvent).order_by().values_list("object_type", flat=True).distinct()
+    types = events_for(request.user).order_by().values_list("object_type", flat=True).distinct()
     types = sorted(((t, model_label(t) or t) for t in set(types)), key=lambda pair: pair[1])
     actions = sorted(
         ((code, str(a.label)) for code, a in registry.registered_actions().items()), key=lambda pair: pair[1]

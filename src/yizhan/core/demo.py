@@ -5,6 +5,8 @@ import importlib.util
 import random
 from dataclasses import dataclass, field
 
+from django.db import transaction
+
 DEMO_STEPS = [
     "yizhan.orgs.demo",
     "yizhan.stations.demo",
@@ -38,6 +40,8 @@ def build(ctx: DemoContext) -> None:
             if importlib.util.find_spec(module_name) is None:
                 continue
             module = importlib.import_module(module_name)
-            module.build(ctx)
+            # One transaction per step: a step is there whole or not at all, with its audit events.
+            with transaction.atomic():
+                module.build(ctx)
     # Nothing the demo writes may lie after this moment (a test holds every app to it).
     ctx.data["built_at"] = timezone.now()

@@ -1,6 +1,7 @@
 """Translation catalogues without GNU gettext: babel extracts and compiles, Django's own
 `templatize` turns templates into code babel can read (as `makemessages` does)."""
 
+import copy
 import io
 import json
 from dataclasses import dataclass
@@ -122,7 +123,9 @@ def update(domain: Domain) -> dict[str, int]:
             continue
         catalog = load_po(path, locale)
         created = catalog.creation_date
-        catalog.update(template, no_fuzzy_matching=True)
+        # Babel's update inserts the template's own Message objects for new strings: a copy per
+        # locale, else the Chinese filled in below leaks into the English catalogue.
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         # Keep the header date as it was, so an unchanged catalogue is rewritten byte for byte.
         catalog.creation_date = created
         catalog.fuzzy = False

@@ -348,6 +348,15 @@ def when_text(change: datetime.datetime, at: datetime.datetime) -> str:
     return f"{local:%m-%d} {clock}"
 
 
+def day_text(change: datetime.datetime, at: datetime.datetime) -> str:
+    """ "today 17:00", "tomorrow 09:00", "Mon 09:00" (within a week) or "10-08 09:00": for a
+    sentence that stands alone, where a bare clock time would not say which day."""
+    local = change.astimezone(SHANGHAI)
+    if (local.date() - at.astimezone(SHANGHAI).date()).days <= 0:
+        return _("today %(time)s") % {"time": local.strftime("%H:%M")}
+    return when_text(change, at)
+
+
 def status_badge(result, at: datetime.datetime) -> tuple[str, str]:
     """(css kind, text) for a result: "Open · closes 17:00", "Closed · opens tomorrow 09:00"."""
     if result.temporarily_closed:
@@ -649,16 +658,15 @@ def search_places(text: str, limit: int = 8) -> list[dict]:
 
 # --- one station ----------------------------------------------------------------------------------
 
-PUBLIC_STATUSES = ("active", "temporarily_closed", "closed")
-
 
 def public_station(code: str):
-    """The station with this code as the public may see it (closed ones too, with their notice),
-    or None."""
+    """The station with this code as the public may see it, or None: a permanently closed one
+    answers like a missing one (its temporarily closed state shows with its notice)."""
     from yizhan.stations.models import Station
 
     return (
-        Station.objects.filter(code=code, status__in=PUBLIC_STATUSES)
+        Station.objects.public()
+        .filter(code=code)
         .select_related("unit")
         .prefetch_related("themes", "facility_states__facility")
         .first()
@@ -669,7 +677,8 @@ def format_intervals(intervals) -> str:
     from yizhan.stations.hours import format_time
 
     if not intervals:
-        return pgettext("opening state", "Closed")
+        # A day in the week's table, possibly in the future: "休息", not the present "休息中".
+        return pgettext("a day without opening hours", "Closed")
     if intervals == ((0, 1440),):
         return _("Open 24 hours")
     return ", ".join(f"{format_time(start)}–{format_time(end)}" for start, end in intervals)
@@ -698,8 +707,8 @@ class StationView:
         return self.station.status == "temporarily_closed"
 
     @property
-    def closed(self) -> bool:
-        return self.station.status == "closed"
+    def next_change_text(self) -> str:
+        return day_text(self.next_change, self.at) if self.next_change else ""
 
 
 def station_view(station, at: datetime.datetime | None = None) -> StationView:

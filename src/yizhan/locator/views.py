@@ -6,8 +6,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -123,9 +125,23 @@ def index(request):
         "map_query": request.GET.urlencode(),
         "filter_qs": _filter_qs(filters),
         "filters_active": filters["active"],
+        "filter_names": _active_names(filters, facilities, themes),
     }
     template = "locator/_results.html" if request.headers.get("HX-Request") else "locator/index.html"
     return render(request, template, context)
+
+
+def _active_names(filters: dict, facilities: list[dict], themes: list[dict]) -> str:
+    """The filters in force by name ("饮用水、开放中"), so that a shared link says what it filters."""
+    labels = {f["code"]: services.localised_entry(f) for f in facilities}
+    theme_labels = {t["code"]: services.localised_entry(t) for t in themes}
+    names = [labels.get(c, c) for c in filters["facilities"] if c in labels]
+    names += [theme_labels[c] for c in filters["themes"] if c in theme_labels]
+    if filters["when"] == "now":
+        names.append(_("Open now"))
+    elif filters["when"] == "at" and filters["at"]:
+        names.append(_("Open at %(time)s") % {"time": filters["at"].replace("T", " ")})
+    return pgettext("list separator", ", ").join(names)
 
 
 def _filter_qs(filters: dict) -> str:
@@ -168,13 +184,20 @@ def map_view(request):
     facilities, themes, _names = _labels(idx)
     filters = _filters(request, idx)
     crs = _tile_crs()
-    centre, zoom, you = (35.0, 105.0), 4, None
+    centre, zoom, you, bounds = (35.0, 105.0), 4, None, None
     try:
         lat, lng = parse_point(request.GET.get("lat"), request.GET.get("lng"), request.GET.get("crs"))
     except ValidationError:
         city = services.city(request.GET.get("city", ""))
         if city:
             centre, zoom = from_wgs84(city["lat"], city["lng"], crs), 11
+        elif len(idx.lat):
+            # The first view shows every station (the whole network, not a fixed box that cut
+            # off Liaoning and Shandong).
+            bounds = [
+                from_wgs84(float(idx.lat.min()), float(idx.lng.min()), crs),
+                from_wgs84(float(idx.lat.max()), float(idx.lng.max()), crs),
+            ]
     else:
         centre = you = from_wgs84(lat, lng, crs)
         zoom = 14
@@ -182,7 +205,9 @@ def map_view(request):
         "center": centre,
         "zoom": zoom,
         "you": you,
+        "bounds": bounds,
         "tileUrl": settings.YIZHAN_TILE_URL,
+        "basemapUrl": static("locator/basemap/"),
         "attribution": settings.YIZHAN_TILE_ATTRIBUTION,
         "crs": crs,
         "dataUrl": "/map/stations.json",
@@ -198,6 +223,7 @@ def map_view(request):
         ],
         "list_query": request.GET.urlencode(),
         "filters_active": filters["active"],
+        "filter_names": _active_names(filters, facilities, themes),
     }
     return render(request, "locator/map.html", context)
 

@@ -100,9 +100,9 @@ def unit_detail(request, code):
     members = (
         Membership.objects.filter(unit=unit).select_related("user") if request.scope.can("admin") else []
     )
-    from yizhan.audit.models import AuditEvent
+    from yizhan.audit.services import events_for
 
-    events = AuditEvent.objects.filter(object_type="orgs.unit", object_id=str(unit.pk))[:10]
+    events = events_for(request.user, unit)[:10]
     return render(
         request,
         "orgs/unit_detail.html",

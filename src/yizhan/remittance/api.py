@@ -390,8 +390,9 @@ def duplicates(request, batch_id: int):
 
 @manage_router.post(
     P + "/batches/{int:batch_id}/import",
-    response=ImportOut,
-    summary="Import a csv/xlsx file into the batch (dry_run: check only; valid_only: skip rows with errors)",
+    response={200: ImportOut, 422: ImportOut},
+    summary="Import a csv/xlsx file into the batch (dry_run: check only; valid_only: skip rows with errors); "
+    "422 when nothing is (or would be) imported because of errors",
 )
 def import_file(
     request,
@@ -402,8 +403,10 @@ def import_file(
 ):
     batch = _batch(request, batch_id)
     services.require_batch_owner(request.user, batch)
-    if file.size and file.size > importer.MAX_BYTES:
-        raise ValidationError({"file": _("The file is larger than 30 MB; split it.")})
+    if file.size and file.size > importer.max_bytes():
+        # Refused before the upload is read into memory; the reader would say the same.
+        mb = importer.max_bytes() // 2**20
+        raise ValidationError({"file": _("The file is larger than %(mb)s MB; split it.") % {"mb": mb}})
     report = services.run_import(
         batch,
         actor=request.user,
@@ -413,17 +416,22 @@ def import_file(
         valid_only=valid_only,
         scope=request.user,
     )
-    return {
-        "rows_read": report.rows_read,
-        "valid_rows": report.valid_rows,
-        "imported": report.imported,
-        "dry_run": report.dry_run,
-        "refused_reason": report.refused_reason,
-        "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in report.errors[:1000]],
-        "hits_by_rule": dict(report.hits_by_rule),
-        "duplicate_groups": report.groups_total,
-        "rows_in_groups": report.rows_in_groups,
-    }
+    return Status(
+        422 if report.refused_reason else 200,
+        {
+            "rows_read": report.rows_read,
+            "valid_rows": report.valid_rows,
+            "imported": report.imported,
+            "dry_run": report.dry_run,
+            "refused_reason": report.refused_reason,
+            "errors": [
+                {"row": e.row, "column": e.column, "message": e.message} for e in report.errors[:1000]
+            ],
+            "hits_by_rule": dict(report.hits_by_rule),
+            "duplicate_groups": report.groups_total,
+            "rows_in_groups": report.rows_in_groups,
+        },
+    )
 
 
 @manage_router.post(

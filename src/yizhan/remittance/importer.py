@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yizhan.core.tabular import TableError, read_table
+from yizhan.core.filereader import FileRefused, limits, read_table
 from yizhan.remittance.screening import compact_account
 
 
@@ -75,7 +75,6 @@ COLUMNS = [
 ]
 COLUMN_BY_FIELD = {c.field: c for c in COLUMNS}
 MAX_ROWS = 200_000
-MAX_BYTES = 30 * 1024 * 1024
 MAX_AMOUNT = Decimal("9999999999999.99")
 LENGTHS = {
     "instruction_id": 64,
@@ -252,6 +251,13 @@ def clean_instruction_row(raw: dict[str, str], *, units_by_code: dict) -> tuple[
     return values, errors
 
 
+def NOT_INSTRUCTIONS() -> str:  # noqa: N802 - a message, translated when asked for
+    return _(
+        "The first row has none of the expected headers (指令编号, 金额, 网点代码 …): "
+        "this is not an export of pending instructions."
+    )
+
+
 def _match_headers(headers: list[str]) -> tuple[dict[str, int], list[RowError]]:
     def key(text):
         return "".join(text.split()).lower()
@@ -270,6 +276,9 @@ def _match_headers(headers: list[str]) -> tuple[dict[str, int], list[RowError]]:
             errors.append(RowError(HEADER_ROW, header, _("This column appears twice.")))
             continue
         positions[name] = index
+    if not positions:
+        # Not one expected header: not a list of instructions at all, so one message, not twelve.
+        return positions, [RowError(HEADER_ROW, "", NOT_INSTRUCTIONS())]
     for column in COLUMNS:
         if column.required and column.field not in positions:
             errors.append(RowError(HEADER_ROW, column.header, _("Missing column.")))
@@ -279,14 +288,10 @@ def _match_headers(headers: list[str]) -> tuple[dict[str, int], list[RowError]]:
 def parse_file(filename: str, data: bytes, *, units_by_code: dict) -> Parsed:
     """Every row checked; the good ones as records, the rest as errors naming row and column."""
     result = Parsed()
-    if len(data) > MAX_BYTES:
-        result.errors.append(RowError(HEADER_ROW, "", _("The file is larger than 30 MB; split it.")))
-        result.file_error = True
-        return result
     try:
-        table = read_table(filename, data)
-    except TableError as exc:
-        result.errors.append(RowError(HEADER_ROW, "", str(exc)))
+        table = read_table(filename, data, max_rows=MAX_ROWS)
+    except FileRefused as exc:
+        result.errors.append(RowError(exc.row, exc.column, exc.message))
         result.file_error = True
         return result
     positions, header_errors = _match_headers(table.headers)
@@ -298,12 +303,6 @@ def parse_file(filename: str, data: bytes, *, units_by_code: dict) -> Parsed:
     seen_ids: dict[str, int] = {}
     for number, cells in table.rows:
         result.rows_read += 1
-        if result.rows_read > MAX_ROWS:
-            result.errors.append(
-                RowError(number, "", _("More than %(n)d rows; split the file.") % {"n": MAX_ROWS})
-            )
-            result.file_error = True
-            return result
         raw = {name: (cells[i] if i < len(cells) else "") for name, i in positions.items()}
         result.row_ids[number] = raw["instruction_id"][:64]
         values, errors = clean_instruction_row(raw, units_by_code=units_by_code)
@@ -331,6 +330,21 @@ def parse_file(filename: str, data: bytes, *, units_by_code: dict) -> Parsed:
         result.errors.append(RowError(HEADER_ROW, "", _("The file has a header but no rows.")))
         result.file_error = True
     return result
+
+
+def check_file(filename: str, data: bytes) -> str:
+    """The reason an upload cannot be imported at all ("" if it can be read), for the upload
+    page to refuse it before it is staged."""
+    try:
+        table = read_table(filename, data, max_rows=MAX_ROWS)
+    except FileRefused as exc:
+        return str(RowError(exc.row, exc.column, exc.message)) if exc.row else exc.message
+    positions, _errors = _match_headers(table.headers)
+    return "" if positions else NOT_INSTRUCTIONS()
+
+
+def max_bytes() -> int:
+    return limits()["upload_bytes"]
 
 
 def columns_doc() -> list[tuple[str, str, str]]:

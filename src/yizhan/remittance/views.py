@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from yizhan.audit.models import AuditEvent
+from yizhan.audit.services import events_for
 from yizhan.core.forms import apply_errors
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
@@ -213,11 +213,19 @@ def import_upload(request, pk):
     form = forms.UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > importer.MAX_BYTES:
-            form.add_error("file", _("The file is larger than 30 MB; split it."))
+        if upload.size > importer.max_bytes():
+            mb = importer.max_bytes() // 2**20
+            form.add_error("file", _("The file is larger than %(mb)s MB; split it.") % {"mb": mb})
         else:
-            run = services.stage_import(batch, actor=request.user, filename=upload.name, data=upload.read())
-            return redirect("remittance:import_preview", pk=batch.pk, run=run.pk)
+            data = upload.read()
+            # A file that cannot be read, or is not a list of instructions, is refused here with
+            # one message rather than staged as a run full of errors.
+            problem = importer.check_file(upload.name, data)
+            if problem:
+                form.add_error("file", problem)
+            else:
+                run = services.stage_import(batch, actor=request.user, filename=upload.name, data=data)
+                return redirect("remittance:import_preview", pk=batch.pk, run=run.pk)
     return render(
         request,
         "remittance/import_upload.html",
@@ -350,9 +358,7 @@ def _detail_response(request, pk, forms_with_errors: dict, status: int = 200):
         )
     hits = list(inst.hits.all())
     rules = {r.pk: r for r in Rule.objects.filter(pk__in=[h.rule_id for h in hits if h.rule_id])}
-    events = scoped(request.user, AuditEvent).filter(
-        object_type="remittance.instruction", object_id=str(inst.pk)
-    )[:20]
+    events = events_for(request.user, inst)[:20]
     actions = services.available_actions(inst, request.user)
     if "decision" in forms_with_errors:  # re-shown after an error: still only what is possible
         forms_with_errors["decision"].fields["decision"].choices = (

@@ -13,14 +13,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yizhan.audit.services import audit_via, diff, record_many, snapshot
-from yizhan.core.tabular import TableError, read_table, write_csv, write_xlsx
+from yizhan.audit.models import AuditEvent
+from yizhan.audit.services import audit_via, build_many, diff, snapshot
+from yizhan.core.filereader import FileRefused, read_table
+from yizhan.core.tabular import write_csv, write_xlsx
 from yizhan.orgs.scoping import Scope
 from yizhan.stations import hours
 from yizhan.stations.models import (
@@ -38,7 +39,6 @@ from yizhan.stations.services import (
     clean_facility_state,
     clean_station,
 )
-from yizhan.stations.xlsx import read_xlsx
 
 MAX_ROWS = 100_000
 MAX_ERRORS = 5_000  # a file of junk still answers quickly; the count of errors beyond is kept
@@ -227,9 +227,9 @@ def _import(filename, data, *, actor, scope, dry_run, progress) -> ImportResult:
             result.more_errors += 1
 
     try:
-        table = read_xlsx(data) if filename.lower().endswith(".xlsx") and data else read_table(filename, data)
-    except TableError as exc:
-        error(0, "", str(exc))
+        table = read_table(filename, data, max_rows=MAX_ROWS)
+    except FileRefused as exc:
+        error(exc.row or 0, exc.column, exc.message)
         return result
 
     facilities = {f.code: f for f in Facility.objects.all()}
@@ -255,12 +255,7 @@ def _import(filename, data, *, actor, scope, dry_run, progress) -> ImportResult:
     if result.errors:
         return result
 
-    rows = []
-    for number, cells in table.rows:
-        rows.append((number, cells))
-        if len(rows) > MAX_ROWS:
-            error(number, "", _("More than %(n)s rows; split the file.") % {"n": MAX_ROWS})
-            return result
+    rows = table.rows
     result.rows = len(rows)
     total = len(rows)
     code_index = keys.index("code")
@@ -282,7 +277,7 @@ def _import(filename, data, *, actor, scope, dry_run, progress) -> ImportResult:
     for done, (number, cells) in enumerate(rows, start=1):
         if progress and done % 500 == 0:
             progress(done, total, "validate")
-        # Both readers hand over stripped text; a short row is padded with blanks.
+        # The reader hands over stripped text; a short row is padded with blanks.
         row = {key: cells[i] if i < len(cells) else "" for i, key in enumerate(keys) if key}
         code = row.get("code", "")
         if code.lower() in first_row:
@@ -375,9 +370,29 @@ def _import(filename, data, *, actor, scope, dry_run, progress) -> ImportResult:
     if result.errors or dry_run:
         _count(plans, result, theme_codes, facilities)
         return result
-    with transaction.atomic(), audit_via("import"), _large_page_cache():
-        _apply(plans, result, actor, theme_codes, progress, total)
-        result.committed = True
+    with audit_via("import"):
+        # Everything is worked out first, outside the transaction: on SQLite a write transaction
+        # holds the one write lock, and check-ins queue behind it (issue 10, §4).
+        write = _prepare(plans, result, actor, theme_codes, progress, total)
+        try:
+            with _large_page_cache(), transaction.atomic():
+                _write(write, actor)
+            stale = ""
+        except _Stale as exc:
+            # Someone changed these stations since they were read: refuse the whole file rather
+            # than put their change back.
+            stale = str(exc)
+        except IntegrityError:
+            stale = _("a station with one of the new codes was created meanwhile")
+    if stale:
+        result.created = result.updated = result.unchanged = 0
+        error(0, "", _("The registry changed while the file was checked (%(what)s); import it again.")
+              % {"what": stale})  # fmt: skip
+        return result
+    result.created, result.updated = len(write.new), len(write.changed)
+    result.committed = True
+    if progress:
+        progress(total, total, "write")
     return result
 
 
@@ -448,7 +463,26 @@ def _count(plans, result, theme_codes, facilities) -> None:
             result.unchanged += 1
 
 
-def _apply(plans, result, actor, theme_codes, progress, total) -> None:
+@dataclass
+class _Write:
+    """What a commit writes, worked out before the write transaction opens."""
+
+    now: datetime.datetime
+    new: list  # _Plan, to insert
+    changed: list  # _Plan, to update
+    diffs: dict  # station pk -> changes, for the audit
+    read_at: dict  # changed station's pk -> its revision as read, to notice a change made meanwhile
+    new_rows: list  # dicts by attname, for _insert
+    update_params: list  # one tuple per changed station: UPDATED_FIELDS' values, then the pk
+    retheme: list  # _Plan whose themes change
+    state_rows: list  # (station pk, facility pk, state, out_of_order, note) of existing stations
+    update_events: list  # unsaved AuditEvent per changed station
+
+
+UPDATED_FIELDS = [*STATION_FIELDS, "updated_at"]
+
+
+def _prepare(plans, result, actor, theme_codes, progress, total) -> _Write:
     if progress:
         progress(0, total, "write")
     now = timezone.now()
@@ -456,12 +490,9 @@ def _apply(plans, result, actor, theme_codes, progress, total) -> None:
     new = [p for p in plans if p.is_new]
     defaults = {"verified_at": None, "verified_by_id": None, "verification_source": "", "created_at": now,
                 "updated_at": now, "revision": 1}  # fmt: skip
-    _insert(Station, [{**_attnames(p.values), **defaults} for p in new])
-    ids = dict(Station.objects.filter(code__in=[p.values["code"] for p in new]).values_list("code", "pk"))
-    for plan in new:
-        plan.station = Station(pk=ids[plan.values["code"]], **plan.values, created_at=now, updated_at=now)
     changed: list[_Plan] = []
     diffs: dict[int, dict] = {}
+    read_at: dict[int, int] = {}
     for plan in plans:
         if plan.is_new:
             continue
@@ -470,61 +501,113 @@ def _apply(plans, result, actor, theme_codes, progress, total) -> None:
         if not changes and not facility_changes:
             result.unchanged += 1
             continue
+        read_at[plan.station.pk] = plan.station.revision
         for key, value in plan.values.items():
             setattr(plan.station, key, value)
         plan.station.updated_at = now
         changed.append(plan)
         revision = plan.station.revision
         diffs[plan.station.pk] = {**changes, **facility_changes, "revision": [revision, revision + 1]}
-    fields = [name if name != "unit_id" else "unit" for name in STATION_FIELDS] + ["updated_at"]
-    Station.objects.bulk_update([p.station for p in changed], fields, batch_size=500)
+    fields = [Station._meta.get_field(name) for name in UPDATED_FIELDS]
+    convert = list(zip([f.attname for f in fields], _converters(fields), strict=True))
+    update_params = [
+        (
+            *(c(getattr(p.station, name)) if c else getattr(p.station, name) for name, c in convert),
+            p.station.pk,
+        )
+        for p in changed
+    ]
+    # Only the states that change: the upsert of an unchanged state would keep it as it is.
+    state_rows = [
+        (p.station.pk, values["facility"].pk, values["state"], values["out_of_order"], values["note"])
+        for p in changed
+        for fcode, values in p.facilities.items()
+        if f"{fcode}.state" in diffs[p.station.pk] or f"{fcode}.out_of_order" in diffs[p.station.pk]
+    ]
+    return _Write(
+        now=now,
+        new=new,
+        changed=changed,
+        diffs=diffs,
+        read_at=read_at,
+        new_rows=[{**_attnames(p.values), **defaults} for p in new],
+        update_params=update_params,
+        retheme=[p for p in changed if "themes" in diffs[p.station.pk]],
+        state_rows=state_rows,
+        update_events=build_many(
+            [("station.updated", p.station, diffs[p.station.pk]) for p in changed], actor=actor, plain=True
+        ),
+    )
+
+
+class _Stale(Exception):
+    """A station the import read has changed since (the message names it)."""
+
+
+def _write(write: _Write, actor) -> None:
+    """The short write transaction's body: plain statements only. Raises `_Stale` (which rolls
+    it back) if a station changed since it was read."""
+    ids = list(write.read_at)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        # FOR NO KEY UPDATE holds them on PostgreSQL until the commit without blocking a
+        # check-in's foreign key to them; SQLite's IMMEDIATE transaction keeps other writers out.
+        found = dict(
+            Station.objects.select_for_update(no_key=True).filter(pk__in=chunk).values_list("pk", "revision")
+        )
+        if len(found) != len(chunk):
+            raise _Stale(_("a station was deleted meanwhile"))
+        for pk, revision in found.items():
+            if revision != write.read_at[pk]:
+                raise _Stale(Station.objects.get(pk=pk).code)
+    now = write.now
+    _insert(Station, write.new_rows)
+    codes = [p.values["code"] for p in write.new]
+    new_ids = {}
+    for start in range(0, len(codes), 5000):
+        new_ids.update(Station.objects.filter(code__in=codes[start : start + 5000]).values_list("code", "pk"))
+    for plan in write.new:
+        plan.station = Station(pk=new_ids[plan.values["code"]], **plan.values, created_at=now, updated_at=now)
+    ops = connection.ops
+    columns = ", ".join(f"{ops.quote_name(Station._meta.get_field(n).column)} = %s" for n in UPDATED_FIELDS)
     # An import is an edit too: a form opened before it is stale afterwards (core/concurrency.py).
-    changed_ids = [p.station.pk for p in changed]
-    for start in range(0, len(changed_ids), 500):
-        Station.objects.filter(pk__in=changed_ids[start : start + 500]).update(revision=F("revision") + 1)
+    columns += ", revision = revision + 1"
+    sql = f"UPDATE {ops.quote_name(Station._meta.db_table)} SET {columns} WHERE id = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        for start in range(0, len(write.update_params), 5000):
+            cursor.executemany(sql, write.update_params[start : start + 5000])
 
     through = Station.themes.through
-    retheme = [p for p in changed if "themes" in diffs[p.station.pk]]
-    through.objects.filter(station_id__in=[p.station.pk for p in retheme]).delete()
+    through.objects.filter(station_id__in=[p.station.pk for p in write.retheme]).delete()
     _insert(
-        through, [{"station_id": p.station.pk, "theme_id": t.pk} for p in [*new, *retheme] for t in p.themes]
-    )
-    _upsert_states(
+        through,
         [
-            (p.station.pk, values["facility"].pk, values["state"], values["out_of_order"], values["note"])
-            for p in [*new, *changed]
-            for values in p.facilities.values()
+            {"station_id": p.station.pk, "theme_id": t.pk}
+            for p in [*write.new, *write.retheme]
+            for t in p.themes
         ],
-        now,
     )
-    if progress:
-        progress(total // 2, total, "write")
-    events = []
-    for plan in [*new, *changed]:
-        if plan.station.pk in diffs:
-            events.append(("station.updated", plan.station, diffs[plan.station.pk]))
-        else:
-            events.append(("station.created", plan.station, _creation_changes(plan)))
-    record_many(events, actor=actor, plain=True)
-    result.created = len(new)
-    result.updated = len(changed)
-    if new or changed:
+    new_states = [
+        (p.station.pk, values["facility"].pk, values["state"], values["out_of_order"], values["note"])
+        for p in write.new
+        for values in p.facilities.values()
+    ]
+    _upsert_states(new_states + write.state_rows, now)
+    events = write.update_events + build_many(
+        [("station.created", p.station, _creation_changes(p)) for p in write.new], actor=actor, plain=True
+    )
+    fields = [f.attname for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    _insert(AuditEvent, [{name: getattr(event, name) for name in fields} for event in events])
+    if write.new or write.changed:
         bump()
-    if progress:
-        progress(total, total, "write")
 
 
 def _attnames(values: dict) -> dict:
     return {("unit_id" if k == "unit" else k): (v.pk if k == "unit" else v) for k, v in values.items()}
 
 
-def _insert(model, rows: list[dict]) -> None:
-    """INSERT rows (dicts by attname, every column given) with executemany. The ORM's bulk_create
-    runs half a dozen Python calls per value; 15,000 stations have 300,000 values. Each value is
-    still converted as its field would for this database (dates, times, JSON)."""
-    if not rows:
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+def _converters(fields) -> list:
+    """Per field, the conversion its value needs for this database (None: none)."""
     ops = connection.ops
     converters = []
     for model_field in fields:
@@ -537,6 +620,18 @@ def _insert(model, rows: list[dict]) -> None:
             converters.append(ops.adapt_datetimefield_value)
         else:
             converters.append(None)
+    return converters
+
+
+def _insert(model, rows: list[dict]) -> None:
+    """INSERT rows (dicts by attname, every column given) with executemany. The ORM's bulk_create
+    runs half a dozen Python calls per value; 15,000 stations have 300,000 values. Each value is
+    still converted as its field would for this database (dates, times, JSON)."""
+    if not rows:
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    ops = connection.ops
+    converters = _converters(fields)
     columns = ", ".join(ops.quote_name(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608

@@ -82,6 +82,11 @@ class StationQuerySet(ScopedQuerySet):
     def active(self):
         return self.filter(status=StationStatus.ACTIVE)
 
+    def public(self):
+        """What the public may reach (station page, check-in, report): a permanently closed
+        station answers like a missing one; a temporarily closed one shows with its notice."""
+        return self.exclude(status=StationStatus.CLOSED)
+
     def subtree(self, unit):
         return self.filter(unit__path__startswith=unit.path)
 

@@ -922,6 +922,34 @@ def import_holiday_year(
     return calendar_year
 
 
+HOLIDAY_HEADERS = {
+    "日期": "date",
+    "date": "date",
+    "类型": "kind",
+    "kind": "kind",
+    "名称": "name",
+    "name": "name",
+}
+
+
+def holiday_rows(name: str, data: bytes) -> list[tuple[int, dict]]:
+    """(row number, {date, kind, name}) from an uploaded arrangement, for `import_holiday_year`."""
+    from yizhan.core.filereader import FileRefused, read_table
+
+    try:
+        table = read_table(name, data)
+    except FileRefused as exc:
+        where = _("row %(row)s: ") % {"row": exc.row} if exc.row else ""
+        raise ValidationError({"file": where + exc.message}) from exc
+    keys = [HOLIDAY_HEADERS.get(h.strip().lower()) for h in table.headers]
+    if "date" not in keys or "kind" not in keys:
+        raise ValidationError({"file": _("The file needs the columns 日期 and 类型.")})
+    return [
+        (number, {key: cells[i] if i < len(cells) else "" for i, key in enumerate(keys) if key})
+        for number, cells in table.rows
+    ]
+
+
 def import_holiday_year_from_package(year: int, *, actor) -> HolidayYear:
     """Take a year from the installed chinesecalendar (after upgrading it)."""
     from yizhan.stations.seeding import CHINESECALENDAR_SOURCE, chinesecalendar_days, chinesecalendar_years

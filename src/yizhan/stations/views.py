@@ -14,10 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from yizhan.audit.models import AuditEvent
+from yizhan.audit.services import events_for
 from yizhan.core.concurrency import StaleEdit
 from yizhan.core.forms import apply_errors
-from yizhan.core.tabular import TableError, read_table
 from yizhan.jobs.models import Job
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
@@ -129,7 +128,7 @@ def import_template(request, fmt):
     return _download(imports.template_file(fmt), "stations-template", fmt)
 
 
-def _station_context(station: Station) -> dict:
+def _station_context(request, station: Station) -> dict:
     calendar = hours.current_calendar()
     schedule = station.schedule()
     now = timezone.now()
@@ -151,7 +150,7 @@ def _station_context(station: Station) -> dict:
         "week": [(d, [(hours.format_time(a), hours.format_time(b)) for a, b in iv], k) for d, iv, k in week],
         "hours_text": hours.describe_hours(station.opening_hours),
         "compliance": compliance.station_compliance(station),
-        "events": AuditEvent.objects.filter(object_type="stations.station", object_id=str(station.pk))[:10],
+        "events": events_for(request.user, station)[:10],
         "themes": list(station.themes.all()),
     }
 
@@ -159,7 +158,7 @@ def _station_context(station: Station) -> dict:
 @staff_view("read")
 def station_detail(request, code):
     station = get_for_user(request.user, Station.objects.select_related("unit", "verified_by"), code=code)
-    return render(request, "stations/station_detail.html", _station_context(station))
+    return render(request, "stations/station_detail.html", _station_context(request, station))
 
 
 def _station_data(form: StationForm) -> dict:
@@ -650,7 +649,7 @@ def holiday_import(request):
         if upload is None:
             services.import_holiday_year_from_package(year, actor=request.user)
         else:
-            rows = _holiday_rows(upload.name, upload.read())
+            rows = services.holiday_rows(upload.name, upload.read())
             services.import_holiday_year(year, rows, actor=request.user)
     except ValidationError as exc:
         problems = (
@@ -661,29 +660,5 @@ def holiday_import(request):
         for message in problems[:50]:
             messages.error(request, message)
         return redirect("stations:holidays")
-    except TableError as exc:
-        messages.error(request, str(exc))
-        return redirect("stations:holidays")
     messages.success(request, _("The %(year)s arrangement is in the calendar.") % {"year": year})
     return redirect("stations:holiday_year", year=year)
-
-
-HOLIDAY_HEADERS = {
-    "日期": "date",
-    "date": "date",
-    "类型": "kind",
-    "kind": "kind",
-    "名称": "name",
-    "name": "name",
-}
-
-
-def _holiday_rows(name: str, data: bytes) -> list[tuple[int, dict]]:
-    table = read_table(name, data)
-    keys = [HOLIDAY_HEADERS.get(h.strip().lower()) for h in table.headers]
-    if "date" not in keys or "kind" not in keys:
-        raise ValidationError({"file": _("The file needs the columns 日期 and 类型.")})
-    return [
-        (number, {key: cells[i] if i < len(cells) else "" for i, key in enumerate(keys) if key})
-        for number, cells in table.rows
-    ]

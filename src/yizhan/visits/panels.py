@@ -15,5 +15,5 @@ def feedback_panel(request):
     url = reverse("visits:feedback_queue")
     rows = [{"label": _("Open feedback"), "value": open_count, "url": url, "alert": False}]
     if overdue:
-        rows.append({"label": _("Overdue"), "value": overdue, "url": url, "alert": True})
+        rows.append({"label": _("Overdue"), "value": overdue, "url": f"{url}?status=overdue", "alert": True})
     return {"title": _("Feedback queue"), "rows": rows}

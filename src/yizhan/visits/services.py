@@ -21,7 +21,7 @@ from yizhan.audit.services import diff, record, snapshot
 from yizhan.core import concurrency
 from yizhan.core.masking import mask_contact
 from yizhan.stations import hours
-from yizhan.stations.models import Facility, Station
+from yizhan.stations.models import Facility, Station, StationStatus
 from yizhan.stations.services import set_facility_state, verify_station
 from yizhan.visits import photos, rollups
 from yizhan.visits.models import (
@@ -127,7 +127,7 @@ def station_for_public(code: str) -> Station | None:
     code = str(code or "").strip()
     if not code or len(code) > 32:
         return None
-    return Station.objects.select_related("unit").filter(code=code).first()
+    return Station.objects.public().select_related("unit").filter(code=code).first()
 
 
 def station_for_checkin(code: str) -> Station | None:
@@ -137,7 +137,11 @@ def station_for_checkin(code: str) -> Station | None:
         return None
     table = connection.ops.quote_name(Station._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {table} WHERE code = %s", [code])  # noqa: S608
+        # As Station.objects.public(): a permanently closed station counts nothing.
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE code = %s AND status <> %s",  # noqa: S608
+            [code, StationStatus.CLOSED],
+        )
         row = cursor.fetchone()
     return Station(pk=row[0], code=code) if row else None
 

@@ -17,9 +17,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from yizhan.audit.models import AuditEvent
+from yizhan.audit.services import events_for
 from yizhan.core import ratelimit
 from yizhan.core.forms import apply_errors
+from yizhan.core.middleware import set_cookie
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
 from yizhan.stations.catalogue import BASIC_EIGHT
@@ -62,9 +63,7 @@ def _device_id(request) -> tuple[str, bool]:
 
 def _with_device_cookie(response, device: str, new: bool):
     if new:
-        response.set_cookie(
-            DEVICE_COOKIE, device, max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax", secure=False
-        )
+        set_cookie(response, DEVICE_COOKIE, device, max_age=DEVICE_COOKIE_AGE, httponly=True)
     return response
 
 
@@ -243,9 +242,7 @@ def feedback_detail(request, pk):
         request.user, Feedback.objects.select_related("station__unit", "facility", "handled_by"), pk=pk
     )
     can_change = request.scope.can("change")
-    events = AuditEvent.objects.filter(object_type="visits.feedback", object_id=str(item.pk)).order_by(
-        "created_at"
-    )
+    events = events_for(request.user, item).order_by("created_at")
     return render(
         request,
         "visits/feedback_detail.html",
@@ -318,7 +315,6 @@ def feedback_photo(request, pk):
     response = FileResponse(handle, content_type=item.photo_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'"
-    response["Cache-Control"] = "private, max-age=3600"
     return response
 
 

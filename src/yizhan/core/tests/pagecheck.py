@@ -18,8 +18,10 @@ e-mail addresses and URLs, and the words passed in `allow`
 (demo usernames, say). Scripts, styles, templates and `hidden` elements are not read.
 """
 
+import datetime
 import re
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 SKIP = {"script", "style", "template"}
@@ -41,6 +43,10 @@ ALLOWED_WORDS = frozenset(
         "GeoJSON",
         "Amap",
         "km",
+        "JavaScript",
+        "JPEG",
+        "PNG",
+        "WebP",
     }
 )
 
@@ -131,4 +137,24 @@ def problems(html: str, *, lang: str = "zh-hans", allow=()) -> list[str]:
                 word = token.strip("'’-")
                 if len(word) >= 2 and not word.isupper() and not _LITERAL.fullmatch(word):
                     add("English word", word, text)
+    return found
+
+
+_FULL_TIME = re.compile(r"\b(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d)\b")
+
+
+def future_times(html: str, *, now=None, lang: str = "zh-hans") -> list[str]:
+    """Full times ("2026-12-01 17:45", Beijing time) later than now: for pages of past events."""
+    shanghai = ZoneInfo("Asia/Shanghai")
+    limit = (now or datetime.datetime.now(tz=shanghai)).astimezone(shanghai).replace(tzinfo=None)
+    limit += datetime.timedelta(minutes=2)
+    found = []
+    for text in visible_texts(html, lang):
+        for match in _FULL_TIME.finditer(text):
+            try:
+                moment = datetime.datetime(*(int(g) for g in match.groups()))
+            except ValueError:
+                continue
+            if moment > limit:
+                found.append(f"future time: {match.group(0)!r} (in: {text[:80]!r})")
     return found

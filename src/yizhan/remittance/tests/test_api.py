@@ -105,6 +105,13 @@ def test_import_through_the_api(api, hq_batch):
         data={"file": SimpleUploadedFile("bad.csv", csv_bytes(BAD_ROWS))},
     ).json()
     assert refused["imported"] == 0 and refused["refused_reason"]
+    status = api(
+        "hq_admin",
+        "post",
+        f"/batches/{hq_batch.pk}/import",
+        data={"file": SimpleUploadedFile("bad.csv", csv_bytes(BAD_ROWS))},
+    ).status_code
+    assert status == 422  # a refused import (it answered 200)
     good = api(
         "hq_admin",
         "post",
@@ -154,3 +161,24 @@ def test_create_batch_and_rules_validation(api, db):
     assert alias.status_code == 201
     assert api("hq_admin", "delete", f"/rules/aliases/{alias.json()['id']}").status_code == 204
     assert api("cq_admin", "delete", f"/rules/aliases/{alias.json()['id']}").status_code == 403
+
+
+def test_a_long_file_is_refused_by_its_row_count_at_once(api, hq_batch, settings):
+    import time
+
+    settings.YIZHAN_IMPORT_LIMITS = {**settings.YIZHAN_IMPORT_LIMITS, "rows": 1000}
+    data = csv_bytes(ROWS[:1] * 30_000)  # read to its 200,001st row before (15 s at 300,000)
+    start = time.perf_counter()
+    response = api(
+        "hq_admin",
+        "post",
+        f"/batches/{hq_batch.pk}/import",
+        data={"file": SimpleUploadedFile("long.csv", data)},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert time.perf_counter() - start < 1
+    assert response.status_code == 422
+    body = response.json()
+    assert body["rows_read"] == 0 and "More than 1000 rows" in body["errors"][0]["message"]
+    assert body["errors"][0]["row"] == 1002
+    assert not Instruction.objects.filter(batch=hq_batch).exists()

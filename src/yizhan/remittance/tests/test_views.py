@@ -3,6 +3,7 @@ claiming, calling, deciding and approving, rules maintenance, export."""
 
 import datetime
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -58,12 +59,25 @@ def test_web_import_can_be_discarded(client_for, hq_batch):
     assert not Instruction.objects.filter(batch=hq_batch).exists()
 
 
-def test_web_import_of_an_unreadable_file(client_for, hq_batch):
+@pytest.mark.parametrize(
+    ("name", "data", "fragment"),
+    [
+        ("x.csv", "编号".encode("utf-16"), "neither UTF-8 nor GBK"),
+        # Issue 11: a .txt was staged as a run with "有错误：1" and twelve errors listed.
+        ("notes.txt", "会议纪要\n明天九点开会\n".encode(), ".xlsx or .csv"),
+        ("notes.csv", "会议纪要\n明天九点开会\n".encode(), "none of the expected headers"),
+        ("fake.xlsx", b"just text renamed", "not a readable xlsx"),
+    ],
+)
+def test_web_upload_of_a_file_that_is_not_a_list_is_refused_at_once(
+    client_for, hq_batch, name, data, fragment
+):
     client = client_for("hq_admin")
-    location = upload(client, hq_batch, "编号".encode("utf-16"), name="x.csv")["Location"]
-    page = client.get(location).content.decode()
-    assert "neither UTF-8 nor GBK" in page
-    assert 'value="valid_only"' not in page and 'value="all"' not in page
+    response = upload(client, hq_batch, data, name=name)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count(fragment) == 1
+    assert not ImportRun.objects.filter(batch=hq_batch).exists()
 
 
 def test_worklist_highlights_hits_in_the_original_text(client_for, green):

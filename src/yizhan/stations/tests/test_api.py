@@ -174,3 +174,35 @@ def test_openapi_declares_the_422s(client):
     schema_ref = detail["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     properties = document["components"]["schemas"][schema_ref]["properties"]
     assert {"open", "next_change", "calendar_missing", "at"} <= set(properties)
+
+
+def test_import_of_a_hostile_file_is_a_422_naming_the_cap(client, settings):
+    import io
+    import time
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", b"<sst>" + b"a" * (20 * 2**20) + b"</sst>")
+    start = time.perf_counter()
+    response = client.post(
+        "/api/v1/manage/stations/import",
+        {"file": SimpleUploadedFile("bomb.xlsx", out.getvalue()), "dry_run": "true"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert time.perf_counter() - start < 1
+    assert response.status_code == 422
+    assert "compressed more than 100 to 1" in response.json()["errors"][0]["message"]
+    settings.YIZHAN_IMPORT_LIMITS = {**settings.YIZHAN_IMPORT_LIMITS, "cell_chars": 100}
+    data = "驿站编码,驿站名称,网点编码\nAPI-1," + "长" * 101 + ",CQ-SXGC\n"
+    response = client.post(
+        "/api/v1/manage/stations/import",
+        {"file": SimpleUploadedFile("s.csv", data.encode()), "dry_run": "true"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert (error["row"], error["column"]) == (2, "B") and "longer than 100" in error["message"]
+    assert len(response.content) < 2000  # the cell is not echoed

@@ -2,6 +2,8 @@
 error and changes nothing."""
 
 import datetime
+import io
+import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -246,6 +248,21 @@ def test_holiday_editing_and_next_year_import(hq):
         {"year": "2027", "file": SimpleUploadedFile("b.csv", broken.encode())},
     )
     assert HolidayDate.objects.filter(date__year=2027).count() == 3  # all-or-nothing: unchanged
+    # The holiday import reads through the shared reader: a hostile file is one clear message.
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<x>" + b"a" * (20 * 2**20) + b"</x>")
+    for name, data, fragment in [
+        ("2027.xlsx", bomb.getvalue(), "compressed more than 100 to 1"),
+        ("2027.txt", arrangement.encode(), ".xlsx or .csv"),
+    ]:
+        response = hq.post(
+            "/manage/stations/holidays/import/",
+            {"year": "2027", "file": SimpleUploadedFile(name, data)},
+            follow=True,
+        )
+        assert response.status_code == 200 and fragment in response.content.decode()
+    assert HolidayDate.objects.filter(date__year=2027).count() == 3
 
 
 def test_new_standard_version(hq):

@@ -21,7 +21,9 @@
       var el = document.getElementById(id);
       if (!el) return;
       var c = echarts.init(el, null, { renderer: "svg" });
-      option.tooltip = option.tooltip || { trigger: "axis" };
+      // richText: the tooltip is drawn inside the chart; the HTML one is made of style
+      // attributes, which the Content-Security-Policy refuses.
+      option.tooltip = option.tooltip || { trigger: "axis", renderMode: "richText" };
       option.grid = option.grid || { left: 8, right: 24, top: 32, bottom: 8, containLabel: true };
       [option.xAxis, option.yAxis].forEach(function (axis) {
         if (axis && axis.type === "value") valueAxis(axis);
