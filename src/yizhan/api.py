@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router
 
+from yizhan.core.boundary import CheckedParser, ClippingRenderer
 from yizhan.orgs.auth import StaffSessionAuth, TokenAuth
 
 API_APPS = ["orgs", "stations", "locator", "visits", "remittance"]
@@ -28,6 +29,8 @@ api = NinjaAPI(
         "(Authorization: Bearer <token>)."
     ),
     urls_namespace="api",
+    parser=CheckedParser(),
+    renderer=ClippingRenderer(),
 )
 manage = Router(auth=[TokenAuth(), StaffSessionAuth()], tags=["manage"])
 

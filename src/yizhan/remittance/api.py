@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from yizhan.core.boundary import Offset
 from yizhan.core.masking import mask_account, mask_phone
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, require, scope_for, scoped
@@ -310,7 +311,7 @@ def worklist(
     state: str = "open",
     unit: str = "",
     limit: int = 50,
-    offset: int = 0,
+    offset: Offset = 0,
 ):
     batch = _batch(request, batch_id)
     qs = _instructions(request.user).filter(batch=batch)
