@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router
 
-from yizhan.core.boundary import CheckedParser, ClippingRenderer
+from yizhan.core.boundary import ANSWER_TEXT_LIMIT, CheckedParser, ClippingRenderer, clip
 from yizhan.orgs.auth import StaffSessionAuth, TokenAuth
 
 API_APPS = ["orgs", "stations", "locator", "visits", "remittance"]
@@ -37,13 +37,21 @@ manage = Router(auth=[TokenAuth(), StaffSessionAuth()], tags=["manage"])
 
 def validation_detail(exc: ValidationError, location: str = "body") -> list[dict]:
     """Django's ValidationError in the shape ninja uses for its own 422 answers."""
+    # Messages may quote the input ("Unknown facility: …"): clipped, like every error answer.
     if hasattr(exc, "error_dict"):
         return [
-            {"loc": [location, field], "msg": str(message), "type": "value_error"}
+            {
+                "loc": [location, clip(field)],
+                "msg": clip(str(message), ANSWER_TEXT_LIMIT),
+                "type": "value_error",
+            }
             for field, errors in exc.message_dict.items()
             for message in errors
         ]
-    return [{"loc": [location], "msg": str(m), "type": "value_error"} for m in exc.messages]
+    return [
+        {"loc": [location], "msg": clip(str(m), ANSWER_TEXT_LIMIT), "type": "value_error"}
+        for m in exc.messages
+    ]
 
 
 @api.exception_handler(ValidationError)

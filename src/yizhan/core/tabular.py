@@ -26,7 +26,12 @@ class Table:
 def decode_csv_bytes(data: bytes) -> tuple[str, str]:
     """UTF-8 (BOM or not) first; GBK (GB18030, its superset) second; anything else is refused."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:  # a UTF-8 mark on bytes that are not
+            raise TableError(
+                _("The file is neither UTF-8 nor GBK text; save it as UTF-8 CSV or as xlsx.")
+            ) from exc
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
