@@ -98,6 +98,7 @@ class Walk:
     def __init__(self, route: str):
         self.route = route
         self.problems: list[str] = []
+        self.answers: list[tuple[str, int]] = []
         self.sent = 0
 
     def send(self, client, method, url, *, kind, boundary=False, refusal=None, **kwargs):
@@ -113,6 +114,7 @@ class Walk:
             transaction.savepoint_rollback(sid)
         status = response.status_code
         label = f"{method.upper()} {url[:120]} [{kind}] -> {status}"
+        self.answers.append((label, status))
         if status >= 500:
             self.problems.append(label)
         if status >= 400 and (writes or new_events):
@@ -454,6 +456,9 @@ def test_every_api_operation_refuses_bad_input_cleanly(method, path, staff):
             for kind, kwargs in odd_bodies(route, names, [n for n in names if n in ("file", "photo")], False):
                 walk.send(client, method, url, kind=f"{who} form {kind}", **kwargs, **headers)
 
+    # Every answer the walk got is declared in the OpenAPI document.
+    declared = {int(status) for status in operation["responses"]}
+    walk.problems += [f"{label}: not declared" for label, status in walk.answers if status not in declared]
     assert not walk.problems, "\n".join(walk.problems)
 
 
