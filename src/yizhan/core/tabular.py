@@ -70,6 +70,9 @@ def _read_csv(data: bytes) -> Table:
     text, encoding = decode_csv_bytes(data)
     if "\x00" in text:
         raise TableError(_("The file is neither UTF-8 nor GBK text; save it as UTF-8 CSV or as xlsx."))
+    # The csv module refuses a cell over 128 KB with csv.Error, as a 500 in the middle of the
+    # rows; the upload's size is bounded, and the importers check each cell and header themselves.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""))
     headers: list[str] | None = None
     line = 0

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yizhan.audit.services import audit_via, diff, record_many, snapshot
+from yizhan.core.boundary import ANSWER_TEXT_LIMIT, clip
 from yizhan.core.tabular import TableError, read_table, write_csv, write_xlsx
 from yizhan.orgs.scoping import Scope
 from yizhan.stations import hours
@@ -109,6 +110,10 @@ class RowError:
     row: int
     column: str
     message: str
+
+    def __post_init__(self):
+        # A header or cell is shown back cut short (a 5 MB header once came back whole).
+        self.column, self.message = clip(self.column), clip(self.message, ANSWER_TEXT_LIMIT)
 
     def as_dict(self) -> dict:
         return {"row": self.row, "column": self.column, "message": self.message}
