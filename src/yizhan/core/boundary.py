@@ -18,7 +18,12 @@ import re
 from typing import Annotated
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
@@ -171,9 +176,9 @@ def _check_fields(request, get, source: str) -> None:
 
 
 def _malformed_message(exc) -> str:
-    if "TooManyFiles" in type(exc).__name__:
+    if isinstance(exc, TooManyFilesSent):
         return _("Too many files (at most %(n)d).") % {"n": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
-    if "header size" in str(exc):
+    if "header size" in str(exc):  # Django's "Request max total header size exceeded." (1 KB)
         return _("A part of the form data has too long a header (keep file names under 255 characters).")
     return _("The form data is malformed (a multipart body needs its boundary and a closing boundary).")
 
@@ -204,7 +209,8 @@ def _check_json(request) -> None:
         data = json.loads(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise BadInput(400, _("The request body is not valid JSON.")) from None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) and request.path.startswith(API_PREFIX):
+        # Every API body is an object; elsewhere (a browser's report, say) a list may be fine.
         raise BadInput(422, _("The request body must be a JSON object."), ("body",))
     where = find_bad_text(data)
     if where is not None:

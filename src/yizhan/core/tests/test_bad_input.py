@@ -277,3 +277,16 @@ def test_an_unknown_facility_in_the_nearby_query_is_quoted_short(client, db):
     response = client.get("/api/v1/stations/nearby", {"lat": "29.5", "lng": "106.5", "facility": "长" * 3000})
     assert response.status_code == 422
     assert len(response.content) < 1_000
+
+
+def test_more_files_than_the_limit_is_400_naming_the_limit(client, db):
+    files = {f"photo{i}": SimpleUploadedFile(f"p{i}.png", b"x") for i in range(11)}
+    response = client.post("/api/v1/stations/CQ-SXGC/reports", {"kind": "suggestion", **files})
+    assert response.status_code == 400
+    assert "10" in response.json()["detail"]
+
+
+def test_a_json_list_outside_the_api_is_not_refused_for_its_shape(client, db):
+    # Browsers send reports (CSP, say) as JSON arrays; only the API insists on an object.
+    response = client.post("/", "[{}]", content_type="application/reports+json")
+    assert response.status_code != 422

@@ -66,7 +66,9 @@ def sample(route: str, items: list, k: int) -> list:
 # --- watching for writes ----------------------------------------------------------------------------
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
-IGNORED_TABLES = ("django_session",)  # a login's session is not the request's doing
+# State that a refused request may rightly leave: a login's session, and counters of refusals
+# themselves (rate limits, failed logins) wherever they are kept.
+IGNORED_TABLES = ("django_session", "ratelimit", "axes_")
 
 
 def net_writes(queries: list[str]) -> list[str]:
