@@ -8,8 +8,10 @@ import importlib.util
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Router
 
+from yizhan.core.boundary import ANSWER_TEXT_LIMIT, CheckedParser, ClippingRenderer, clip
 from yizhan.core.concurrency import StaleEdit
 from yizhan.orgs.auth import StaffSessionAuth, TokenAuth
 
@@ -21,7 +23,84 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-api = NinjaAPI(
+# What any operation may answer besides its own responses: the input boundary (400, 413, 422),
+# the staff authentication (401, 403) and the scope (404). Declared for every operation they
+# apply to, so that the document lists every status a client can get (a test checks the walk).
+STANDARD_RESPONSES = {
+    400: (
+        "Message",
+        gettext_lazy("Malformed request: a body that is not JSON, broken multipart, too many fields."),
+    ),
+    401: ("Message", gettext_lazy("No valid bearer token or staff session.")),
+    403: (
+        "Message",
+        gettext_lazy("Your role does not allow this (or a session write without its CSRF token)."),
+    ),
+    404: ("Message", gettext_lazy("Not found, or outside your subtree.")),
+    413: ("Message", gettext_lazy("The request is too large.")),
+    422: ("FieldErrors", gettext_lazy("Invalid input; each error's `loc` names the field.")),
+}
+ERROR_SCHEMAS = {
+    "Message": {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]},
+    "FieldErrors": {
+        "type": "object",
+        "properties": {
+            "detail": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "loc": {
+                            "type": "array",
+                            "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                        },
+                        "msg": {"type": "string"},
+                        "type": {"type": "string"},
+                    },
+                    "required": ["loc", "msg", "type"],
+                },
+            }
+        },
+        "required": ["detail"],
+    },
+}
+
+
+def standard_statuses(operation: dict) -> list[int]:
+    """The statuses of STANDARD_RESPONSES that can answer this operation."""
+    parameters = operation.get("parameters", [])
+    statuses = [400, 422]  # 422 also for a NUL in a query parameter the operation does not read
+    if operation.get("requestBody"):
+        statuses.append(413)
+    if operation.get("security"):
+        statuses += [401, 403]
+    if any(p["in"] == "path" for p in parameters) or operation.get("security"):
+        statuses.append(404)
+    return statuses
+
+
+class YizhanAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, spec in ERROR_SCHEMAS.items():
+            components.setdefault(f"Yizhan{name}", spec)
+        for item in schema["paths"].values():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                for status in standard_statuses(operation):
+                    if status not in responses and str(status) not in responses:
+                        name, description = STANDARD_RESPONSES[status]
+                        responses[status] = {
+                            "description": str(description),
+                            "content": {
+                                "application/json": {"schema": {"$ref": f"#/components/schemas/Yizhan{name}"}}
+                            },
+                        }
+        return schema
+
+
+api = YizhanAPI(
     title="Yizhan API",
     version="1",
     description=_(
@@ -29,19 +108,29 @@ api = NinjaAPI(
         "(Authorization: Bearer <token>)."
     ),
     urls_namespace="api",
+    parser=CheckedParser(),
+    renderer=ClippingRenderer(),
 )
 manage = Router(auth=[TokenAuth(), StaffSessionAuth()], tags=["manage"])
 
 
 def validation_detail(exc: ValidationError, location: str = "body") -> list[dict]:
     """Django's ValidationError in the shape ninja uses for its own 422 answers."""
+    # Messages may quote the input ("Unknown facility: …"): clipped, like every error answer.
     if hasattr(exc, "error_dict"):
         return [
-            {"loc": [location, field], "msg": str(message), "type": "value_error"}
+            {
+                "loc": [location, clip(field)],
+                "msg": clip(str(message), ANSWER_TEXT_LIMIT),
+                "type": "value_error",
+            }
             for field, errors in exc.message_dict.items()
             for message in errors
         ]
-    return [{"loc": [location], "msg": str(m), "type": "value_error"} for m in exc.messages]
+    return [
+        {"loc": [location], "msg": clip(str(m), ANSWER_TEXT_LIMIT), "type": "value_error"}
+        for m in exc.messages
+    ]
 
 
 @api.exception_handler(ValidationError)

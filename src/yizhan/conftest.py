@@ -114,3 +114,13 @@ def page(chromium, live_server):
     yield page
     context.close()
     assert refused == [], "the page broke the Content-Security-Policy"
+
+
+def wait_until(page, expression: str, timeout: float = 15.0) -> None:
+    """Poll a JavaScript expression from here until it is true. Playwright's wait_for_function
+    evaluates a string inside the page, which the Content-Security-Policy refuses."""
+    for _ in range(int(timeout * 10)):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"still false after {timeout} s: {expression}")

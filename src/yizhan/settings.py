@@ -64,7 +64,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "yizhan.core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: static files need no policy; every page, error pages included, gets one.
     "yizhan.core.middleware.CSPMiddleware",
@@ -75,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "yizhan.core.boundary.InputBoundaryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "yizhan.orgs.middleware.ScopeMiddleware",
@@ -209,8 +209,13 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Input limits, enforced at the boundary (yizhan.core.boundary) with a clear 400 / 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # a JSON body, or a form's fields without its files
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10  # no form takes more than one file
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # larger uploads spill to a temporary file
+# A whole request, files included: above the largest import (30 MB of remittances).
+YIZHAN_MAX_REQUEST_BYTES = int(os.environ.get("YIZHAN_MAX_REQUEST_BYTES", str(32 * 1024 * 1024)))
 
 # Production hardening; `yizhan check --deploy` is clean with YIZHAN_DEBUG unset.
 if not DEBUG:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
+from yizhan.core.boundary import clip
 from yizhan.core.geo import CHINA_LAT, CHINA_LNG, CRS_CHOICES, from_wgs84, parse_point
 from yizhan.core.lang import localised
 from yizhan.locator import loading
@@ -131,11 +132,11 @@ def clean_nearby(data, *, catalogue, now: datetime.datetime | None = None) -> Ne
     facilities = _values(data, "facility")
     unknown = [code for code in facilities if code not in catalogue.facilities]
     if unknown:
-        errors["facility"] = _("Unknown facility: %(codes)s.") % {"codes": ", ".join(unknown)}
+        errors["facility"] = _("Unknown facility: %(codes)s.") % {"codes": ", ".join(map(clip, unknown[:5]))}
     themes = _values(data, "theme")
     unknown = [code for code in themes if code not in catalogue.themes]
     if unknown:
-        errors["theme"] = _("Unknown theme: %(codes)s.") % {"codes": ", ".join(unknown)}
+        errors["theme"] = _("Unknown theme: %(codes)s.") % {"codes": ", ".join(map(clip, unknown[:5]))}
 
     open_now = False
     raw_open = (_one(data, "open_now") or "").lower()

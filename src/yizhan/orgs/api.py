@@ -1,6 +1,7 @@
 from django.db.models import Q
 from ninja import Router, Schema
 
+from yizhan.core.boundary import Offset
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scope_for, scoped
 
@@ -57,7 +58,7 @@ def me(request):
 
 
 @manage_router.get("/units", response=list[UnitOut], summary="Units in your subtree")
-def list_units(request, q: str = "", kind: str = "", limit: int = 200, offset: int = 0):
+def list_units(request, q: str = "", kind: str = "", limit: int = 200, offset: Offset = 0):
     limit = max(1, min(limit, 1000))
     units = scoped(request.user, Unit).select_related("parent").order_by("path")
     if q:

@@ -22,6 +22,13 @@ class StaffSessionAuth(APIKeyCookie):
 
     param_name = "sessionid"
 
+    def _get_key(self, request):
+        # Without a staff session there is nothing for CSRF to protect: the caller is not
+        # authenticated (401, like a read), rather than refused a CSRF check (403).
+        if self.authenticate(request, None) is None:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request, key):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and scope_for(user).is_staff:

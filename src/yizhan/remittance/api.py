@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from yizhan.core.boundary import Offset
 from yizhan.core.masking import mask_account, mask_phone
 from yizhan.core.schemas import Conflict
 from yizhan.orgs.models import Unit
@@ -331,7 +332,7 @@ def worklist(
     state: str = "unfinished",
     unit: str = "",
     limit: int = 50,
-    offset: int = 0,
+    offset: Offset = 0,
 ):
     batch = _batch(request, batch_id)
     if show not in services.WORKLIST_SHOW:

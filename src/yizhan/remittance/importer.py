@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from yizhan.core.boundary import ANSWER_TEXT_LIMIT, clip
 from yizhan.core.filereader import FileRefused, limits, read_table
 from yizhan.remittance.screening import compact_account
 
@@ -95,6 +96,10 @@ class RowError:
     row: int | None
     column: str  # the header as the user knows it ("" for the file as a whole)
     message: str
+
+    def __post_init__(self):
+        # A header or cell is shown back cut short (a 5 MB header once came back whole).
+        self.column, self.message = clip(self.column), clip(self.message, ANSWER_TEXT_LIMIT)
 
     def __str__(self):
         where = _("header") if self.row is None else _("row %(row)s") % {"row": self.row}

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from yizhan.core.boundary import Offset
 from yizhan.core.geo import from_wgs84, validate_crs
 from yizhan.core.schemas import Conflict
 from yizhan.orgs.models import Unit
@@ -252,7 +253,7 @@ def list_stations(
     theme: str = "",
     crs: str = "wgs84",
     limit: int = 200,
-    offset: int = 0,
+    offset: Offset = 0,
 ):
     crs = _crs(crs)
     limit = max(1, min(limit, 1000))
@@ -347,6 +348,8 @@ def list_facilities(request, code: str):
 def set_facility(request, code: str, facility: str, payload: FacilityStateIn):
     station = _get(request, code, "change")
     row = services.set_facility_state(station, facility, actor=request.user, **payload.dict())
+    if row.pk is None:  # "unknown" where no row exists: there is nothing stored, nor to fetch
+        return Status(200, _facility_out(row))
     return Status(
         200, _facility_out(StationFacility.objects.select_related("facility", "station").get(pk=row.pk))
     )

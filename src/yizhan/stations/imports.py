@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from yizhan.audit.models import AuditEvent
 from yizhan.audit.services import audit_via, build_many, diff, snapshot
+from yizhan.core.boundary import ANSWER_TEXT_LIMIT, clip
 from yizhan.core.filereader import FileRefused, read_table
 from yizhan.core.tabular import write_csv, write_xlsx
 from yizhan.orgs.scoping import Scope
@@ -110,6 +111,10 @@ class RowError:
     row: int
     column: str
     message: str
+
+    def __post_init__(self):
+        # A header or cell is shown back cut short (a 5 MB header once came back whole).
+        self.column, self.message = clip(self.column), clip(self.message, ANSWER_TEXT_LIMIT)
 
     def as_dict(self) -> dict:
         return {"row": self.row, "column": self.column, "message": self.message}

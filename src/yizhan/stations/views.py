@@ -604,6 +604,8 @@ def holiday_list(request):
 
 @staff_view("read")
 def holiday_year(request, year):
+    if not datetime.MINYEAR <= year <= datetime.MAXYEAR:  # /holidays/0/ is no calendar year
+        raise Http404
     form = None
     if request.scope.can("hq_admin"):
         form = HolidayForm(request.POST or None, initial={"date": datetime.date(year, 1, 1)})

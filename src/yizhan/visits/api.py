@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from yizhan.core.boundary import IsoDate, Offset
 from yizhan.core.masking import mask_contact
 from yizhan.core.schemas import Conflict
 from yizhan.orgs.models import Unit
@@ -202,7 +203,7 @@ def feedback_out(item: Feedback, *, full_contact: bool, today) -> dict:
 
 
 @manage_router.get("/feedback", response=list[FeedbackOut], summary="The feedback queue of your subtree")
-def list_feedback(request, status: str = "open", unit: str = "", limit: int = 100, offset: int = 0):
+def list_feedback(request, status: str = "open", unit: str = "", limit: int = 100, offset: Offset = 0):
     """`status`: open (default), overdue, all, or one of new / acknowledged / resolved / rejected.
     Contacts are masked in the list."""
     limit = max(1, min(limit, 500))
@@ -274,12 +275,12 @@ class TallyOut(Schema):
     response=TallyOut,
     summary="Set a station's hand-counted visitors per group for one day (0 removes)",
 )
-def put_tallies(request, code: str, day: str, payload: TallyIn):
+def put_tallies(request, code: str, day: IsoDate, payload: TallyIn):
+    # `day` typed as a date: 0 or 2026-13-01 are 422 on `day` before anything is looked up.
     station = get_for_user(request.user, Station, "change", code=code)
     services.set_tallies(station, actor=request.user, day=day, counts=payload.counts)
-    clean_day = datetime.date.fromisoformat(day)
-    counts = dict(station.tallies.filter(day=clean_day).values_list("group", "count"))
-    return {"station": station.code, "day": clean_day, "counts": counts}
+    counts = dict(station.tallies.filter(day=day).values_list("group", "count"))
+    return {"station": station.code, "day": day, "counts": counts}
 
 
 class SeriesPoint(Schema):

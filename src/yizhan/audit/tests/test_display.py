@@ -5,6 +5,7 @@ import datetime
 import pathlib
 
 import pytest
+from django.db import transaction
 from django.utils import translation
 
 from yizhan.audit import registry
@@ -58,12 +59,13 @@ def test_feedback_history_reads_in_chinese_with_beijing_times(users):
 
 def test_datetimes_are_shown_in_beijing_time(users):
     station = Station.objects.get(code="CQ-SXGC")
-    record(
-        "station.verified",
-        station,
-        actor=users["cq_admin"],
-        changes={"verified_at": [None, "2026-12-01T07:45:00+00:00"]},
-    )
+    with transaction.atomic():
+        record(
+            "station.verified",
+            station,
+            actor=users["cq_admin"],
+            changes={"verified_at": [None, "2026-12-01T07:45:00+00:00"]},
+        )
     (row,) = rows_for(station, action="station.verified", actor=users["cq_admin"])
     assert changes(row)["核实时间"] == ("—", "2026-12-01 15:45")
 
@@ -95,7 +97,8 @@ def test_english_reader_sees_english_labels(users):
 
 def test_an_unknown_action_reads_as_a_generic_label_never_its_code(users):
     station = Station.objects.get(code="CQ-SXGC")
-    record("station.teleported", station, actor=users["cq_admin"], changes={"flag": [False, True]})
+    with transaction.atomic():
+        record("station.teleported", station, actor=users["cq_admin"], changes={"flag": [False, True]})
     (row,) = rows_for(station, action="station.teleported")
     assert row.action == "其他变更" and "teleported" not in row.action
     assert changes(row)["flag"] == ("否", "是")
@@ -104,7 +107,8 @@ def test_an_unknown_action_reads_as_a_generic_label_never_its_code(users):
 def test_long_lists_are_cut_and_counted(users):
     station = Station.objects.get(code="CQ-SXGC")
     codes = [f"X{i:03d}" for i in range(25)]
-    record("station.updated", station, actor=users["cq_admin"], changes={"outlets": [None, codes]})
+    with transaction.atomic():
+        record("station.updated", station, actor=users["cq_admin"], changes={"outlets": [None, codes]})
     (row,) = rows_for(station, action="station.updated", actor=users["cq_admin"])
     shown = changes(row)["网点"][1]
     assert "X009" in shown and "X010" not in shown and "15" in shown

@@ -3,6 +3,7 @@ map's offline base layer and attribution, filters in the address bar, large text
 
 import pytest
 
+from yizhan.conftest import wait_until
 from yizhan.locator.tests.test_browser import demo, outside  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -22,18 +23,18 @@ def test_without_javascript_no_dead_button_and_the_map_points_to_the_list(chromi
 
 def test_the_map_orients_without_tiles_and_keeps_its_filters_in_the_address_bar(page, demo, outside):  # noqa: F811
     page.goto("/map/")
-    page.wait_for_function("document.querySelectorAll('.leaflet-areas-pane path').length > 20")
+    wait_until(page, "document.querySelectorAll('.leaflet-areas-pane path').length > 20")
     assert page.locator(".area-label", has_text="重庆").count() >= 1
     attribution = page.locator(".leaflet-control-attribution").inner_text()
     assert "Leaflet" not in attribution
-    page.wait_for_function("Number(document.getElementById('map').dataset.markers || 0) > 0")
+    wait_until(page, "Number(document.getElementById('map').dataset.markers || 0) > 0")
     page.locator(".filters-box > summary").click()
     page.get_by_label("当前开放").check()
-    page.wait_for_function("location.search.includes('when=now')")
+    wait_until(page, "location.search.includes('when=now')")
     assert "when=now" in page.locator("#back-to-list").get_attribute("href")
     # Zoomed into a city, the districts come.
     page.goto("/map/?city=CQ")
-    page.wait_for_function("document.querySelectorAll('.area-label-1').length > 5")
+    wait_until(page, "document.querySelectorAll('.area-label-1').length > 5")
     assert page.locator(".area-label", has_text="渝中区").count() >= 1
     assert outside == []
 

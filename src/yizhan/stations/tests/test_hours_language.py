@@ -29,7 +29,7 @@ def test_hours_read_in_chinese_and_in_english():
 
 
 def _form(exceptions: str) -> HoursForm:
-    form = HoursForm({"mon": "09:00-17:00", "statutory": "on", "exceptions": exceptions})
+    form = HoursForm({"mon": "09:00-17:00", "statutory": "on", "exceptions": exceptions, "revision": "1"})
     assert form.is_valid(), form.errors
     return form
 
