@@ -68,7 +68,7 @@ def sample(route: str, items: list, k: int) -> list:
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 # State that a refused request may rightly leave: a login's session, and counters of refusals
 # themselves (rate limits, failed logins) wherever they are kept.
-IGNORED_TABLES = ("django_session", "ratelimit", "axes_")
+IGNORED_TABLES = ("django_session", "ratelimit", "core_ratecounter", "axes_")
 
 
 def net_writes(queries: list[str]) -> list[str]:
