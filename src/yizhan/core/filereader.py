@@ -86,7 +86,7 @@ def read_table(name: str, data: bytes, *, max_rows: int | None = None) -> Table:
         encoding = None
     elif lower.endswith(".csv"):
         text, encoding = decode_csv_bytes(data)
-        cells = _csv_rows(text)
+        cells = _csv_rows(text, caps["cell_chars"])
     else:
         raise FileRefused(_("Unsupported file type; upload .xlsx or .csv."))
     return _table(
@@ -119,12 +119,16 @@ def decode_csv_bytes(data: bytes) -> tuple[str, str]:
         raise FileRefused(unreadable) from exc
 
 
-def _csv_rows(text: str):
+def _csv_rows(text: str, max_chars: int):
     """(row number, raw cells) for every record; the csv module is C and refuses nothing."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         yield from enumerate(reader, start=1)
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):  # a cell beyond the module's 128 KB
+            raise FileRefused(
+                _("A cell is longer than %(n)s characters.") % {"n": max_chars}, row=reader.line_num
+            ) from exc
         raise FileRefused(_("This is not a readable CSV file."), row=reader.line_num) from exc
 
 

@@ -191,7 +191,8 @@ def test_setting_unknown_where_no_row_exists_answers_unknown_and_stores_nothing(
     station = Station.objects.get(code="CQ-SXGC")
     StationFacility.objects.filter(station=station, facility__code="restroom").delete()
     response = bearer.put(
-        f"{M}/stations/CQ-SXGC/facilities/restroom", json.dumps({"state": "unknown"}),
+        f"{M}/stations/CQ-SXGC/facilities/restroom",
+        json.dumps({"state": "unknown", "revision": Station.objects.get(pk=station.pk).revision}),
         content_type="application/json",
     )  # fmt: skip
     assert response.status_code == 200
@@ -245,7 +246,9 @@ def test_an_unknown_column_header_of_a_megabyte_comes_back_cut_short(bearer):
     response = bearer.post(f"{M}/stations/import", {"file": upload, "dry_run": "true"})
     assert response.status_code == 422
     assert len(response.content) < 10_000
-    assert any(e["column"].startswith("未知未知") for e in response.json()["errors"])
+    # The reader's cell cap refuses it, naming the row, before any header is compared.
+    (error,) = response.json()["errors"]
+    assert error["row"] == 1 and "characters" in error["message"]
 
 
 def test_ninjas_own_422_does_not_echo_a_huge_key(bearer):
