@@ -262,12 +262,14 @@ def transition_feedback(request, item_id: int, action: str, payload: TransitionI
 
 class TallyIn(Schema):
     counts: dict[str, int | str]
+    revision: int  # the station's revision it is based on (GET /manage/stations/{code}); stale: 409
 
 
 class TallyOut(Schema):
     station: str
     day: datetime.date
     counts: dict[str, int]
+    revision: int
 
 
 @manage_router.put(
@@ -278,9 +280,11 @@ class TallyOut(Schema):
 def put_tallies(request, code: str, day: IsoDate, payload: TallyIn):
     # `day` typed as a date: 0 or 2026-13-01 are 422 on `day` before anything is looked up.
     station = get_for_user(request.user, Station, "change", code=code)
-    services.set_tallies(station, actor=request.user, day=day, counts=payload.counts)
+    services.set_tallies(
+        station, actor=request.user, day=day, counts=payload.counts, revision=payload.revision
+    )
     counts = dict(station.tallies.filter(day=day).values_list("group", "count"))
-    return {"station": station.code, "day": day, "counts": counts}
+    return {"station": station.code, "day": day, "counts": counts, "revision": station.revision}
 
 
 class SeriesPoint(Schema):

@@ -12,6 +12,7 @@ from yizhan.visits.models import FacilityOutcome, FeedbackKind, FeedbackStatus, 
 
 class TallyForm(forms.Form):
     day = forms.DateField(label=_("day"), widget=forms.DateInput(attrs={"type": "date"}))
+    revision = RevisionField()  # the station's: tallies are its figures
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

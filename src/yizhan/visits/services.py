@@ -345,36 +345,30 @@ def clean_tally(data: dict) -> dict:
 
 
 @transaction.atomic
-def set_tally(station: Station, *, actor, day, group, count) -> Tally | None:
+def set_tally(station: Station, *, actor, day, group, count, revision: int | None = None) -> Tally | None:
     """Set the number of visitors of one group that staff counted on one day (0 removes it).
     Replaces any earlier figure: a tally recorded twice is never added twice."""
-    values = clean_tally({"day": day, "group": group, "count": count})
-    day, group, count = values["day"], values["group"], values["count"]
-    tally = Tally.objects.select_for_update().filter(station=station, day=day, group=group).first()
-    before = tally.count if tally else 0
-    if count == before:
-        return tally
-    if count == 0:
-        tally.delete()
-        tally = None
-    elif tally is None:
-        tally = Tally.objects.create(station=station, day=day, group=group, count=count, recorded_by=actor)
-    else:
-        tally.count, tally.recorded_by, tally.updated_at = count, actor, timezone.now()
-        tally.save(update_fields=["count", "recorded_by", "updated_at"])
-    rollups.apply(station.pk, day, rollups.tally_deltas(group, count - before))
-    record(
-        "visits.tally_set",
-        station,
-        actor=actor,
-        changes={f"{day.isoformat()}.{group}": [before, count]},
-    )
-    return tally
+    try:
+        return set_tallies(station, actor=actor, day=day, counts={group: count}, revision=revision).get(group)
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict") or group not in exc.error_dict:
+            raise
+        # One group at a time: its count is the field ("count"), as the API for one tally names it.
+        errors = {
+            ("count" if field == group else field): messages for field, messages in exc.message_dict.items()
+        }
+        raise ValidationError(errors) from exc
 
 
 @transaction.atomic
-def set_tallies(station: Station, *, actor, day, counts: dict[str, object]) -> None:
-    """A day's tallies for several groups at once (the back-office form); all or nothing."""
+def set_tallies(
+    station: Station, *, actor, day, counts: dict[str, object], revision: int | None = None
+) -> dict:
+    """A day's tallies for several groups at once (the back-office form); all or nothing.
+
+    Tallies are the station's figures, so they take the station's revision (yizhan.core.concurrency):
+    a form or PUT based on an older revision is refused with what changed meanwhile, instead of
+    putting back a colleague's count."""
     errors = {}
     clean = {}
     for group, count in counts.items():
@@ -385,8 +379,33 @@ def set_tallies(station: Station, *, actor, day, counts: dict[str, object]) -> N
                 errors[group if field == "count" else field] = messages[0]
     if errors:
         raise ValidationError(errors)
+    locked = Station.objects.select_for_update().get(pk=station.pk)
+    concurrency.check(locked, revision, actor=actor)
+    changes, result = {}, {}
     for values in clean.values():
-        set_tally(station, actor=actor, **values)
+        day, group, count = values["day"], values["group"], values["count"]
+        tally = Tally.objects.select_for_update().filter(station=locked, day=day, group=group).first()
+        before = tally.count if tally else 0
+        result[group] = tally
+        if count == before:
+            continue
+        if count == 0:
+            tally.delete()
+            result[group] = None
+        elif tally is None:
+            result[group] = Tally.objects.create(
+                station=locked, day=day, group=group, count=count, recorded_by=actor
+            )
+        else:
+            tally.count, tally.recorded_by, tally.updated_at = count, actor, timezone.now()
+            tally.save(update_fields=["count", "recorded_by", "updated_at"])
+        rollups.apply(locked.pk, day, rollups.tally_deltas(group, count - before))
+        changes[f"{day.isoformat()}.{group}"] = [before, count]
+    if changes:
+        concurrency.advance(locked, changes, actor=actor)
+        station.revision = locked.revision
+        record("visits.tally_set", locked, actor=actor, changes=changes)
+    return result
 
 
 # --- feedback from the public -------------------------------------------------------------------

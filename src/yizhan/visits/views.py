@@ -433,14 +433,17 @@ def station_visits(request, code):
     station = get_for_user(request.user, Station.objects.select_related("unit"), code=code)
     can_change = request.scope.can("change")
     today = timezone.localdate()
-    form = TallyForm(initial={"day": today})
+    form = TallyForm(initial={"day": today, "revision": station.revision})
     if request.method == "POST":
         station = get_for_user(request.user, Station.objects.select_related("unit"), "change", code=code)
         form = TallyForm(request.POST)
         if form.is_valid():
             counts = {code: form.cleaned_data[code] for code in Group.values if form.cleaned_data[code] != ""}
             try:
-                services.set_tallies(station, actor=request.user, day=form.cleaned_data["day"], counts=counts)
+                services.set_tallies(
+                    station, actor=request.user, day=form.cleaned_data["day"], counts=counts,
+                    revision=form.cleaned_data["revision"],
+                )  # fmt: skip
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
@@ -454,7 +457,7 @@ def station_visits(request, code):
         except ValueError:
             day = today
         existing = {t.group: t.count for t in Tally.objects.filter(station=station, day=day)}
-        form = TallyForm(initial={"day": day, **existing})
+        form = TallyForm(initial={"day": day, "revision": station.revision, **existing})
 
     start = today - datetime.timedelta(days=13)
     rollup = {r.day: r for r in DailyRollup.objects.filter(station=station, day__range=(start, today))}

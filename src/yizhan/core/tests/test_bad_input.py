@@ -170,7 +170,8 @@ def test_an_offset_out_of_range_is_422_on_offset(bearer, url):
 def test_an_impossible_tally_day_in_the_path_is_422_on_day(bearer, day):
     before = counts()
     response = bearer.put(
-        f"{M}/stations/CQ-SXGC/tallies/{day}", json.dumps({"counts": {}}), content_type="application/json"
+        f"{M}/stations/CQ-SXGC/tallies/{day}", json.dumps({"counts": {}, "revision": 1}),
+        content_type="application/json",
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["path", "day"]
@@ -178,13 +179,16 @@ def test_an_impossible_tally_day_in_the_path_is_422_on_day(bearer, day):
 
 
 def test_a_tally_on_a_real_day_still_saves(bearer):
+    revision = Station.objects.get(code="CQ-SXGC").revision
     response = bearer.put(
         f"{M}/stations/CQ-SXGC/tallies/2026-11-30",
-        json.dumps({"counts": {"elderly": 3}}),
+        json.dumps({"counts": {"elderly": 3}, "revision": revision}),
         content_type="application/json",
     )
     assert response.status_code == 200
-    assert response.json() == {"station": "CQ-SXGC", "day": "2026-11-30", "counts": {"elderly": 3}}
+    assert response.json() == {
+        "station": "CQ-SXGC", "day": "2026-11-30", "counts": {"elderly": 3}, "revision": revision + 1,
+    }  # fmt: skip
 
 
 def test_setting_unknown_where_no_row_exists_answers_unknown_and_stores_nothing(bearer):

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from yizhan.orgs.services import create_api_token
+from yizhan.stations.models import Station
 from yizhan.visits import services
 from yizhan.visits.models import Feedback, FeedbackStatus, Tally
 from yizhan.visits.tests.conftest import PNG
@@ -175,7 +176,8 @@ def test_recording_tallies_needs_scope_then_role(client_for, station, username):
     inside, outside = SCOPES[username]
     today = timezone.localdate()
     client = client_for(username)
-    data = {"day": today.isoformat(), "elderly": "777"}
+    revision = Station.objects.get(code=inside).revision
+    data = {"day": today.isoformat(), "elderly": "777", "revision": revision}
     response = client.post(f"/manage/visits/stations/{inside}/", data)
     allowed = expected(username, "change") == 200
     assert response.status_code == (302 if allowed else 403)
@@ -188,7 +190,8 @@ def test_recording_tallies_needs_scope_then_role(client_for, station, username):
 
 def test_tally_form_names_bad_input(client_for):
     response = client_for("sanxia_manager").post(
-        "/manage/visits/stations/CQ-SXGC/", {"day": "2026-01-05", "elderly": "-3"}
+        "/manage/visits/stations/CQ-SXGC/",
+        {"day": "2026-01-05", "elderly": "-3", "revision": Station.objects.get(code="CQ-SXGC").revision},
     )
     assert response.status_code == 422 and "has-error" in response.content.decode()
 
@@ -273,7 +276,7 @@ def test_api_statistics_and_tallies(client, users, username):
     day = timezone.localdate().isoformat()
     response = client.put(
         f"/api/v1/manage/stations/{station_code}/tallies/{day}",
-        json.dumps({"counts": {"elderly": 4}}),
+        json.dumps({"counts": {"elderly": 4}, "revision": Station.objects.get(code=station_code).revision}),
         content_type="application/json",
         **headers,
     )
@@ -286,14 +289,14 @@ def test_api_bad_input(client, users):
     headers = api(users, "cq_admin")
     bad_group = client.put(
         "/api/v1/manage/stations/CQ-SXGC/tallies/2026-01-05",
-        json.dumps({"counts": {"martians": 4}}),
+        json.dumps({"counts": {"martians": 4}, "revision": 1}),
         content_type="application/json",
         **headers,
     )
     assert bad_group.status_code == 422 and "martians" in json.dumps(bad_group.json())
     bad_day = client.put(
         "/api/v1/manage/stations/CQ-SXGC/tallies/yesterday",
-        json.dumps({"counts": {"elderly": 4}}),
+        json.dumps({"counts": {"elderly": 4}, "revision": 1}),
         content_type="application/json",
         **headers,
     )
@@ -302,3 +305,30 @@ def test_api_bad_input(client, users):
     assert bad_period.status_code == 422 and bad_period.json()["detail"][0]["loc"][-1] == "start"
     bad_status = client.get("/api/v1/manage/feedback?status=whatever", **headers)
     assert bad_status.status_code == 422
+
+
+def test_a_tally_saved_from_a_stale_page_is_refused_with_what_changed(client_for, client, users):
+    """Two staff open the same day's tallies; the second save must not put back the first's count."""
+    from django.utils import timezone
+
+    station = Station.objects.get(code="CQ-SXGC")
+    day = timezone.localdate().isoformat()
+    shown = station.revision
+    first = client_for("sanxia_manager").post(
+        "/manage/visits/stations/CQ-SXGC/", {"day": day, "elderly": "5", "revision": shown}
+    )
+    assert first.status_code == 302
+    second = client_for("cq_admin").post(
+        "/manage/visits/stations/CQ-SXGC/", {"day": day, "elderly": "9", "revision": shown}
+    )
+    body = second.content.decode()
+    assert second.status_code in (200, 422) and "sanxia_manager" in body
+    assert Tally.objects.get(station=station, day=day, group="elderly").count == 5
+    stale = client.put(
+        f"/api/v1/manage/stations/CQ-SXGC/tallies/{day}",
+        json.dumps({"counts": {"elderly": 7}, "revision": shown}),
+        content_type="application/json",
+        **api(users, "cq_admin"),
+    )
+    assert stale.status_code == 409 and stale.json()["revision"] == shown + 1
+    assert Tally.objects.get(station=station, day=day, group="elderly").count == 5
