@@ -222,7 +222,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("YIZHAN_SSL_REDIRECT", not TESTING)
     if not SECURE_SSL_REDIRECT:
         # Switched off on purpose (the TLS proxy redirects): keeps `check --deploy` clean.
-        SILENCED_SYSTEM_CHECKS = ["security.W008"]
+        SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W008"]
     SECURE_HSTS_SECONDS = int(os.environ.get("YIZHAN_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -174,3 +174,23 @@ def test_every_cookie_is_secure_with_production_settings(client, db, users):
         if not c["secure"]
     ]
     assert insecure == []
+
+
+def test_check_deploy_is_clean_with_the_readmes_production_settings(tmp_path):
+    """`yizhan check --deploy --fail-level WARNING`, as the README and CI run it (a library's
+    warning, or a settings block that drops a silenced check, fails here before it fails CI)."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YIZHAN_", "DJANGO_"))}
+    env.update(
+        YIZHAN_SECRET_KEY=secrets.token_urlsafe(50), YIZHAN_TESTING="0", YIZHAN_VAR_DIR=str(tmp_path),
+        YIZHAN_ALLOWED_HOSTS="yizhan.example.com", YIZHAN_SSL_REDIRECT="0",
+    )  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "yizhan", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
