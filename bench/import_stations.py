@@ -44,8 +44,11 @@ def build_database() -> list:
     from yizhan.orgs import demo as orgs_demo
     from yizhan.orgs.models import Unit
 
+    from django.db import transaction
+
     call_command("migrate", verbosity=0)
-    orgs_demo.build(DemoContext(log=lambda msg: None))
+    with transaction.atomic():
+        orgs_demo.build(DemoContext(log=lambda msg: None))
     return list(Unit.objects.outlets().order_by("code").values_list("code", "lat", "lng", "address"))
 
 
