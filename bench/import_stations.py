@@ -39,12 +39,11 @@ def setup_django(var_dir: str) -> None:
 
 def build_database() -> list:
     from django.core.management import call_command
+    from django.db import transaction
 
     from yizhan.core.demo import DemoContext
     from yizhan.orgs import demo as orgs_demo
     from yizhan.orgs.models import Unit
-
-    from django.db import transaction
 
     call_command("migrate", verbosity=0)
     with transaction.atomic():
