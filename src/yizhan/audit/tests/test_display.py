@@ -84,7 +84,8 @@ def test_facility_and_tally_diffs_name_the_facility_and_group(users):
     assert labels.get("饮水设施 · 故障") == ("否", "是"), labels
     tally = rows_for(station, action="visits.tally_set")[0]
     assert tally.action == "记录人工计数"
-    assert list(changes(tally)) == ["2026-11-30 · 老年人"]
+    # The tally took the station's next revision (yizhan.core.concurrency), shown with its label.
+    assert list(changes(tally)) == ["2026-11-30 · 老年人", "修订号"]
 
 
 def test_english_reader_sees_english_labels(users):
