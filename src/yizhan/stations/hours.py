@@ -469,13 +469,8 @@ def parse_hours_text(text: str, *, field: str = "opening_hours") -> dict:
     return {"weekly": weekly}
 
 
-def format_hours_text(data: dict | None) -> str:
-    """The inverse of parse_hours_text for the weekly part (Chinese day names, runs joined)."""
-    if not data:
-        return ""
-    if data.get("always_open"):
-        return "24小时"
-    names = "一二三四五六日"
+def _day_runs(data: dict) -> list[tuple[int, int, list]]:
+    """Consecutive days with the same intervals, as (first day index, last day index, intervals)."""
     weekly = data.get("weekly") or {}
     runs: list[tuple[int, int, list]] = []
     for index, key in enumerate(DAY_KEYS):
@@ -484,8 +479,18 @@ def format_hours_text(data: dict | None) -> str:
             runs[-1] = (runs[-1][0], index, intervals)
         else:
             runs.append((index, index, intervals))
+    return runs
+
+
+def format_hours_text(data: dict | None) -> str:
+    """The inverse of parse_hours_text for the weekly part (Chinese day names, runs joined)."""
+    if not data:
+        return ""
+    if data.get("always_open"):
+        return "24小时"
+    names = "一二三四五六日"
     parts = []
-    for start, end, intervals in runs:
+    for start, end, intervals in _day_runs(data):
         if not intervals:
             continue
         days = f"周{names[start]}" if start == end else f"周{names[start]}至周{names[end]}"
@@ -516,16 +521,8 @@ def describe_hours(data: dict | None, *, exceptions: bool = False) -> str:
     if data.get("always_open"):
         text = str(_("open 24 hours"))
     else:
-        weekly = data.get("weekly") or {}
-        runs: list[tuple[int, int, list]] = []
-        for index, key in enumerate(DAY_KEYS):
-            intervals = weekly.get(key) or []
-            if runs and runs[-1][2] == intervals and runs[-1][1] == index - 1:
-                runs[-1] = (runs[-1][0], index, intervals)
-            else:
-                runs.append((index, index, intervals))
         parts = []
-        for start, end, intervals in runs:
+        for start, end, intervals in _day_runs(data):
             if not intervals:
                 continue
             days = (
