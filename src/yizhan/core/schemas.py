@@ -6,6 +6,12 @@ from typing import Any
 from ninja import Schema
 
 
+class Message(Schema):
+    """An error or notice answer: {"detail": "…"}."""
+
+    detail: str
+
+
 class ChangeOut(Schema):
     field: str
     old: Any = None

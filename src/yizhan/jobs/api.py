@@ -5,6 +5,7 @@ import uuid
 
 from ninja import Router, Schema
 
+from yizhan.core.schemas import Message
 from yizhan.jobs.models import Job
 from yizhan.jobs.services import kind_label
 from yizhan.orgs.scoping import get_for_user, scoped
@@ -46,10 +47,6 @@ def _out(job: Job) -> dict:
         "created_at": job.created_at,
         "finished_at": job.finished_at,
     }
-
-
-class Message(Schema):
-    detail: str
 
 
 @manage_router.get("/jobs", response=list[JobOut])

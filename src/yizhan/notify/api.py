@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
+from yizhan.core import schemas
 from yizhan.core.masking import mask_phone
 from yizhan.notify import services
 from yizhan.notify.models import Channel, Message
@@ -50,10 +51,6 @@ class Reply(Schema):
     text: str
 
 
-class Message_(Schema):
-    detail: str
-
-
 @manage_router.get("/inbox", response=list[InboxItem])
 def inbox(request, unread: bool = False):
     items = Message.objects.filter(user=request.user, channel=Channel.INBOX, state=Message.State.DELIVERED)
@@ -75,7 +72,7 @@ def inbox_read(request):
     return {"count": services.mark_read(request.user)}
 
 
-@manage_router.get("/outbox", response={200: list[OutboxItem], 403: Message_})
+@manage_router.get("/outbox", response={200: list[OutboxItem], 403: schemas.Message})
 def outbox(request, state: Message.State | None = None, limit: int = 100, offset: int = 0):
     require(request.user, "admin")
     items = scoped(request.user, Message).select_related("user")
@@ -100,7 +97,7 @@ def outbox(request, state: Message.State | None = None, limit: int = 100, offset
     ]
 
 
-@router.post("/notify/replies", response={200: Count, 401: Message_, 422: Message_})
+@router.post("/notify/replies", response={200: Count, 401: schemas.Message, 422: schemas.Message})
 def sms_reply(request, payload: Reply):
     """For the SMS provider's reply callback (it presents `YIZHAN_NOTIFY_REPLY_TOKEN` as a bearer
     token): a reply of TD / 退订 withdraws every consent of that number."""
@@ -132,7 +129,10 @@ def _broadcast_out(b) -> dict:
             "state_label": str(b.get_state_display())}  # fmt: skip
 
 
-@manage_router.post("/broadcasts", response={201: BroadcastOut, 403: Message_, 404: Message_, 422: Message_})
+@manage_router.post(
+    "/broadcasts",
+    response={201: BroadcastOut, 403: schemas.Message, 404: schemas.Message, 422: schemas.Message},
+)
 def create_broadcast(request, payload: BroadcastIn):
     """Message the staff of `roles` in the unit's subtree; above the approval size it waits for a
     second admin (`state`: pending)."""
@@ -148,7 +148,7 @@ def create_broadcast(request, payload: BroadcastIn):
 
 @manage_router.post(
     "/broadcasts/{broadcast_id}/approve",
-    response={200: BroadcastOut, 403: Message_, 404: Message_, 422: Message_},
+    response={200: BroadcastOut, 403: schemas.Message, 404: schemas.Message, 422: schemas.Message},
 )
 def approve_broadcast(request, broadcast_id: int):
     from yizhan.notify.models import Broadcast

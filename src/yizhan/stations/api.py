@@ -16,7 +16,7 @@ from ninja.files import UploadedFile
 
 from yizhan.core.boundary import Offset
 from yizhan.core.geo import from_wgs84, validate_crs
-from yizhan.core.schemas import Conflict
+from yizhan.core.schemas import Conflict, Message
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, require, scope_for, scoped
 from yizhan.stations import hours, services
@@ -24,10 +24,6 @@ from yizhan.stations.imports import import_stations
 from yizhan.stations.models import Facility, Station, StationFacility
 
 manage_router = Router(tags=["manage: stations"])
-
-
-class Message(Schema):
-    detail: str
 
 
 class ErrorItem(Schema):

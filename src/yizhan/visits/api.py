@@ -14,7 +14,7 @@ from ninja.files import UploadedFile
 
 from yizhan.core.boundary import IsoDate, Offset
 from yizhan.core.masking import mask_contact
-from yizhan.core.schemas import Conflict
+from yizhan.core.schemas import Conflict, Message
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, require, scope_for, scoped
 from yizhan.stations.models import Station
@@ -55,10 +55,6 @@ class CheckInOut(Schema):
     id: int | None = None
     station: str
     day: datetime.date | None = None
-    detail: str
-
-
-class Message(Schema):
     detail: str
 
 
