@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from yizhan.conftest import wait_until
+
 pytestmark = pytest.mark.browser
 
 SXGC = {"latitude": 29.5566, "longitude": 106.4569}
@@ -76,11 +78,7 @@ def test_with_a_mocked_location_the_nearest_station_comes_first_and_filters_narr
     page.locator("details.more > summary").click()
     page.locator("input[name=facility][value=mother_baby_room]").check()
     page.wait_for_url("**facility=mother_baby_room*")
-    # Polled from here: wait_for_function would evaluate a string, which the page's policy refuses.
-    for _ in range(100):
-        if names.count() < before:
-            break
-        page.wait_for_timeout(100)
+    wait_until(page, "document.querySelectorAll('.stations .name').length < %d" % before)
     assert names.first.inner_text() == sxgc.name
     assert names.count() < before
     assert outside == []
