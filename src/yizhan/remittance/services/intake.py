@@ -6,16 +6,15 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yizhan.audit.services import diff, record, snapshot
-from yizhan.core import concurrency
+from yizhan.core import bulk, concurrency
 from yizhan.core.tabular import write_csv
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import scoped
@@ -154,11 +153,72 @@ class ImportReport:
     groups_total: int = 0
     rows_in_groups: int = 0
     lines: list = field(default_factory=list)  # ReportLine, by row
+    # A report read back from an import job keeps only the first errors and flagged lines, and these
+    # counts of them all: (rows with errors, errors).
+    counts: tuple | None = None
+
+    KEPT_ERRORS = 500
+    KEPT_LINES = 200
+
+    @property
+    def error_rows(self) -> int:
+        return self.counts[0] if self.counts else len({e.row for e in self.errors})
+
+    @property
+    def error_count(self) -> int:
+        return self.counts[1] if self.counts else len(self.errors)
+
+    def flagged_lines(self) -> list:
+        return [line for line in self.lines if line.rules or line.group][: self.KEPT_LINES]
+
+    def as_dict(self) -> dict:
+        """What an import job keeps as its result (JSON): the figures, the first errors and the
+        first rows with hits or duplicates — what the preview page shows."""
+        return {
+            "filename": self.filename,
+            "dry_run": self.dry_run,
+            "valid_only": self.valid_only,
+            "rows_read": self.rows_read,
+            "valid_rows": self.valid_rows,
+            "error_rows": self.error_rows,
+            "error_count": self.error_count,
+            "errors": [[e.row, e.column, e.message] for e in self.errors[: self.KEPT_ERRORS]],
+            "file_error": self.file_error,
+            "imported": self.imported,
+            "refused_reason": self.refused_reason,
+            "hits_by_rule": [list(pair) for pair in self.hits_by_rule],
+            "flagged_rows": self.flagged_rows,
+            "groups_by_kind": self.groups_by_kind,
+            "groups_total": self.groups_total,
+            "rows_in_groups": self.rows_in_groups,
+            "lines": [[x.row, x.instruction_id, x.status, x.rules, x.group] for x in self.flagged_lines()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ImportReport":
+        return cls(
+            filename=data["filename"],
+            dry_run=data["dry_run"],
+            valid_only=data["valid_only"],
+            rows_read=data["rows_read"],
+            valid_rows=data["valid_rows"],
+            errors=[importer.RowError(*e) for e in data["errors"]],
+            file_error=data["file_error"],
+            imported=data["imported"],
+            refused_reason=data["refused_reason"],
+            hits_by_rule=[tuple(pair) for pair in data["hits_by_rule"]],
+            flagged_rows=data["flagged_rows"],
+            groups_by_kind=data["groups_by_kind"],
+            groups_total=data["groups_total"],
+            rows_in_groups=data["rows_in_groups"],
+            lines=[ReportLine(*line) for line in data["lines"]],
+            counts=(data["error_rows"], data["error_count"]),
+        )
 
     def summary_lines(self) -> list[str]:
         lines = [
             _("rows read: %(n)d, valid: %(valid)d, with errors: %(bad)d")
-            % {"n": self.rows_read, "valid": self.valid_rows, "bad": len({e.row for e in self.errors})},
+            % {"n": self.rows_read, "valid": self.valid_rows, "bad": self.error_rows},
         ]
         if self.dry_run:
             lines.append(_("dry run: nothing was written"))
@@ -237,16 +297,26 @@ def _kind_label(kind: str) -> str:
     return str(DuplicateGroup.Kind(kind).label)
 
 
-@transaction.atomic
-def stage_import(batch: Batch, *, actor, filename: str, data: bytes) -> ImportRun:
-    """Keep an uploaded file for its preview; nothing is imported until it is confirmed."""
-    run = ImportRun.objects.create(
+def _user(actor):
+    """The actor as a row's user (None for the system: the command, the demo)."""
+    return actor if getattr(actor, "pk", None) else None
+
+
+def _new_run(batch: Batch, *, actor, filename: str, data: bytes) -> ImportRun:
+    return ImportRun(
         batch=batch,
         filename=(filename or "upload")[:200],
         sha256=hashlib.sha256(data).hexdigest(),
         content=data,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=_user(actor),
     )
+
+
+@transaction.atomic
+def stage_import(batch: Batch, *, actor, filename: str, data: bytes) -> ImportRun:
+    """Keep an uploaded file for its preview; nothing is imported until it is confirmed."""
+    run = _new_run(batch, actor=actor, filename=filename, data=data)
+    run.save()
     record(
         "remittance.import.staged",
         run,
@@ -274,6 +344,10 @@ def discard_import(run: ImportRun, *, actor) -> None:
     )
 
 
+def _earlier_import(batch: Batch, digest: str) -> ImportRun | None:
+    return batch.imports.filter(sha256=digest, status=ImportRun.Status.IMPORTED).first()
+
+
 def run_import(
     batch: Batch,
     *,
@@ -284,14 +358,18 @@ def run_import(
     valid_only: bool = False,
     scope=None,
     staged: ImportRun | None = None,
+    progress=None,
 ) -> ImportReport:
     """Read, check, screen and group a file; write it (all of it, or only its valid rows when
-    asked) unless it is a dry run. Returns the report either way."""
+    asked) unless it is a dry run. Returns the report either way. `progress(done, total, phase)`
+    is told how far it got (the import job's progress bar)."""
     report = ImportReport(filename=filename, dry_run=dry_run, valid_only=valid_only)
-    parsed = importer.parse_file(filename, data, units_by_code=units_for_import(batch, scope))
+    parsed = importer.parse_file(
+        filename, data, units_by_code=units_for_import(batch, scope), progress=progress
+    )
     digest = hashlib.sha256(data).hexdigest()
     if batch.pk and not parsed.file_error:
-        earlier = batch.imports.filter(sha256=digest, status=ImportRun.Status.IMPORTED).first()
+        earlier = _earlier_import(batch, digest)
         if earlier is not None:
             parsed.errors.insert(
                 0,
@@ -309,20 +387,14 @@ def run_import(
     report.file_error = parsed.file_error
 
     screener = load_screener()
-    outcomes = [screen_record(screener, values) for values in parsed.records]
+    total = len(parsed.records)
+    outcomes = []
+    for done, values in enumerate(parsed.records, start=1):
+        outcomes.append(screen_record(screener, values))
+        if progress and done % 1000 == 0:
+            progress(done, total, "screen")
     existing = _existing_items(batch)
-    new_items = [
-        Item(
-            ("new", i),
-            v["instruction_id"],
-            v["payer_account"],
-            v["payee_account"],
-            v["amount"],
-            normalise(v.get("purpose", "")),
-            v["created_at"],
-        )
-        for i, v in enumerate(parsed.records)
-    ]
+    new_items = _new_items(parsed.records)
     window = datetime.timedelta(hours=batch.near_window_hours)
     groups = group_duplicates(existing + new_items, window)
     _fill_report(report, parsed, outcomes, groups, existing + new_items)
@@ -340,21 +412,56 @@ def run_import(
         return report
     if dry_run:
         return report
+    if progress:
+        progress(0, total, "write")
+    prepared = prepare_instructions(batch, parsed.records, outcomes, screener=screener)
     _write_import(
         batch,
         actor=actor,
-        filename=filename,
-        data=data,
+        run=staged or _new_run(batch, actor=actor, filename=filename, data=data),
         parsed=parsed,
-        outcomes=outcomes,
-        screener=screener,
-        staged=staged,
+        prepared=prepared,
+        groups=groups,
+        mark=_work_mark(existing),
     )
+    if progress:
+        progress(total, total, "write")
     report.imported = len(parsed.records)
     for line in report.lines:
         if line.status == _("would import"):
             line.status = _("imported")
     return report
+
+
+def _new_items(records: list[dict]) -> list[Item]:
+    """The file's rows as duplicate-finder items, keyed ("new", index) until they have ids."""
+    return [
+        Item(
+            ("new", i),
+            v["instruction_id"],
+            v["payer_account"],
+            v["payee_account"],
+            v["amount"],
+            normalise(v.get("purpose", "")),
+            v["created_at"],
+        )
+        for i, v in enumerate(records)
+    ]
+
+
+def _work_mark(items: list[Item]) -> tuple:
+    """What the duplicate groups of a batch depend on besides the rows themselves: which rows
+    there are and their decisions (the proposal to keep prefers one being processed)."""
+    pks = [item.key for item in items]
+    decided = sorted((item.key, item.decision) for item in items if item.decision)
+    return len(pks), max(pks, default=None), tuple(decided)
+
+
+def _current_mark(batch: Batch) -> tuple:
+    rows = Instruction.objects.filter(batch=batch)
+    count, top = rows.count(), rows.order_by("-pk").values_list("pk", flat=True).first()
+    decided = rows.exclude(decision="").order_by("pk").values_list("pk", "decision")
+    return count, top, tuple(decided)
 
 
 def _fill_report(report: ImportReport, parsed, outcomes, groups, items: list[Item]) -> None:
@@ -415,31 +522,31 @@ def _fill_report(report: ImportReport, parsed, outcomes, groups, items: list[Ite
 
 
 @transaction.atomic
-def _write_import(batch, *, actor, filename, data, parsed, outcomes, screener, staged) -> None:
+def _write_import(batch, *, actor, run: ImportRun, parsed, prepared, groups, mark) -> None:
+    """The import's one write transaction: everything was worked out before it (instruction and
+    hit rows converted for the database, duplicate groups), so it holds SQLite's write lock only
+    for the plain statements and check-ins wait a moment, not the length of the import."""
     # One import at a time per batch: regrouping renumbers the batch's groups.
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
-    digest = hashlib.sha256(data).hexdigest()
-    if batch.imports.filter(sha256=digest, status=ImportRun.Status.IMPORTED).exists():
+    if _earlier_import(batch, run.sha256) is not None:
         raise ValidationError({"file": _("This file was imported into this batch a moment ago.")})
-    if staged is not None:
-        run = ImportRun.objects.select_for_update().get(pk=staged.pk)
-        if run.status != ImportRun.Status.PREVIEWED:
+    if run.pk is not None:
+        staged = ImportRun.objects.select_for_update().get(pk=run.pk)
+        if staged.status != ImportRun.Status.PREVIEWED:
             raise ValidationError({"file": _("This upload was already imported or discarded.")})
-    else:
-        run = ImportRun(
-            batch=batch,
-            filename=(filename or "upload")[:200],
-            sha256=digest,
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
-    run.content = data
     run.status = ImportRun.Status.IMPORTED
     run.rows_read = parsed.rows_read
     run.rows_imported = len(parsed.records)
     run.rows_rejected = len({e.row for e in parsed.errors})
     run.save()
-    create_instructions(batch, parsed.records, outcomes, screener=screener, import_run=run)
-    regroup_batch(batch)
+    # Someone decided, or another import landed, since the groups were worked out: work them out again.
+    stale = _current_mark(batch) != mark
+    pk_by_row = write_instructions(prepared, run)
+    if stale:
+        regroup_batch(batch)
+    else:
+        new_pks = [pk_by_row[values["row_number"]] for values in parsed.records]
+        _write_groups(batch, groups, lambda key: new_pks[key[1]] if isinstance(key, tuple) else key)
     if batch.screened_at is None:
         batch.screened_at = timezone.now()
         batch.save(update_fields=["screened_at"])
@@ -474,84 +581,77 @@ INSTRUCTION_FIELDS = [
 ]
 
 
-def create_instructions(batch, records, outcomes, *, screener: Screener, import_run=None) -> int:
-    """Insert validated records with their screening outcome and hits (the import and the demo share this).
+@dataclass
+class PreparedInstructions:
+    batch_id: int
+    rows: bulk.Prepared  # the instructions, import_run_id still to be set
+    hits: bulk.Prepared  # their hits, instruction_id still to be set
+    hit_rows: list[int]  # the row number of each hit's instruction
 
-    One executemany instead of bulk_create: for 50,000 rows, bulk_create spends four fifths of its
-    ~12 s building model instances and preparing values one field at a time; here only dates and
-    amounts need the backend's adapters.
-    """
+
+def prepare_instructions(batch, records, outcomes, *, screener: Screener) -> PreparedInstructions:
+    """Validated records with their screening outcome and hits, converted for the database and
+    ready to be written (`write_instructions`) in a short transaction."""
     fields = [f for f in Instruction._meta.concrete_fields if not f.primary_key]
-    ops = connection.ops
-    adapters = []
-    for f in fields:
-        if isinstance(f, models.DateTimeField):
-            adapters.append(ops.adapt_datetimefield_value)
-        elif isinstance(f, models.DateField):
-            adapters.append(ops.adapt_datefield_value)
-        elif isinstance(f, models.DecimalField):
-            adapters.append(
-                partial(
-                    ops.adapt_decimalfield_value, max_digits=f.max_digits, decimal_places=f.decimal_places
-                )
-            )
-        else:
-            adapters.append(None)
     defaults = {f.attname: f.get_default() for f in fields}
-    rows = []
+    rows, hits, hit_rows = [], [], []
     for values, outcome in zip(records, outcomes, strict=True):
         row = dict(defaults)
         row.update({name: values.get(name, "") for name in INSTRUCTION_FIELDS if name != "unit"})
         row.update(
             batch_id=batch.pk,
-            import_run_id=import_run.pk if import_run else None,
+            import_run_id=None,
             unit_id=values["unit"].pk,
             priority=screener.priority(outcome.hits),
             hit_count=len(outcome.hits),
             flagged=bool(outcome.hits),
             allowed_by_id=outcome.allowed_by,
         )
-        rows.append(
-            tuple(
-                adapt(row[f.attname]) if adapt else row[f.attname]
-                for f, adapt in zip(fields, adapters, strict=True)
-            )
-        )
-    columns = ", ".join(ops.quote_name(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    # Table and column names come from the model; every value is a parameter.
-    sql = f"INSERT INTO {ops.quote_name(Instruction._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-    with_hits = {
-        values["row_number"]: outcome
-        for values, outcome in zip(records, outcomes, strict=True)
-        if outcome.hits
-    }
-    if with_hits:
-        pks = dict(
-            Instruction.objects.filter(batch=batch, import_run=import_run).values_list("row_number", "pk")
-        )
-        pairs = [(Instruction(pk=pks[number]), outcome) for number, outcome in with_hits.items()]
-        Hit.objects.bulk_create(_hit_rows(screener, pairs), batch_size=2000)
-    return len(rows)
+        rows.append(row)
+        for hit in _hit_values(screener, outcome):
+            hits.append(hit)
+            hit_rows.append(values["row_number"])
+    return PreparedInstructions(
+        batch.pk, bulk.prepare_insert(Instruction, rows), bulk.prepare_insert(Hit, hits), hit_rows
+    )
 
 
-def _hit_rows(screener: Screener, pairs) -> list[Hit]:
+def write_instructions(prepared: PreparedInstructions, import_run: ImportRun | None = None) -> dict:
+    """Insert prepared instructions and their hits; returns row number -> instruction pk."""
+    prepared.rows.set_column("import_run_id", import_run.pk if import_run else None)
+    bulk.execute(prepared.rows)
+    pk_by_row = dict(
+        Instruction.objects.filter(batch_id=prepared.batch_id, import_run=import_run).values_list(
+            "row_number", "pk"
+        )
+    )
+    if prepared.hits:
+        prepared.hits.set_column("instruction_id", [pk_by_row[row] for row in prepared.hit_rows])
+        bulk.execute(prepared.hits)
+    return pk_by_row
+
+
+def create_instructions(batch, records, outcomes, *, screener: Screener, import_run=None) -> int:
+    """Insert validated records with their screening outcome and hits (the demo's way in)."""
+    return len(
+        write_instructions(prepare_instructions(batch, records, outcomes, screener=screener), import_run)
+    )
+
+
+def _hit_values(screener: Screener, outcome, instruction_id=None) -> list[dict]:
     return [
-        Hit(
-            instruction=obj,
-            rule_id=h.rule_id,
-            rule_term=screener.rules[h.rule_id].term[:64],
-            field=h.field,
-            start=h.start,
-            end=h.end,
-            text=h.text[:200],
-            matched_term=h.term[:64],
-            context=h.context,
-            exclusion_term=h.exclusion[:64],
-        )
-        for obj, outcome in pairs
+        {
+            "instruction_id": instruction_id,
+            "rule_id": h.rule_id,
+            "rule_term": screener.rules[h.rule_id].term[:64],
+            "field": h.field,
+            "start": h.start,
+            "end": h.end,
+            "text": h.text[:200],
+            "matched_term": h.term[:64],
+            "context": h.context,
+            "exclusion_term": h.exclusion[:64],
+        }
         for h in outcome.hits
     ]
 
@@ -563,18 +663,29 @@ def regroup_batch(batch: Batch) -> list[DuplicateGroup]:
     """Recompute the batch's duplicate groups (derived data; decisions stay on the instructions).
 
     Runs inside the caller's transaction (an import, a change of the window)."""
-    items = _existing_items(batch)
-    groups = group_duplicates(items, datetime.timedelta(hours=batch.near_window_hours))
+    groups = group_duplicates(_existing_items(batch), datetime.timedelta(hours=batch.near_window_hours))
+    return _write_groups(batch, groups, lambda key: key)
+
+
+def _write_groups(batch: Batch, groups, pk_of) -> list[DuplicateGroup]:
+    """Replace the batch's groups with `groups` (members keyed as `pk_of` turns into pks)."""
     Instruction.objects.filter(batch=batch, dup_group__isnull=False).update(dup_group=None)
     DuplicateGroup.objects.filter(batch=batch).delete()
     created = DuplicateGroup.objects.bulk_create(
         [
-            DuplicateGroup(batch=batch, number=n, kind=g.kind, keep_id=g.keep, size=len(g.members))
+            DuplicateGroup(batch=batch, number=n, kind=g.kind, keep_id=pk_of(g.keep), size=len(g.members))
             for n, g in enumerate(groups, start=1)
         ]
     )
-    for obj, group in zip(created, groups, strict=True):
-        Instruction.objects.filter(pk__in=group.members).update(dup_group=obj)
+    ops = connection.ops
+    table = ops.quote_name(Instruction._meta.db_table)
+    sql = f"UPDATE {table} SET dup_group_id = %s WHERE id = %s"  # noqa: S608 - the model's own table
+    params = [
+        (obj.pk, pk_of(key)) for obj, group in zip(created, groups, strict=True) for key in group.members
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), bulk.CHUNK):
+            cursor.executemany(sql, params[start : start + bulk.CHUNK])
     _refresh_flags(batch)
     return created
 
@@ -624,7 +735,7 @@ def rescreen_batch(batch: Batch, *, actor) -> dict:
             changed.append(inst)
         if outcome.hits:
             pairs.append((inst, outcome))
-    Hit.objects.bulk_create(_hit_rows(screener, pairs), batch_size=2000)
+    bulk.insert(Hit, [hit for inst, outcome in pairs for hit in _hit_values(screener, outcome, inst.pk)])
     Instruction.objects.bulk_update(changed, ["priority", "hit_count", "allowed_by"], batch_size=1000)
     _refresh_flags(batch)
     batch.screened_at = timezone.now()
