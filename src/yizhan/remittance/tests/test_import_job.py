@@ -143,7 +143,9 @@ def test_the_job_page_belongs_to_the_batch_owner(
     other = services.create_batch(actor=None, unit=hq_batch.unit, name="另一批", deadline=hq_batch.deadline)
     job = Job.objects.get(kind=jobs.KIND)
     # A job shown under another batch's address is not found.
-    assert client_for("hq_admin").get(f"/manage/remittance/{other.pk}/import/job/{job.pk}/").status_code == 404
+    assert (
+        client_for("hq_admin").get(f"/manage/remittance/{other.pk}/import/job/{job.pk}/").status_code == 404
+    )
 
 
 def _groups(batch):
