@@ -167,3 +167,39 @@ def test_the_prepared_write_groups_duplicates_as_a_fresh_regrouping_does(green, 
     services.regroup_batch(batch)
     assert written == _groups(batch) and written
     assert any(keep_id == "G-002" for _kind, keep_id, _members in written)
+
+
+def test_the_api_imports_in_the_background_and_reports_through_the_job(client, users, hq_batch):
+    from django.utils import translation
+
+    from yizhan.orgs.services import create_api_token
+
+    token = create_api_token(user=users["hq_admin"], name="test")[1]
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    url = f"/api/v1/manage/remittance/batches/{hq_batch.pk}/import"
+    started = client.post(
+        url, {"file": SimpleUploadedFile("ok.csv", csv_bytes(ROWS)), "background": "true"}, **auth
+    )
+    assert started.status_code == 202
+    job_id = started.json()["job"]
+    assert not Instruction.objects.filter(batch=hq_batch).exists()
+    job_services.run(job_id)
+    done = client.get(f"/api/v1/manage/jobs/{job_id}", **auth).json()
+    assert done["state"] == "done" and done["result"]["imported"] == len(ROWS)
+    assert Instruction.objects.filter(batch=hq_batch).count() == len(ROWS)
+    # A file the worker cannot read: the job fails with the reader's reason.
+    bad = client.post(
+        url, {"file": SimpleUploadedFile("x.xlsx", b"just text renamed"), "background": "true"}, **auth
+    ).json()
+    with translation.override("zh-hans"):  # a worker writes in the site's language
+        job_services.run(bad["job"])
+    failed = client.get(f"/api/v1/manage/jobs/{bad['job']}", **auth).json()
+    assert failed["state"] == "failed" and "这不是可读取的 xlsx 工作簿" in failed["error"]
+    # Not the batch's owner: refused before anything is staged.
+    other = create_api_token(user=users["cq_admin"], name="test")[1]
+    refused = client.post(
+        url,
+        {"file": SimpleUploadedFile("ok.csv", csv_bytes(ROWS)), "background": "true"},
+        HTTP_AUTHORIZATION=f"Bearer {other}",
+    )
+    assert refused.status_code == 403 and ImportRun.objects.filter(batch=hq_batch).count() == 2
