@@ -51,7 +51,7 @@ def build_database() -> list:
     return list(Unit.objects.outlets().order_by("code").values_list("code", "lat", "lng", "address"))
 
 
-def generate_workbook(outlets: list, rows: int) -> bytes:
+def generate_workbook(outlets: list, rows: int, prefix: str = "BENCH") -> bytes:
     import random
 
     from openpyxl import Workbook
@@ -90,7 +90,7 @@ def generate_workbook(outlets: list, rows: int) -> bytes:
                 states.append(rng.choice(["", "", "", "有", "无"]))
         sheet.append(
             [
-                f"BENCH-{i:05d}",
+                f"{prefix}-{i:05d}",
                 f"测试驿站{i:05d}",
                 f"Bench station {i:05d}",
                 code,

@@ -2,6 +2,7 @@
 the same scoping chokepoint as the back-office pages."""
 
 import datetime
+import uuid
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +17,7 @@ from yizhan.core.masking import mask_account, mask_phone
 from yizhan.core.schemas import Conflict
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, require, scope_for, scoped
-from yizhan.remittance import importer, services
+from yizhan.remittance import importer, jobs, services
 from yizhan.remittance.models import (
     Alias,
     AllowEntry,
@@ -151,6 +152,11 @@ class ImportOut(Schema):
     hits_by_rule: dict[str, int]
     duplicate_groups: int
     rows_in_groups: int
+
+
+class ImportJobOut(Schema):
+    job: uuid.UUID  # follow it at GET /api/v1/manage/jobs/{job}
+    run: int
 
 
 class RuleOut(Schema):
@@ -391,9 +397,9 @@ def duplicates(request, batch_id: int):
 
 @manage_router.post(
     P + "/batches/{int:batch_id}/import",
-    response={200: ImportOut, 422: ImportOut},
+    response={200: ImportOut, 202: ImportJobOut, 422: ImportOut},
     summary="Import a csv/xlsx file into the batch (dry_run: check only; valid_only: skip rows with errors); "
-    "422 when nothing is (or would be) imported because of errors",
+    "422 when nothing is (or would be) imported because of errors; background: 202 with the job to follow",
 )
 def import_file(
     request,
@@ -401,6 +407,7 @@ def import_file(
     file: UploadedFile = File(...),  # noqa: B008 - ninja declares parameters this way
     dry_run: bool = Form(False),  # noqa: B008
     valid_only: bool = Form(False),  # noqa: B008
+    background: bool = Form(False),  # noqa: B008
 ):
     batch = _batch(request, batch_id)
     services.require_batch_owner(request.user, batch)
@@ -408,6 +415,14 @@ def import_file(
         # Refused before the upload is read into memory; the reader would say the same.
         mb = importer.max_bytes() // 2**20
         raise ValidationError({"file": _("The file is larger than %(mb)s MB; split it.") % {"mb": mb}})
+    if background:
+        # The file is staged and checked or imported on the queue; its job carries the report.
+        run = services.stage_import(
+            batch, actor=request.user, filename=file.name or "upload.csv", data=file.read()
+        )
+        unit = Unit.objects.get(pk=scope_for(request.user).unit_id)
+        job = jobs.start_import(request.user, unit, run, dry_run=dry_run, valid_only=valid_only)
+        return Status(202, {"job": job.pk, "run": run.pk})
     report = services.run_import(
         batch,
         actor=request.user,

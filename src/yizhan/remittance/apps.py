@@ -18,3 +18,7 @@ class RemittanceConfig(AppConfig):
         from yizhan.remittance.panels import green_channel_panel
 
         register_panel("remittance", green_channel_panel, order=60)
+
+        from yizhan.jobs.services import register_kind
+
+        register_kind("remittance_import", _("Remittance import"))

@@ -290,8 +290,9 @@ def _match_headers(headers: list[str]) -> tuple[dict[str, int], list[RowError]]:
     return positions, errors
 
 
-def parse_file(filename: str, data: bytes, *, units_by_code: dict) -> Parsed:
-    """Every row checked; the good ones as records, the rest as errors naming row and column."""
+def parse_file(filename: str, data: bytes, *, units_by_code: dict, progress=None) -> Parsed:
+    """Every row checked; the good ones as records, the rest as errors naming row and column.
+    `progress(done, total, phase)` hears about every 1,000 rows."""
     result = Parsed()
     try:
         table = read_table(filename, data, max_rows=MAX_ROWS)
@@ -306,8 +307,11 @@ def parse_file(filename: str, data: bytes, *, units_by_code: dict) -> Parsed:
         result.file_error = True
         return result
     seen_ids: dict[str, int] = {}
+    total = len(table.rows)
     for number, cells in table.rows:
         result.rows_read += 1
+        if progress and result.rows_read % 1000 == 0:
+            progress(result.rows_read, total, "check")
         raw = {name: (cells[i] if i < len(cells) else "") for name, i in positions.items()}
         result.row_ids[number] = raw["instruction_id"][:64]
         values, errors = clean_instruction_row(raw, units_by_code=units_by_code)

@@ -13,6 +13,7 @@ urlpatterns = [
     path(P + "<int:pk>/duplicates/", views.duplicates, name="duplicates"),
     path(P + "<int:pk>/import/", views.import_upload, name="import_upload"),
     path(P + "<int:pk>/import/<int:run>/", views.import_preview, name="import_preview"),
+    path(P + "<int:pk>/import/job/<uuid:job>/", views.import_job, name="import_job"),
     path(P + "<int:pk>/import/<int:run>/report.csv", views.import_report, name="import_report"),
     path(P + "<int:pk>/rescreen/", views.rescreen, name="rescreen"),
     path(P + "<int:pk>/export/", views.export, name="export"),

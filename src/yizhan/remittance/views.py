@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 
 from yizhan.audit.services import events_for
 from yizhan.core.forms import apply_errors
+from yizhan.jobs.models import Job
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
-from yizhan.remittance import forms, importer, services
+from yizhan.remittance import forms, importer, jobs, services
 from yizhan.remittance.models import (
     CLAIM_TTL,
     NEED_A_LOOK,
@@ -218,6 +219,10 @@ def import_upload(request, pk):
             form.add_error("file", _("The file is larger than %(mb)s MB; split it.") % {"mb": mb})
         else:
             data = upload.read()
+            if len(data) > jobs.SYNC_LIMIT_BYTES:
+                # A large file is checked on the queue; the job page follows it and shows the preview.
+                run = services.stage_import(batch, actor=request.user, filename=upload.name, data=data)
+                return _start_job(request, batch, run, dry_run=True)
             # A file that cannot be read, or is not a list of instructions, is refused here with
             # one message rather than staged as a run full of errors.
             problem = importer.check_file(upload.name, data)
@@ -252,6 +257,10 @@ def import_preview(request, pk, run):
             messages.info(request, _("Upload discarded; nothing was imported."))
             return redirect("remittance:batch_detail", pk=batch.pk)
         form = forms.ConfirmImportForm(request.POST)
+        if form.is_valid() and len(data) > jobs.SYNC_LIMIT_BYTES:
+            return _start_job(
+                request, batch, staged, dry_run=False, valid_only=form.cleaned_data["mode"] == "valid_only"
+            )
         if form.is_valid():
             try:
                 report = services.run_import(
@@ -272,6 +281,12 @@ def import_preview(request, pk, run):
                 )
                 return redirect("remittance:batch_detail", pk=batch.pk)
             messages.error(request, report.refused_reason)
+    if len(data) > jobs.SYNC_LIMIT_BYTES:
+        # A large file is checked on the queue: the newest job of this upload that did not fail.
+        latest = _run_jobs(staged).exclude(state=Job.State.FAILED).first()
+        if latest is None:
+            return _start_job(request, batch, staged, dry_run=True)
+        return redirect("remittance:import_job", pk=batch.pk, job=latest.pk)
     report = services.run_import(
         batch, actor=request.user, filename=staged.filename, data=data, dry_run=True, scope=request.user
     )
@@ -282,9 +297,36 @@ def import_preview(request, pk, run):
             "batch": batch,
             "run": staged,
             "report": report,
-            "errors": report.errors[:500],
-            "flagged_lines": [line for line in report.lines if line.rules or line.group][:200],
         },
+    )
+
+
+def _run_jobs(run: ImportRun):
+    return Job.objects.filter(kind=jobs.KIND, params__run=run.pk)
+
+
+def _start_job(request, batch, run, *, dry_run, valid_only=False):
+    unit = Unit.objects.get(pk=request.scope.unit_id)
+    job = jobs.start_import(request.user, unit, run, dry_run=dry_run, valid_only=valid_only)
+    return redirect("remittance:import_job", pk=batch.pk, job=job.pk)
+
+
+@staff_view("read")
+def import_job(request, pk, job):
+    """A large upload's job: its progress, then the preview (a check) or the outcome (an import)."""
+    batch = _batch(request, pk)
+    services.require_batch_owner(request.user, batch)
+    job = get_for_user(request.user, Job, "read", pk=job, kind=jobs.KIND)
+    if job.params.get("batch") != batch.pk:
+        raise Http404
+    run = get_object_or_404(batch.imports.defer("content"), pk=job.params["run"])
+    report = None
+    if job.state == Job.State.DONE and "rows_read" in (job.result or {}):
+        report = services.ImportReport.from_dict(job.result)
+    return render(
+        request,
+        "remittance/import_job.html",
+        {"batch": batch, "run": run, "job": job, "report": report, "dry_run": job.params["dry_run"]},
     )
 
 

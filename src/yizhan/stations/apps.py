@@ -20,5 +20,6 @@ class StationsConfig(AppConfig):
         from yizhan.jobs.services import register_kind
 
         register_kind("station_import", _("Station import"))
+        register_kind("holiday_import", _("Holiday calendar import"))
         register(NavItem("stations", _("Stations"), "stations:list", order=20))
         register(NavItem("station_reports", _("Coverage and compliance"), "stations:report", order=25))

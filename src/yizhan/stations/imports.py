@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from yizhan.audit.models import AuditEvent
 from yizhan.audit.services import audit_via, build_many, diff, snapshot
+from yizhan.core import bulk
 from yizhan.core.boundary import ANSWER_TEXT_LIMIT, clip
 from yizhan.core.filereader import FileRefused, read_table
 from yizhan.core.tabular import write_csv, write_xlsx
@@ -514,7 +515,7 @@ def _prepare(plans, result, actor, theme_codes, progress, total) -> _Write:
         revision = plan.station.revision
         diffs[plan.station.pk] = {**changes, **facility_changes, "revision": [revision, revision + 1]}
     fields = [Station._meta.get_field(name) for name in UPDATED_FIELDS]
-    convert = list(zip([f.attname for f in fields], _converters(fields), strict=True))
+    convert = list(zip([f.attname for f in fields], bulk.converters(fields), strict=True))
     update_params = [
         (
             *(c(getattr(p.station, name)) if c else getattr(p.station, name) for name, c in convert),
@@ -566,7 +567,7 @@ def _write(write: _Write, actor) -> None:
             if revision != write.read_at[pk]:
                 raise _Stale(Station.objects.get(pk=pk).code)
     now = write.now
-    _insert(Station, write.new_rows)
+    bulk.insert(Station, write.new_rows)
     codes = [p.values["code"] for p in write.new]
     new_ids = {}
     for start in range(0, len(codes), 5000):
@@ -584,7 +585,7 @@ def _write(write: _Write, actor) -> None:
 
     through = Station.themes.through
     through.objects.filter(station_id__in=[p.station.pk for p in write.retheme]).delete()
-    _insert(
+    bulk.insert(
         through,
         [
             {"station_id": p.station.pk, "theme_id": t.pk}
@@ -602,49 +603,13 @@ def _write(write: _Write, actor) -> None:
         [("station.created", p.station, _creation_changes(p)) for p in write.new], actor=actor, plain=True
     )
     fields = [f.attname for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    _insert(AuditEvent, [{name: getattr(event, name) for name in fields} for event in events])
+    bulk.insert(AuditEvent, [{name: getattr(event, name) for name in fields} for event in events])
     if write.new or write.changed:
         bump()
 
 
 def _attnames(values: dict) -> dict:
     return {("unit_id" if k == "unit" else k): (v.pk if k == "unit" else v) for k, v in values.items()}
-
-
-def _converters(fields) -> list:
-    """Per field, the conversion its value needs for this database (None: none)."""
-    ops = connection.ops
-    converters = []
-    for model_field in fields:
-        kind = model_field.get_internal_type()
-        if kind == "JSONField":
-            converters.append(lambda value, f=model_field: f.get_db_prep_save(value, connection))
-        elif kind == "DateField":
-            converters.append(ops.adapt_datefield_value)
-        elif kind == "DateTimeField":
-            converters.append(ops.adapt_datetimefield_value)
-        else:
-            converters.append(None)
-    return converters
-
-
-def _insert(model, rows: list[dict]) -> None:
-    """INSERT rows (dicts by attname, every column given) with executemany. The ORM's bulk_create
-    runs half a dozen Python calls per value; 15,000 stations have 300,000 values. Each value is
-    still converted as its field would for this database (dates, times, JSON)."""
-    if not rows:
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    ops = connection.ops
-    converters = _converters(fields)
-    columns = ", ".join(ops.quote_name(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-    pairs = list(zip([f.attname for f in fields], converters, strict=True))
-    params = [[convert(row[name]) if convert else row[name] for name, convert in pairs] for row in rows]
-    with connection.cursor() as cursor:
-        for start in range(0, len(params), 5000):
-            cursor.executemany(sql, params[start : start + 5000])
 
 
 def _creation_changes(plan: _Plan) -> dict:

@@ -1,5 +1,6 @@
 """Back-office imports: the uploaded file kept for an hour (so that a good dry run can be
-committed without uploading again), and long imports run as jobs on the queue."""
+committed without uploading again), and imports run as jobs on the queue: long station imports and
+every holiday-year import."""
 
 import secrets
 import time
@@ -70,5 +71,57 @@ def start(user, unit, name: str, data: bytes, *, dry_run: bool, token: str):
         actor=user,
         unit=unit,
         params={"filename": name[:200], "dry_run": dry_run, "token": token},
+        data=data,
+    )
+
+
+def validation_problems(exc) -> list[str]:
+    """A ValidationError as lines for a person ("row 3: date: …"), as the holiday page lists them."""
+    if hasattr(exc, "error_dict"):
+        return [f"{key}: {texts[0]}" for key, texts in exc.message_dict.items()]
+    return list(exc.messages)
+
+
+def run_holiday_import(job, progress) -> dict:
+    """The queue's job for a year's arrangement, from an uploaded file or the installed
+    chinesecalendar. `import_holiday_year` replaces the year in one transaction: a killed worker
+    leaves the year as it was, and the retry starts again from the kept file."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    from yizhan.jobs.services import JobError, job_data
+    from yizhan.orgs.scoping import scope_for
+    from yizhan.stations import services
+
+    user, year = job.owner, job.params["year"]
+    if user is None or not scope_for(user).can("hq_admin"):
+        raise JobError(_("Only head-office admins may import the holiday calendar."))
+    progress(0, 1, "write")
+    try:
+        if job.params["source"] == "package":
+            calendar_year = services.import_holiday_year_from_package(year, actor=user)
+        else:
+            rows = services.holiday_rows(job.params["filename"], job_data(job))
+            calendar_year = services.import_holiday_year(year, rows, actor=user)
+    except ValidationError as exc:
+        raise JobError("; ".join(validation_problems(exc)[:50])) from None
+    days = services.HolidayDate.objects.filter(date__year=year)
+    return {
+        "year": calendar_year.year,
+        "off": days.filter(kind="off").count(),
+        "work": days.filter(kind="work").count(),
+    }
+
+
+def start_holiday_import(user, unit, year: int, *, name: str = "", data: bytes | None = None):
+    """Queue a year's import: from the uploaded `data`, or (none) from chinesecalendar."""
+    from yizhan.jobs.services import enqueue
+
+    return enqueue(
+        "holiday_import",
+        "yizhan.stations.jobs.run_holiday_import",
+        actor=user,
+        unit=unit,
+        params={"year": year, "source": "file" if data is not None else "package", "filename": name[:200]},
         data=data,
     )

@@ -22,6 +22,7 @@ urlpatterns = [
     path("manage/stations/standards/<int:pk>/edit/", views.standard_edit, name="standard_edit"),
     path("manage/stations/holidays/", views.holiday_list, name="holidays"),
     path("manage/stations/holidays/import/", views.holiday_import, name="holiday_import"),
+    path("manage/stations/holidays/import/<uuid:job>/", views.holiday_import_job, name="holiday_import_job"),
     path("manage/stations/holidays/<int:year>/", views.holiday_year, name="holiday_year"),
     path("manage/stations/<str:code>/", views.station_detail, name="detail"),
     path("manage/stations/<str:code>/edit/", views.station_edit, name="edit"),

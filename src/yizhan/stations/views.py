@@ -647,20 +647,15 @@ def holiday_import(request):
         return redirect("stations:holidays")
     year = form.cleaned_data["year"]
     upload = form.cleaned_data["file"]
-    try:
-        if upload is None:
-            services.import_holiday_year_from_package(year, actor=request.user)
-        else:
-            rows = services.holiday_rows(upload.name, upload.read())
-            services.import_holiday_year(year, rows, actor=request.user)
-    except ValidationError as exc:
-        problems = (
-            [f"{key}: {texts[0]}" for key, texts in exc.message_dict.items()]
-            if hasattr(exc, "error_dict")
-            else exc.messages
-        )
-        for message in problems[:50]:
-            messages.error(request, message)
-        return redirect("stations:holidays")
-    messages.success(request, _("The %(year)s arrangement is in the calendar.") % {"year": year})
-    return redirect("stations:holiday_year", year=year)
+    unit = Unit.objects.get(pk=request.scope.unit_id)
+    if upload is None:
+        job = jobs.start_holiday_import(request.user, unit, year)
+    else:
+        job = jobs.start_holiday_import(request.user, unit, year, name=upload.name, data=upload.read())
+    return redirect("stations:holiday_import_job", job=job.pk)
+
+
+@staff_view("hq_admin")
+def holiday_import_job(request, job):
+    job = get_for_user(request.user, Job, "read", pk=job, kind="holiday_import")
+    return render(request, "stations/holiday_import_job.html", {"job": job, "year": job.params["year"]})

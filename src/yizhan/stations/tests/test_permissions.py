@@ -148,6 +148,8 @@ def test_standard_and_holiday_writes_are_for_head_office_admins(client_for, user
     assert response.status_code == (302 if username == "hq_admin" else 403)
     response = client.post("/manage/stations/holidays/import/", {"year": 2027})
     assert response.status_code == (302 if username == "hq_admin" else 403)
+    job_page = client_for("hq_admin").post("/manage/stations/holidays/import/", {"year": 2027})["Location"]
+    assert client.get(job_page).status_code == expected(username, "hq_admin")
 
 
 @pytest.mark.parametrize("username", USERS)

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from yizhan.audit.models import AuditEvent
+from yizhan.core.tests.pagecheck import problems
 from yizhan.stations import jobs
 from yizhan.stations.models import (
     HolidayDate,
@@ -234,19 +235,17 @@ def test_holiday_editing_and_next_year_import(hq):
     assert "2027" in hq.get("/manage/stations/holidays/").content.decode()  # the warning names it
 
     arrangement = "日期,类型,名称\n2027-01-01,休,元旦\n2027-02-06,休,春节\n2027-02-07,班,春节\n"
-    response = hq.post(
-        "/manage/stations/holidays/import/",
-        {"year": "2027", "file": SimpleUploadedFile("2027.csv", arrangement.encode("gbk"))},
+    response = import_holidays(hq, "2027.csv", arrangement.encode("gbk"))
+    assert (
+        "The 2027 arrangement is in the calendar (holidays: 2, make-up workdays: 1)."
+        in response.content.decode()
     )
-    assert response.status_code == 302
     assert HolidayYear.objects.get(year=2027).source == "import"
     assert HolidayDate.objects.filter(date__year=2027).count() == 3
 
     broken = "日期,类型,名称\n2027-01-01,休,元旦\n2028-01-01,休,元旦\n2027-03-03,班,周三\n"
-    hq.post(
-        "/manage/stations/holidays/import/",
-        {"year": "2027", "file": SimpleUploadedFile("b.csv", broken.encode())},
-    )
+    page = import_holidays(hq, "b.csv", broken.encode()).content.decode()
+    assert "row 3: date" in page and "row 4: kind" in page  # the failed job's reason names the rows
     assert HolidayDate.objects.filter(date__year=2027).count() == 3  # all-or-nothing: unchanged
     # The holiday import reads through the shared reader: a hostile file is one clear message.
     bomb = io.BytesIO()
@@ -256,13 +255,30 @@ def test_holiday_editing_and_next_year_import(hq):
         ("2027.xlsx", bomb.getvalue(), "compressed more than 100 to 1"),
         ("2027.txt", arrangement.encode(), ".xlsx or .csv"),
     ]:
-        response = hq.post(
-            "/manage/stations/holidays/import/",
-            {"year": "2027", "file": SimpleUploadedFile(name, data)},
-            follow=True,
-        )
-        assert response.status_code == 200 and fragment in response.content.decode()
+        assert fragment in import_holidays(hq, name, data).content.decode()
     assert HolidayDate.objects.filter(date__year=2027).count() == 3
+    # A year chinesecalendar does not cover, asked of the package: the job fails saying so.
+    page = import_holidays(hq, None, None, year="2099").content.decode()
+    assert "does not cover 2099" in page and not HolidayYear.objects.filter(year=2099).exists()
+
+
+def import_holidays(client, name, data, year="2027"):
+    """Post the import form, run the job as a worker would, and open the job's page."""
+    from yizhan.jobs import services as job_services
+    from yizhan.jobs.models import Job
+
+    fields = {"year": year}
+    if name is not None:
+        fields["file"] = SimpleUploadedFile(name, data)
+    response = client.post("/manage/stations/holidays/import/", fields)
+    assert response.status_code == 302
+    job = Job.objects.get(pk=response["Location"].rstrip("/").rsplit("/", 1)[1])
+    waiting = client.get(response["Location"]).content.decode()
+    assert "<progress" in waiting and job.kind == "holiday_import"
+    job_services.run(job.pk)
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and not problems(page.content.decode(), lang="en")
+    return page
 
 
 def test_new_standard_version(hq):
