@@ -24,12 +24,12 @@ def scan_expiry(today: datetime.date | None = None) -> int:
 
     today = today or timezone.localdate()
     horizon = today + datetime.timedelta(days=expiry_days())
-    due = dict(
-        ((u, i), q)
+    due = {
+        (u, i): q
         for u, i, q in Lot.objects.filter(qty__gt=0, expires_on__lte=horizon).values_list(
             "unit_id", "item_id", "qty"
         )
-    )
+    }
     with transaction.atomic():
         open_alerts = {
             (a.unit_id, a.item_id): a

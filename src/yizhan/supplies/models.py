@@ -121,6 +121,9 @@ class Lot(models.Model):
         # are still found by `ledger._lot`, which locks the balance first.
         indexes = [models.Index(fields=["expires_on"])]
 
+    def __str__(self):
+        return f"{self.item_id} {self.code or '—'} {self.expires_on or ''} = {self.qty}"
+
 
 class Kind(models.TextChoices):
     RECEIPT = "receipt", _("Receipt")
@@ -287,6 +290,9 @@ class TransferLine(models.Model):
 
     class Meta:
         ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.item_id} ×{self.qty_sent}"
 
     @property
     def difference(self) -> int | None:

@@ -278,10 +278,7 @@ def clean_distribution(data: dict) -> dict:
     if group and group not in GROUP_CODES:
         raise ValidationError({"group": _("Choose a visitor group.")})
     people = data.get("people")
-    if people in (None, ""):
-        people = None
-    else:
-        people = clean_qty(people, "people")
+    people = None if people in (None, "") else clean_qty(people, "people")
     recipient = (data.get("recipient") or "").strip()
     if kind == RecipientKind.OUTSIDE and not recipient:
         raise ValidationError({"recipient": _("Name the group that received it (a checkpoint, a hotel…).")})
