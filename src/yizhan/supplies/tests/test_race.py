@@ -43,7 +43,9 @@ def test_concurrent_issues_of_the_last_units_never_oversell(django_user_model, t
     def attempt(user):
         try:
             barrier.wait(timeout=10)
-            services.issue_stock(root, actor=user, lines=[(item, 1)], recipient_kind="worker", group="courier")
+            services.issue_stock(
+                root, actor=user, lines=[(item, 1)], recipient_kind="worker", group="courier"
+            )
             results.append("ok")
         except ValidationError as exc:
             results.append(" ".join(exc.messages))

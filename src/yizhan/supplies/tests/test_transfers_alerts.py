@@ -39,10 +39,14 @@ def test_a_transfer_is_in_transit_then_received_with_a_recorded_shortage(spb, sa
     assert t.state == "in_transit" and qty(spb, cable) == 30 and qty(sanxia, cable) == 0
     line = t.lines.get()
     with pytest.raises(ValidationError) as exc:  # a difference without a reason
-        services.receive_transfer(t, actor=users["sanxia_manager"], received={line.pk: (18, "")}, revision=t.revision)
+        services.receive_transfer(
+            t, actor=users["sanxia_manager"], received={line.pk: (18, "")}, revision=t.revision
+        )
     assert f"lines.{line.pk}.difference_reason" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:  # more than was sent, without a reason
-        services.receive_transfer(t, actor=users["sanxia_manager"], received={line.pk: (25, "")}, revision=t.revision)
+        services.receive_transfer(
+            t, actor=users["sanxia_manager"], received={line.pk: (25, "")}, revision=t.revision
+        )
     assert f"lines.{line.pk}.difference_reason" in exc.value.message_dict
     assert qty(sanxia, cable) == 0
     t = services.receive_transfer(
@@ -56,14 +60,21 @@ def test_a_transfer_is_in_transit_then_received_with_a_recorded_shortage(spb, sa
 
 
 @pytest.mark.parametrize("returned", [False, True])
-def test_a_cancelled_or_returned_transfer_puts_the_stock_back_with_the_sender(spb, sanxia, item, users, returned):
+def test_a_cancelled_or_returned_transfer_puts_the_stock_back_with_the_sender(
+    spb, sanxia, item, users, returned
+):
     cable = item("CABLE")
     services.receive_stock(spb, actor=None, item=cable, qty=10)
     t = services.send_transfer(spb, sanxia, actor=users["cq_admin"], lines=[(cable, 10)])
-    t = services.cancel_transfer(t, actor=users["cq_admin"], returned=returned, reason="不需要" if returned else "")
+    t = services.cancel_transfer(
+        t, actor=users["cq_admin"], returned=returned, reason="不需要" if returned else ""
+    )
     assert t.state == ("returned" if returned else "cancelled")
     assert qty(spb, cable) == 10 and qty(sanxia, cable) == 0
-    assert list(Entry.objects.filter(transfer=t).values_list("kind", flat=True)) == ["transfer_out", "transfer_back"]
+    assert list(Entry.objects.filter(transfer=t).values_list("kind", flat=True)) == [
+        "transfer_out",
+        "transfer_back",
+    ]
 
 
 def test_a_transfer_to_itself_or_outside_the_scope_is_refused(sanxia, item, users):
@@ -78,10 +89,14 @@ def test_a_transfer_to_itself_or_outside_the_scope_is_refused(sanxia, item, user
     assert qty(sanxia, item("CABLE")) == 5
 
 
-def test_one_alert_per_item_sent_once_to_the_unit_and_the_level_above_and_cleared_by_itself(sanxia, item, users):
+def test_one_alert_per_item_sent_once_to_the_unit_and_the_level_above_and_cleared_by_itself(
+    sanxia, item, users
+):
     cable = item("CABLE")
     services.receive_stock(sanxia, actor=None, item=cable, qty=10)
-    services.save_level(sanxia, cable, actor=users["sanxia_manager"], minimum=5, reorder_point=8, maximum=20, lead_days=3)
+    services.save_level(
+        sanxia, cable, actor=users["sanxia_manager"], minimum=5, reorder_point=8, maximum=20, lead_days=3
+    )
     assert not Alert.objects.filter(unit=sanxia, item=cable).exists()
     for _ in range(3):  # three issues below the minimum: still one alert
         services.issue_stock(sanxia, actor=None, lines=[(cable, 2)], recipient_kind="staff")
@@ -100,7 +115,9 @@ def test_one_alert_per_item_sent_once_to_the_unit_and_the_level_above_and_cleare
     alert.refresh_from_db()
     assert alert.cleared_at is not None
     services.issue_stock(sanxia, actor=None, lines=[(cable, 12)], recipient_kind="staff")
-    assert Alert.objects.filter(unit=sanxia, item=cable, cleared_at__isnull=True).count() == 1  # a new occasion
+    assert (
+        Alert.objects.filter(unit=sanxia, item=cable, cleared_at__isnull=True).count() == 1
+    )  # a new occasion
 
 
 def test_a_snoozed_item_sends_nothing_until_the_date(sanxia, item, users):
@@ -154,7 +171,9 @@ def test_the_forecast_follows_the_check_ins_by_service_and_the_season(item, user
     hq = Unit.objects.get(code="CQ-SPB")
     outlet = org_services.create_unit(actor=None, parent=hq, code="CQ-FC-TEST", kind="outlet", name="预测测试网点",
                                       address="测试路1号", lat=29.5, lng=106.5)  # fmt: skip
-    station = Station.objects.create(code="FC-TEST", name="预测测试驿站", unit=outlet, address="测试路1号", lat=29.5, lng=106.5)
+    station = Station.objects.create(
+        code="FC-TEST", name="预测测试驿站", unit=outlet, address="测试路1号", lat=29.5, lng=106.5
+    )
     today = datetime.date(2026, 6, 1)
     noon = datetime.time(12, tzinfo=timezone.get_current_timezone())
     # Last four weeks: 56 water check-ins (2 a day); a year before: 28 then 84 in the next four weeks.
@@ -166,8 +185,14 @@ def test_the_forecast_follows_the_check_ins_by_service_and_the_season(item, user
         visit_services.record_checkin(station, services=["water"], now=datetime.datetime.combine(ago, noon))
         ahead = today + datetime.timedelta(days=day) - datetime.timedelta(days=364)
         for _ in range(3):
-            visit_services.record_checkin(station, services=["water"], now=datetime.datetime.combine(ahead, noon))
-    visit_services.record_checkin(station, services=["charging"], now=datetime.datetime.combine(today - datetime.timedelta(days=2), noon))
+            visit_services.record_checkin(
+                station, services=["water"], now=datetime.datetime.combine(ahead, noon)
+            )
+    visit_services.record_checkin(
+        station,
+        services=["charging"],
+        now=datetime.datetime.combine(today - datetime.timedelta(days=2), noon),
+    )
     cups = item("CUP")  # one per water check-in
     level = Level(unit=outlet, item=cups, minimum=20, reorder_point=50, maximum=200, lead_days=7)
     result = forecast.forecast(outlet, [(cups, 42, level)], today=today)[cups.pk]
