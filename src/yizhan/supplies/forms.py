@@ -22,9 +22,12 @@ class ItemChoice(forms.ChoiceField):
 
 # Quantities are text here so that the service's one rule (whole number, at least 1) names the
 # mistake; a number input would let the browser reject "2.5" with its own words, or not at all.
-def qty_field(label=_("quantity"), **kwargs):
+def qty_field(label=None, **kwargs):
     return forms.CharField(
-        label=label, max_length=12, widget=forms.TextInput(attrs={"inputmode": "numeric"}), **kwargs
+        label=label or _("quantity"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        **kwargs,
     )
 
 

@@ -178,11 +178,14 @@ def movement(request, code, kind):
 
 
 @staff_view("read")
-@require_POST
 def set_level(request, code, item_code):
     unit, item = _unit(request, code, "change"), _item(item_code)
-    form = forms.LevelForm(request.POST)
-    if form.is_valid():
+    level = Level.objects.filter(unit=unit, item=item).first()
+    initial = {f: getattr(level, f) for f in services.LEVEL_FIELDS} if level else {"lead_days": 7}
+    if level:
+        initial["revision"] = level.revision
+    form = forms.LevelForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
         try:
             services.save_level(unit, item, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
@@ -193,7 +196,7 @@ def set_level(request, code, item_code):
     return render(request, "core/form_page.html", {
         "form": form, "title": f"{unit.name} · {item.name} · {_('stock level')}",
         "cancel_url": reverse("supplies:card", args=[unit.code, item.code]),
-    }, status=422)  # fmt: skip
+    })  # fmt: skip
 
 
 @staff_view("read")
@@ -216,7 +219,7 @@ def snooze(request, code, item_code):
     return render(request, "core/form_page.html", {
         "form": form, "title": f"{unit.name} · {item.name} · {_('snooze alerts')}",
         "cancel_url": reverse("supplies:card", args=[unit.code, item.code]),
-    }, status=422)  # fmt: skip
+    })  # fmt: skip
 
 
 @staff_view("read")
