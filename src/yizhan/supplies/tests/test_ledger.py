@@ -2,6 +2,7 @@
 bad input refused by field with nothing written."""
 
 import datetime
+import io
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -247,3 +248,19 @@ def test_balance_equals_the_sum_of_entries_after_any_sequence(db):
     finally:
         LedgerMachine.__init__ = original
         del LedgerMachine.teardown
+
+
+def test_the_check_command_proves_the_ledger_and_names_a_drifted_balance(sanxia, item):
+    from django.core.management import CommandError, call_command
+    from django.db.models import F
+
+    out = io.StringIO()
+    call_command("check_supplies", stdout=out)
+    assert "balances checked" in out.getvalue() or "已核对" in out.getvalue()
+    services.receive_stock(sanxia, actor=None, item=item("CABLE"), qty=5)
+    # Only a write behind the ledger's back can make a balance drift; the check names it.
+    Balance.objects.filter(unit=sanxia, item=item("CABLE")).update(qty=F("qty") + 1)
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("check_supplies", stdout=out)
+    assert f"unit {sanxia.pk} item {item('CABLE').pk}" in out.getvalue()
