@@ -427,7 +427,7 @@ def main() -> None:
 
         print(
             f"ratios to goal — below minimum {below_ms:.1f}/200 ms = {below_ms / 200:.2f} "
-            f"({naive_ms / below_ms:.0f}x faster than the naive scan); stock card year {year_ms:.1f}/100 ms = "
+            f"({naive_ms / below_ms:.2f}× the naive scan's speed); stock card year {year_ms:.1f}/100 ms = "
             f"{year_ms / 100:.2f}; check {check_s:.1f}/30 s = {check_s / 30:.2f}; posting {rate:.0f}/300 per s = "
             f"{rate / 300:.2f}; rush never oversold: {safe}"
         )

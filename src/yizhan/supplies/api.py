@@ -354,9 +354,8 @@ def balances(request, unit: str = ""):
     return {
         "unit_code": at.code, "below_minimum": total,
         "alerts": [
-            {"unit_code": a.unit.code, "unit_name": a.unit.name, "item_code": a.item.code, "qty": a.now,
-             "minimum": a.level.minimum if a.level else None, "raised_at": a.opened_at,
-             "snoozed_until": a.level.snoozed_until if a.level else None}
+            {"unit_code": a.unit.code, "unit_name": a.unit.name, "item_code": a.item.code, "qty": a.now or 0,
+             "minimum": a.minimum, "raised_at": a.opened_at, "snoozed_until": a.snoozed_until}
             for a in alerts
         ],
         "children": [{"unit_code": c.code, "unit_name": c.name, "below_minimum": n} for c, n in children],

@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,15 +40,17 @@ def below_minimum(at: Unit, limit: int = 200):
     open_low = Alert.objects.filter(
         kind=Alert.Kind.LOW, cleared_at__isnull=True, unit__path__startswith=at.path
     )
-    alerts = list(open_low.select_related("unit", "item").order_by("unit__path", "item__code")[:limit])
-    pairs = Q(pk__in=[])
-    for a in alerts:
-        pairs |= Q(unit_id=a.unit_id, item_id=a.item_id)
-    qty = {(b.unit_id, b.item_id): b.qty for b in Balance.objects.filter(pairs)} if alerts else {}
-    levels = {(lv.unit_id, lv.item_id): lv for lv in Level.objects.filter(pairs)} if alerts else {}
-    for a in alerts:
-        a.now = qty.get((a.unit_id, a.item_id), 0)
-        a.level = levels.get((a.unit_id, a.item_id))
+    pair = {"unit_id": OuterRef("unit_id"), "item_id": OuterRef("item_id")}
+    level = Level.objects.filter(**pair)
+    alerts = list(
+        open_low.select_related("unit", "item")
+        .annotate(
+            now=Subquery(Balance.objects.filter(**pair).values("qty")[:1]),
+            minimum=Subquery(level.values("minimum")[:1]),
+            snoozed_until=Subquery(level.values("snoozed_until")[:1]),
+        )
+        .order_by("unit__path", "item__code")[:limit]
+    )
     children = list(Unit.objects.filter(parent=at).open().order_by("code"))
     counts = {c.pk: 0 for c in children}
     by_path = {c.path: c.pk for c in children}
