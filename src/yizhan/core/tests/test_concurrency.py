@@ -23,6 +23,8 @@ from yizhan.remittance import services as remittance_services
 from yizhan.remittance.models import Batch, Rule
 from yizhan.stations import services as station_services
 from yizhan.stations.models import RolloutWave, Standard, Station, StationFacility
+from yizhan.supplies import services as supply_services
+from yizhan.supplies.models import Item, Level
 from yizhan.visits import services as visit_services
 from yizhan.visits.models import Feedback
 
@@ -97,6 +99,14 @@ def _wave():
 
 def _standard():
     return Standard.objects.current().get(code="basic8")
+
+
+def _supply_item():
+    return Item.objects.get(code="CUP")
+
+
+def _level():
+    return Level.objects.get(unit__code="CQ-SXGC", item__code="CUP")
 
 
 def _rule():
@@ -218,6 +228,36 @@ PATHS = {
         shows=("near-duplicate window (hours)", "5"),
         mine={"name": "我改的批次名"},
         unchanged=lambda b: b.name != "我改的批次名" and b.near_window_hours == 5,
+    ),
+    "supply item": EditPath(
+        editor="hq_admin",
+        other="hq_admin",
+        url=lambda i: f"/manage/supplies/items/{i.code}/edit/",
+        obj=_supply_item,
+        meanwhile=lambda i, actor: supply_services.save_item(
+            actor=actor, instance=i, name_en="Cups (edited meanwhile)"
+        ),
+        shows=("name (English)", "Cups (edited meanwhile)"),
+        mine={"name": "我改的纸杯"},
+        unchanged=lambda i: i.name != "我改的纸杯" and i.name_en == "Cups (edited meanwhile)",
+    ),
+    "stock level": EditPath(
+        editor="sanxia_manager",
+        other="cq_admin",
+        url=lambda lv: f"/manage/supplies/u/{lv.unit.code}/i/{lv.item.code}/level/",
+        obj=_level,
+        meanwhile=lambda lv, actor: supply_services.save_level(
+            lv.unit,
+            lv.item,
+            actor=actor,
+            minimum=lv.minimum,
+            reorder_point=lv.reorder_point,
+            maximum=999,
+            lead_days=lv.lead_days,
+        ),
+        shows=("maximum", "999"),
+        mine={"minimum": "150"},
+        unchanged=lambda lv: lv.minimum != 150 and lv.maximum == 999,
     ),
 }
 
@@ -347,6 +387,32 @@ API_PATHS = {
         {"note": "重复的建议"},
         lambda f, actor: visit_services.acknowledge_feedback(f, actor=actor, note="我先来"),
         "status",
+    ),
+    "patch supply item": (
+        "hq_admin",
+        "patch",
+        lambda i: f"/api/v1/manage/supplies/items/{i.code}",
+        _supply_item,
+        {"name": "并发纸杯"},
+        lambda i, actor: supply_services.save_item(actor=actor, instance=i, name_en="Cups meanwhile"),
+        "name_en",
+    ),
+    "put stock level": (
+        "cq_admin",
+        "put",
+        lambda lv: f"/api/v1/manage/supplies/units/{lv.unit.code}/items/{lv.item.code}/level",
+        _level,
+        {"minimum": 150, "reorder_point": 300, "maximum": 1000, "lead_days": 7},
+        lambda lv, actor: supply_services.save_level(
+            lv.unit,
+            lv.item,
+            actor=actor,
+            minimum=lv.minimum,
+            reorder_point=lv.reorder_point,
+            maximum=999,
+            lead_days=lv.lead_days,
+        ),
+        "maximum",
     ),
 }
 

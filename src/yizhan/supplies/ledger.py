@@ -1,0 +1,174 @@
+"""The one write path of the stock ledger.
+
+`post()` is the only code that inserts an `Entry` or changes a `Balance` or `Lot`. Inside the
+caller's transaction it locks the balance row (creating it on first use), refuses a movement that
+would take the balance or the lot below zero, inserts the entry with the next sequence number and
+the balance after it, and moves the balance and lot by the same amount. Two issues of the last
+unit at once therefore queue on the row lock: the second sees the first's balance and is refused.
+`check()` proves the invariant over every balance with two grouped queries.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, F, Max, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yizhan.supplies.models import Alert, Balance, Entry, Level, Lot
+
+
+def lock_balance(unit, item) -> Balance:
+    balance = Balance.objects.select_for_update().filter(unit=unit, item=item).first()
+    if balance is None:
+        # First movement of this item here: create the row, then lock it. A concurrent first
+        # movement loses the unique key race inside a savepoint and locks the winner's row.
+        Balance.objects.get_or_create(unit=unit, item=item)
+        balance = Balance.objects.select_for_update().get(unit=unit, item=item)
+    return balance
+
+
+def post(unit, item, qty: int, kind: str, *, actor=None, lot: str = "", expires_on=None, field: str = "qty",
+         at=None, **links) -> Entry:  # fmt: skip
+    """Append one entry (qty signed: + in, - out) and move the balance with it."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ledger.post runs inside the caller's transaction")
+    if qty == 0:
+        raise ValidationError({field: _("Enter a quantity other than zero.")})
+    balance = lock_balance(unit, item)
+    after = balance.qty + qty
+    if after < 0:
+        raise ValidationError(
+            {field: _("Only %(left)s %(uom)s of %(item)s left here; %(asked)s cannot be taken out.")
+             % {"left": balance.qty, "uom": item.uom, "item": item.name, "asked": -qty}}
+        )  # fmt: skip
+    if item.tracks_lots:
+        _move_lot(unit, item, lot, expires_on, qty, field)
+    now = at or timezone.now()
+    entry = Entry(
+        unit=unit, item=item, seq=balance.entries + 1, kind=kind, qty=qty, balance_after=after,
+        lot=lot, expires_on=expires_on, actor=actor if getattr(actor, "pk", None) else None, at=now, **links,
+    )  # fmt: skip
+    entry.save(force_insert=True)
+    Balance.objects.filter(pk=balance.pk).update(qty=F("qty") + qty, entries=F("entries") + 1, updated_at=now)
+    balance.qty, balance.entries = after, balance.entries + 1
+    reassess(unit, item, after)
+    return entry
+
+
+def _move_lot(unit, item, code, expires_on, qty, field):
+    lot = Lot.objects.filter(unit=unit, item=item, code=code, expires_on=expires_on).first()
+    if lot is None:
+        if qty < 0:
+            raise ValidationError({field: _("There is no such lot of %(item)s here.") % {"item": item.name}})
+        Lot.objects.create(unit=unit, item=item, code=code, expires_on=expires_on, qty=qty)
+        return
+    if lot.qty + qty < 0:
+        raise ValidationError(
+            {field: _("Only %(left)s left in lot %(lot)s.") % {"left": lot.qty, "lot": code or "—"}}
+        )
+    Lot.objects.filter(pk=lot.pk).update(qty=F("qty") + qty)
+
+
+def take(
+    unit, item, qty: int, kind: str, *, lot: str | None = None, field: str = "qty", **kwargs
+) -> list[Entry]:
+    """Take `qty` (> 0) out: from the named lot, or first-expiring-first-out across the lots."""
+    if not item.tracks_lots:
+        return [post(unit, item, -qty, kind, field=field, **kwargs)]
+    balance = lock_balance(unit, item)  # the lots are read under the balance lock
+    if balance.qty < qty:
+        post(unit, item, -qty, kind, field=field, **kwargs)  # raises with the message
+    lots = Lot.objects.filter(unit=unit, item=item, qty__gt=0)
+    if lot is not None:
+        lots = lots.filter(code=lot)
+    entries, left = [], qty
+    for row in lots.order_by(F("expires_on").asc(nulls_last=True), "pk"):
+        part = min(left, row.qty)
+        entries.append(
+            post(unit, item, -part, kind, lot=row.code, expires_on=row.expires_on, field=field, **kwargs)
+        )
+        left -= part
+        if not left:
+            return entries
+    raise ValidationError({field: _("Not enough of %(item)s in that lot.") % {"item": item.name}})
+
+
+# --- levels and alerts ---------------------------------------------------------------------------
+
+
+def reassess(unit, item, qty: int, level: Level | None = None) -> None:
+    """Open the item's one below-minimum alert, or clear it, to match the balance just written."""
+    level = level or Level.objects.filter(unit=unit, item=item).first()
+    below = level is not None and qty < level.minimum
+    open_alert = Alert.objects.filter(unit=unit, item=item, kind=Alert.Kind.LOW, cleared_at__isnull=True)
+    if below:
+        if not open_alert.exists():
+            Alert.objects.create(unit=unit, item=item, kind=Alert.Kind.LOW, qty=qty)
+    else:
+        open_alert.update(cleared_at=timezone.now())
+
+
+# --- the proof -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Mismatch:
+    unit_id: int
+    item_id: int
+    balance: int | None
+    ledger: int | None
+    what: str
+
+
+def check(limit: int = 100) -> tuple[int, list[Mismatch]]:
+    """(balances checked, mismatches): every balance against the sum, count and last number of its
+    entries, every lot against its entries, and no entries without a balance."""
+    sums = {
+        (r["unit_id"], r["item_id"]): r
+        for r in Entry.objects.order_by()
+        .values("unit_id", "item_id")
+        .annotate(total=Sum("qty"), n=Count("pk"), last=Max("seq"))
+    }
+    problems, checked = [], 0
+    for unit_id, item_id, qty, entries in Balance.objects.values_list(
+        "unit_id", "item_id", "qty", "entries"
+    ).iterator(chunk_size=20000):
+        checked += 1
+        row = sums.pop((unit_id, item_id), None)
+        total, n, last = (row["total"], row["n"], row["last"]) if row else (0, 0, 0)
+        if total != qty:
+            problems.append(Mismatch(unit_id, item_id, qty, total, "sum"))
+        elif n != entries or last != entries:
+            problems.append(Mismatch(unit_id, item_id, entries, n, "count"))
+    for (unit_id, item_id), row in sums.items():
+        problems.append(Mismatch(unit_id, item_id, None, row["total"], "no balance"))
+    lot_sums = {
+        (r["unit_id"], r["item_id"], r["lot"], r["expires_on"]): r["total"]
+        for r in Entry.objects.filter(item__in=_tracked_items()).order_by()
+        .values("unit_id", "item_id", "lot", "expires_on").annotate(total=Sum("qty"))
+    }  # fmt: skip
+    for unit_id, item_id, code, expires_on, qty in Lot.objects.values_list(
+        "unit_id", "item_id", "code", "expires_on", "qty"
+    ).iterator(chunk_size=20000):
+        total = lot_sums.pop((unit_id, item_id, code, expires_on), 0)
+        if total != qty:
+            problems.append(Mismatch(unit_id, item_id, qty, total, f"lot {code}"))
+    for (unit_id, item_id, code, _e), total in lot_sums.items():
+        if total:
+            problems.append(Mismatch(unit_id, item_id, None, total, f"lot {code}"))
+    return checked, problems[:limit]
+
+
+def _tracked_items():
+    from django.db.models import Q
+
+    from yizhan.supplies.models import Item
+
+    return Item.objects.filter(Q(expiry_tracked=True) | Q(lot_tracked=True)).values("pk")
+
+
+def week_start(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
