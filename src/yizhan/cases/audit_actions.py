@@ -27,6 +27,7 @@ register(
         "field": _("field"),
         "level": _("escalation level"),
         "notified": _("notified"),
+        "note": _("note"),
     },
     values={"step": {s.code: s.label for steps in TEMPLATES.values() for s in steps}},
 )

@@ -2,15 +2,16 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yizhan.cases.models import CaseType, Outcome
 from yizhan.core.forms import RevisionField
 from yizhan.remittance.models import Field as RuleField
 
 STATUS_FILTER = [
-    ("open", _("open")),
+    ("open", pgettext_lazy("case status", "open")),
     ("overdue", _("overdue")),
-    ("closed", _("closed")),
+    ("closed", pgettext_lazy("case status", "closed")),
     ("all", _("all")),
 ]
 
@@ -36,7 +37,7 @@ class CaseForm(forms.Form):
         max_length=50,
         required=False,
         help_text=_(
-            "Only how to address them (e.g. 刘先生): no ID number, no full name unless the case needs it."
+            "Only how to address them (such as 刘先生): no ID number, no full name unless the case needs it."
         ),
     )
     person_phone = forms.CharField(label=_("phone"), max_length=32, required=False)
@@ -77,7 +78,7 @@ class LinkForm(forms.Form):
     instruction = forms.CharField(
         label=_("instruction number"),
         max_length=20,
-        help_text=_("The number in the green channel's address (…/remittance/i/NUMBER/)."),
+        help_text=_("The instruction's number in the green channel."),
     )
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yizhan.core.concurrency import revision_field
 from yizhan.core.masking import mask_phone
@@ -25,8 +26,8 @@ class CaseType(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    OPEN = "open", _("open")
-    CLOSED = "closed", _("closed")
+    OPEN = "open", pgettext_lazy("case status", "open")
+    CLOSED = "closed", pgettext_lazy("case status", "closed")
 
 
 class Outcome(models.TextChoices):

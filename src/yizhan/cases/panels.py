@@ -54,6 +54,6 @@ def unit_cases_panel(request, unit):
             {"label": _("Overdue"), "value": data["overdue"], "url": f"{url}&status=overdue", "alert": True}
         )
     return {
-        "title": _("Doing practical things for the people, %(year)s") % {"year": since.year},
+        "title": _("Doing practical things for the people: the last 12 months"),
         "rows": rows,
     }

@@ -78,7 +78,7 @@ def clean_amount(value, field: str = "amount_protected") -> Decimal | None:
     """A positive amount of yuan with at most two decimals, or None when left empty."""
     if value in (None, ""):
         return None
-    message = _("Enter a positive amount in yuan, with at most two decimals (e.g. 38000.00).")
+    message = _("Enter a positive amount in yuan, with at most two decimals (for example 38000.00).")
     if isinstance(value, bool):
         raise ValidationError({field: message})
     try:

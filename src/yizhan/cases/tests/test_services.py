@@ -55,7 +55,9 @@ def test_unknown_type_names_the_field_and_writes_nothing(users, unit):
     assert Case.objects.count() == before
 
 
-@pytest.mark.parametrize("amount", ["0", "-5", "abc", "1e3000", "NaN", "Infinity", "12.345", "1000000000000", True])
+@pytest.mark.parametrize(
+    "amount", ["0", "-5", "abc", "1e3000", "NaN", "Infinity", "12.345", "1000000000000", True]
+)
 def test_an_amount_that_is_not_a_positive_amount_is_refused(new_case, amount):
     with pytest.raises(ValidationError) as err:
         new_case(amount_protected=amount)
@@ -77,7 +79,9 @@ def test_steps_in_order_a_step_out_of_order_is_refused_naming_the_field(new_case
     with pytest.raises(ValidationError) as err:
         services.complete_step(case, actor=users["hq_admin"], step="police_called")
     assert "step" in err.value.message_dict
-    assert "Customer calmed" in err.value.message_dict["step"][0] or "客户" in err.value.message_dict["step"][0]
+    assert (
+        "Customer calmed" in err.value.message_dict["step"][0] or "客户" in err.value.message_dict["step"][0]
+    )
     with pytest.raises(ValidationError) as err:
         services.complete_step(case, actor=users["hq_admin"], step="no_such_step")
     assert "step" in err.value.message_dict
@@ -102,7 +106,12 @@ def test_closing_needs_a_summary_the_steps_done_and_for_fraud_kept_an_amount(new
         services.close_case(case, actor=actor, outcome="protected", summary="保住了")
     assert "amount_protected" in err.value.message_dict
     closed = services.close_case(
-        case, actor=actor, outcome="protected", summary="保住了", amount_protected="5000", police_reference="JQ-1"
+        case,
+        actor=actor,
+        outcome="protected",
+        summary="保住了",
+        amount_protected="5000",
+        police_reference="JQ-1",
     )
     assert closed.status == "closed" and closed.amount_protected == Decimal("5000.00")
     with pytest.raises(ValidationError):
@@ -114,9 +123,14 @@ def test_closing_needs_a_summary_the_steps_done_and_for_fraud_kept_an_amount(new
 def test_a_case_can_end_early_as_withdrawn_but_only_fraud_keeps_money(new_case, users):
     case = new_case(case_type="complaint")
     with pytest.raises(ValidationError) as err:
-        services.close_case(case, actor=users["hq_admin"], outcome="protected", summary="x", amount_protected="1")
+        services.close_case(
+            case, actor=users["hq_admin"], outcome="protected", summary="x", amount_protected="1"
+        )
     assert "outcome" in err.value.message_dict
-    assert services.close_case(case, actor=users["hq_admin"], outcome="withdrawn", summary="客户撤回").status == "closed"
+    assert (
+        services.close_case(case, actor=users["hq_admin"], outcome="withdrawn", summary="客户撤回").status
+        == "closed"
+    )
     assert Case.objects.get(pk=case.pk).status == "closed"
 
 
@@ -157,7 +171,9 @@ def test_a_fraud_case_links_instructions_in_scope_only(new_case, users):
     with pytest.raises(ValidationError) as err:
         services.link_instruction(case, actor=users["hq_admin"], instruction=inst.pk)
     assert "instruction" in err.value.message_dict
-    outsider = Instruction.objects.exclude(unit__path__startswith=users_scope(users["sanxia_manager"])).first()
+    outsider = Instruction.objects.exclude(
+        unit__path__startswith=users_scope(users["sanxia_manager"])
+    ).first()
     own = new_case(actor="sanxia_manager")
     if outsider is not None:
         with pytest.raises(ValidationError) as err:
@@ -179,7 +195,9 @@ def users_scope(user):
 
 def test_a_proposed_rule_becomes_a_screening_rule_when_head_office_accepts(new_case, users):
     case = new_case(actor="sanxia_manager")
-    proposal = services.propose_rule(case, actor=users["sanxia_manager"], field="purpose", term="安全账户测试")
+    proposal = services.propose_rule(
+        case, actor=users["sanxia_manager"], field="purpose", term="安全账户测试"
+    )
     assert proposal.state == ProposalState.PROPOSED
     with pytest.raises(ValidationError) as err:
         services.propose_rule(case, actor=users["sanxia_manager"], field="purpose", term="安全账户测试")
@@ -193,7 +211,9 @@ def test_a_proposed_rule_becomes_a_screening_rule_when_head_office_accepts(new_c
     assert decided.state == ProposalState.ACCEPTED
     assert Rule.objects.get(pk=decided.rule_id).term == "安全账户测试"
     with pytest.raises(ValidationError):
-        services.decide_proposal(RuleProposal.objects.get(pk=proposal.pk), actor=users["hq_admin"], accept=False)
+        services.decide_proposal(
+            RuleProposal.objects.get(pk=proposal.pk), actor=users["hq_admin"], accept=False
+        )
 
 
 def test_figures_count_cases_by_type_and_amounts_protected(new_case, users, unit):
@@ -201,7 +221,9 @@ def test_figures_count_cases_by_type_and_amounts_protected(new_case, users, unit
     case = new_case()
     for step in ["calmed", "police_called", "transaction_stopped", "follow_up"]:
         services.complete_step(case, actor=users["hq_admin"], step=step)
-    services.close_case(case, actor=users["hq_admin"], outcome="protected", summary="ok", amount_protected="1200")
+    services.close_case(
+        case, actor=users["hq_admin"], outcome="protected", summary="ok", amount_protected="1200"
+    )
     new_case(case_type="home_service")
     after = services.figures(users["cq_admin"], unit("CQ-SXGC"))
     assert after["amount_protected"] - before["amount_protected"] == Decimal("1200.00")
