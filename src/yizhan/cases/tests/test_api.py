@@ -20,7 +20,13 @@ def test_open_work_and_close_a_fraud_case_over_the_api(api):
     response = post(
         client,
         P,
-        {"unit": "CQ-SXGC", "case_type": "fraud", "title": "客户疑遭诈骗", "person_name": "刘先生", "person_phone": "13812345678"},
+        {
+            "unit": "CQ-SXGC",
+            "case_type": "fraud",
+            "title": "客户疑遭诈骗",
+            "person_name": "刘先生",
+            "person_phone": "13812345678",
+        },
     )
     assert response.status_code == 201, response.content
     case = response.json()
@@ -29,7 +35,9 @@ def test_open_work_and_close_a_fraud_case_over_the_api(api):
     for step in ["calmed", "police_called", "transaction_stopped", "follow_up"]:
         assert post(client, f"{P}/{case['id']}/steps/{step}", {"note": "ok"}).status_code == 200
     closed = post(
-        client, f"{P}/{case['id']}/close", {"outcome": "protected", "summary": "保住", "amount_protected": "8800"}
+        client,
+        f"{P}/{case['id']}/close",
+        {"outcome": "protected", "summary": "保住", "amount_protected": "8800"},
     )
     assert closed.status_code == 200 and closed.json()["amount_protected"] == "8800.00"
     listed = client.get(f"{P}?status=closed").json()
@@ -42,8 +50,14 @@ def test_open_work_and_close_a_fraud_case_over_the_api(api):
     [
         ({"unit": "CQ-SXGC", "case_type": "burglary", "title": "x"}, "case_type"),
         ({"unit": "SZ-GM", "case_type": "fraud", "title": "x"}, "unit"),
-        ({"unit": "CQ-SXGC", "case_type": "fraud", "title": "x", "amount_protected": "0"}, "amount_protected"),
-        ({"unit": "CQ-SXGC", "case_type": "fraud", "title": "x", "amount_protected": "-1"}, "amount_protected"),
+        (
+            {"unit": "CQ-SXGC", "case_type": "fraud", "title": "x", "amount_protected": "0"},
+            "amount_protected",
+        ),
+        (
+            {"unit": "CQ-SXGC", "case_type": "fraud", "title": "x", "amount_protected": "-1"},
+            "amount_protected",
+        ),
         ({"unit": "CQ-SXGC", "case_type": "fraud", "title": ""}, "title"),
     ],
 )
@@ -109,13 +123,17 @@ def test_scope_and_role_on_a_shenzhen_case(api, new_case, username, get, patch):
     if get == 200:
         # sz_viewer sits above 光明 but is neither its staff nor an admin: masked.
         assert detail.json()["personal_data_masked"] is (username == "sz_viewer")
-    response = client.patch(f"{P}/{case.pk}", {"title": "x", "revision": case.revision}, content_type="application/json")
+    response = client.patch(
+        f"{P}/{case.pk}", {"title": "x", "revision": case.revision}, content_type="application/json"
+    )
     assert response.status_code == patch
 
 
 def test_head_office_accepts_a_proposal_over_the_api(api, new_case):
     case = new_case()
-    proposal = post(api("cq_admin"), f"{P}/{case.pk}/proposals", {"field": "payee_name", "term": "某某安全中心"})
+    proposal = post(
+        api("cq_admin"), f"{P}/{case.pk}/proposals", {"field": "payee_name", "term": "某某安全中心"}
+    )
     assert proposal.status_code == 201
     pid = proposal.json()["id"]
     assert post(api("cq_admin"), f"{P}/proposals/{pid}/decide", {"accept": True}).status_code == 403

@@ -18,7 +18,9 @@ def test_working_days_late_skips_the_holiday():
     # Due Wednesday 30 September 2026; 1–7 October off, so 8 October is the first day late.
     assert jobs.working_days_late(datetime.date(2026, 9, 30), datetime.date(2026, 10, 7), cal) == 0
     assert jobs.working_days_late(datetime.date(2026, 9, 30), datetime.date(2026, 10, 8), cal) == 1
-    assert jobs.working_days_late(datetime.date(2026, 9, 30), datetime.date(2026, 10, 12), cal) == 4  # Sat 10th counts
+    assert (
+        jobs.working_days_late(datetime.date(2026, 9, 30), datetime.date(2026, 10, 12), cal) == 4
+    )  # Sat 10th counts
 
 
 def test_the_schedule_is_declared():
@@ -36,7 +38,11 @@ def test_an_overdue_case_escalates_level_by_level_and_each_occasion_once(new_cas
 
     jobs.escalate_overdue(today=due)
     assert not mine.exists()  # due today: not late
-    day1 = next(d for d in (due + datetime.timedelta(days=i) for i in range(1, 10)) if current_calendar().is_workday(d))
+    day1 = next(
+        d
+        for d in (due + datetime.timedelta(days=i) for i in range(1, 10))
+        if current_calendar().is_workday(d)
+    )
     jobs.escalate_overdue(today=day1)
     assert recipients() == {"sanxia_manager"}  # level 0: the outlet's own manager
     jobs.escalate_overdue(today=day1)
