@@ -138,13 +138,24 @@ def open_case(request, payload: CaseIn):
 @manage_router.get(
     P + "/figures", response=dict, summary="Cases by type and amounts protected in a unit's subtree"
 )
-def case_figures(request, unit: str = "", since: datetime.date | None = None):
+def case_figures(request, unit: str = "", station: str = "", since: datetime.date | None = None):
+    """For a unit's subtree (`unit`, by default your own) or for one station's cases (`station`)."""
+    from yizhan.stations.models import Station
+
+    if station:
+        found = get_for_user(request.user, Station.objects.select_related("unit"), code=station)
+        return _figures_out(
+            found.unit, services.figures(request.user, found.unit, since=since, station=found)
+        )
     target = (
         get_for_user(request.user, Unit, code=unit)
         if unit
         else Unit.objects.get(pk=scope_for(request.user).unit_id)
     )
-    data = services.figures(request.user, target, since=since)
+    return _figures_out(target, services.figures(request.user, target, since=since))
+
+
+def _figures_out(target, data: dict) -> dict:
     return {
         "unit": target.code,
         "opened": data["opened"],

@@ -22,6 +22,7 @@ class CaseFilterForm(forms.Form):
         label=_("case type"), choices=[("", _("all types")), *CaseType.choices], required=False
     )
     unit = forms.CharField(label=_("unit code"), max_length=40, required=False)
+    station = forms.CharField(label=_("station code"), max_length=64, required=False)
 
 
 class CaseForm(forms.Form):

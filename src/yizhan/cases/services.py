@@ -458,9 +458,12 @@ def decide_proposal(proposal: RuleProposal, *, actor, accept: bool) -> RulePropo
 # --- figures --------------------------------------------------------------------------------------
 
 
-def figures(user_or_scope, unit, *, since: datetime.date | None = None) -> dict:
-    """ "我为群众办实事": cases in the unit's subtree by type (opened, closed), amounts protected."""
+def figures(user_or_scope, unit, *, since: datetime.date | None = None, station=None) -> dict:
+    """The "我为群众办实事" figures: cases in the unit's subtree (or of one station) by type
+    (opened, closed), and amounts protected."""
     cases = scoped(user_or_scope, Case).filter(unit__path__startswith=unit.path)
+    if station is not None:
+        cases = cases.filter(station=station)
     if since is not None:
         cases = cases.filter(opened_at__date__gte=since)
     rows = {

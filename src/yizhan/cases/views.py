@@ -27,6 +27,7 @@ from yizhan.core.forms import apply_errors
 from yizhan.core.tabular import write_csv
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
+from yizhan.stations.models import Station
 
 CASE_QS = Case.objects.select_related("unit", "station")
 
@@ -38,6 +39,10 @@ def _filtered(request):
     if filters.get("unit"):
         unit = get_for_user(request.user, Unit, code=filters["unit"])
     cases = scoped(request.user, CASE_QS).filter(unit__path__startswith=unit.path)
+    station = None
+    if filters.get("station"):
+        station = get_for_user(request.user, Station.objects.select_related("unit"), code=filters["station"])
+        cases = cases.filter(station=station)
     status = filters.get("status") or "open"
     if status == "open":
         cases = cases.open().order_by("due_on", "pk")
@@ -47,12 +52,12 @@ def _filtered(request):
         cases = cases.filter(status="closed").order_by("-closed_at", "-pk")
     if filters.get("case_type"):
         cases = cases.filter(case_type=filters["case_type"])
-    return form, unit, status, cases
+    return form, unit, station, status, cases
 
 
 @staff_view("read")
 def case_list(request):
-    form, unit, status, cases = _filtered(request)
+    form, unit, station, status, cases = _filtered(request)
     page = Paginator(cases, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -63,7 +68,8 @@ def case_list(request):
             "status": status,
             "page": page,
             "today": timezone.localdate(),
-            "figures": services.figures(request.user, unit),
+            "station": station,
+            "figures": services.figures(request.user, station.unit if station else unit, station=station),
             "types": CaseType.choices,
         },
     )
@@ -72,7 +78,7 @@ def case_list(request):
 @staff_view("read")
 def case_export(request):
     """The list as CSV, personal data masked for everyone (an export travels)."""
-    _form, unit, _status, cases = _filtered(request)
+    _form, unit, _station, _status, cases = _filtered(request)
     headers = [
         _("number"), _("unit"), _("case type"), _("title"), _("person"), _("phone"), _("opened at"),
         _("due on"), _("status"), _("outcome"), _("amount protected (CNY)"), _("police reference"),

@@ -146,3 +146,22 @@ def test_figures(api, new_case):
     body = api("cq_admin").get(f"{P}/figures?unit=CQ-SXGC").json()
     assert body["opened"] >= 1 and {r["case_type"] for r in body["by_type"]} >= {"fraud", "complaint"}
     assert api("cq_admin").get(f"{P}/figures?unit=SZ").status_code == 404
+
+
+def test_figures_of_one_station(api, users, unit):
+    from yizhan.stations.models import Station
+
+    station = Station.objects.filter(unit__code="CQ-SXGC").first()
+    case = services.open_case(
+        actor=users["hq_admin"],
+        unit=unit("CQ-SXGC"),
+        case_type="vulnerable",
+        title="助老",
+        station=station.code,
+    )
+    body = api("cq_admin").get(f"{P}/figures?station={station.code}").json()
+    assert {r["case_type"]: r["opened"] for r in body["by_type"]}["vulnerable"] >= 1
+    assert case.station == station
+    assert api("sz_viewer").get(f"{P}/figures?station={station.code}").status_code == 404
+    page = api("cq_admin").get(f"/manage/cases/?station={station.code}&status=all")
+    assert page.status_code in (200, 302)  # (a page: a token is not a session)

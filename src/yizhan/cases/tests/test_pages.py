@@ -189,3 +189,8 @@ def test_the_pages_read_in_the_readers_language(client_for, cq_case, users, lang
 def test_the_unit_page_shows_the_cases_figures(client_for, cq_case):
     html = client_for("cq_admin").get("/manage/units/CQ-SXGC/").content.decode()
     assert "我为群众办实事" in html or "Doing practical things" in html
+
+
+def test_the_list_filters_by_station_in_scope_only(client_for, cq_case):
+    assert client_for("cq_admin").get("/manage/cases/?station=CQ-SXGC&status=all").status_code == 200
+    assert client_for("sz_viewer").get("/manage/cases/?station=CQ-SXGC&status=all").status_code == 404
