@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yizhan.audit.registry import register
 from yizhan.cases.models import TEMPLATES
+from yizhan.remittance.models import Field as RuleField
 
 register(
     {
@@ -29,5 +30,8 @@ register(
         "notified": _("notified"),
         "note": _("note"),
     },
-    values={"step": {s.code: s.label for steps in TEMPLATES.values() for s in steps}},
+    values={
+        "step": {s.code: s.label for steps in TEMPLATES.values() for s in steps},
+        "field": dict(RuleField.choices),
+    },
 )

@@ -194,3 +194,13 @@ def test_the_unit_page_shows_the_cases_figures(client_for, cq_case):
 def test_the_list_filters_by_station_in_scope_only(client_for, cq_case):
     assert client_for("cq_admin").get("/manage/cases/?station=CQ-SXGC&status=all").status_code == 200
     assert client_for("sz_viewer").get("/manage/cases/?station=CQ-SXGC&status=all").status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_demo_fraud_case_reads_in_the_readers_language(client_for, lang):
+    case = Case.objects.get(unit__code="SZ-GM", case_type="fraud")
+    client = client_for("hq_admin")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
+    html = client.get(f"/manage/cases/{case.pk}/").content.decode()
+    assert problems(html, lang=lang, allow=("hq_admin",)) == []
+    assert ("客户" in html) and ("安全账户" in html)
