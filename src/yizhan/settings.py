@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "yizhan.locator",
     "yizhan.visits",
     "yizhan.remittance",
+    "yizhan.cases",
     "yizhan.jobs",
     "yizhan.notify",
     "yizhan.supplies",

@@ -13,6 +13,7 @@ DEMO_STEPS = [
     "yizhan.visits.demo",
     "yizhan.remittance.demo",
     "yizhan.supplies.demo",
+    "yizhan.cases.demo",
 ]
 DEFAULT_SEED = 2023
 DEMO_PASSWORD = "yizhan-demo-2026"

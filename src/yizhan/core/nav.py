@@ -46,3 +46,22 @@ def panels_for(request) -> list[dict]:
         if panel:
             out.append(panel)
     return out
+
+
+# Unit-page panels: figures an app reports for one unit's subtree (the unit page, under its facts).
+# A provider takes the request and the unit and returns None or
+# {"title": str, "rows": [{"label": str, "value": int|str, "url": str | None, "alert": bool}]}.
+_unit_panels: dict[str, tuple[int, callable]] = {}
+
+
+def register_unit_panel(key: str, provider, order: int = 100) -> None:
+    _unit_panels[key] = (order, provider)
+
+
+def unit_panels_for(request, unit) -> list[dict]:
+    out = []
+    for _order, provider in sorted(_unit_panels.values(), key=lambda item: item[0]):
+        panel = provider(request, unit)
+        if panel:
+            out.append(panel)
+    return out

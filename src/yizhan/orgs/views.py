@@ -101,6 +101,7 @@ def unit_detail(request, code):
         Membership.objects.filter(unit=unit).select_related("user") if request.scope.can("admin") else []
     )
     from yizhan.audit.services import events_for
+    from yizhan.core.nav import unit_panels_for
 
     events = events_for(request.user, unit)[:10]
     return render(
@@ -112,6 +113,7 @@ def unit_detail(request, code):
             "page": page,
             "members": members,
             "events": events,
+            "unit_panels": unit_panels_for(request, unit),
         },
     )
 

@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from yizhan.audit.models import AuditEvent
+from yizhan.cases import services as case_services
 from yizhan.core import concurrency
 from yizhan.orgs import services as org_services
 from yizhan.orgs.models import Membership, Unit
@@ -111,6 +112,15 @@ def _level():
 
 def _rule():
     return Rule.objects.order_by("pk").first()
+
+
+def _case():
+    return case_services.open_case(
+        actor=Membership.objects.get(user__username="hq_admin").user,
+        unit=_unit(),
+        case_type="fraud",
+        title="并发测试案件",
+    )
 
 
 PATHS = {
@@ -258,6 +268,16 @@ PATHS = {
         shows=("maximum", "999"),
         mine={"minimum": "150"},
         unchanged=lambda lv: lv.minimum != 150 and lv.maximum == 999,
+    ),
+    "case": EditPath(
+        editor="sanxia_manager",
+        other="cq_admin",
+        url=lambda c: f"/manage/cases/{c.pk}/edit/",
+        obj=_case,
+        meanwhile=lambda c, actor: case_services.update_case(c, actor=actor, police_reference="JQ-0001"),
+        shows=("police reference", "JQ-0001"),
+        mine={"title": "我改的案件标题"},
+        unchanged=lambda c: c.title != "我改的案件标题" and c.police_reference == "JQ-0001",
     ),
 }
 
@@ -413,6 +433,24 @@ API_PATHS = {
             lead_days=lv.lead_days,
         ),
         "maximum",
+    ),
+    "patch case": (
+        "cq_admin",
+        "patch",
+        lambda c: f"/api/v1/manage/cases/{c.pk}",
+        _case,
+        {"title": "我的标题"},
+        lambda c, actor: case_services.update_case(c, actor=actor, police_reference="JQ-0002"),
+        "police_reference",
+    ),
+    "case step": (
+        "cq_admin",
+        "post",
+        lambda c: f"/api/v1/manage/cases/{c.pk}/steps/calmed",
+        _case,
+        {"note": "已安抚"},
+        lambda c, actor: case_services.update_case(c, actor=actor, police_reference="JQ-0003"),
+        "police_reference",
     ),
 }
 
