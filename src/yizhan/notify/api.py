@@ -12,7 +12,6 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from yizhan.core import schemas
-from yizhan.core.masking import mask_phone
 from yizhan.notify import services
 from yizhan.notify.models import Channel, Message
 from yizhan.orgs.scoping import require, scoped
@@ -83,7 +82,7 @@ def outbox(request, state: Message.State | None = None, limit: int = 100, offset
         {
             "id": m.pk,
             "channel": m.channel,
-            "recipient": mask_phone(m.address) if m.address else m.user.get_username(),
+            "recipient": services.shown_address(m),
             "text": m.text,
             "state": m.state,
             "state_label": str(m.get_state_display()),

@@ -27,6 +27,7 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yizhan.core.masking import mask_contact
 from yizhan.notify import channels
 from yizhan.notify.models import Channel, Consent, Message, Mute, Template
 
@@ -45,6 +46,7 @@ class Recipient:
     unit_id: int
     user: object = None
     address: str = ""
+    channel: str = ""  # the recipient's own channel (a group bot); else the caller's or the default
 
     @property
     def ident(self) -> str:
@@ -64,6 +66,20 @@ def staff(users, unit=None) -> list[Recipient]:
 
 def public(address: str, unit) -> Recipient:
     return Recipient(unit_id=unit.pk, address=address)
+
+
+def bot(url: str, unit) -> Recipient:
+    """A WeCom / DingTalk / Feishu group bot (its Apprise URL): staff's own group, no consent."""
+    return Recipient(unit_id=unit.pk, address=url, channel=Channel.BOT)
+
+
+def shown_address(message) -> str:
+    """The recipient as lists show it: a number masked, a bot without its secret key."""
+    if message.user_id:
+        return message.user.get_username()
+    if message.channel == Channel.BOT:
+        return message.address.split("://", 1)[0] + "://…"
+    return mask_contact(message.address)
 
 
 # --- templates ------------------------------------------------------------------------------------
@@ -172,21 +188,23 @@ def notify(recipients, template: str | Template, context: dict, *, channel: str 
     quiet = None if template.urgent else quiet_until(now)
     hold_until = max(filter(None, [not_before, quiet]), default=None)
     recipients = list(recipients)
-    consented = _consented({r.address for r in recipients if r.user is None}, template.topic)
+    consented = _consented(
+        {r.address for r in recipients if r.user is None and not r.channel}, template.topic
+    )
     muted = set() if template.urgent else set(
         Mute.objects.filter(key=template.key, user__in=[r.user for r in recipients if r.user]).values_list("user_id", flat=True)
     )  # fmt: skip
     summary = Summary()
     rows, seen = [], set()
     for r in recipients:
-        chan = channel or (Channel.INBOX if r.user is not None else Channel.SMS)
+        chan = r.channel or channel or (Channel.INBOX if r.user is not None else Channel.SMS)
         dedup = f"{template.key}:{occasion}:{chan}:{r.ident}"[:200]
         if dedup in seen:
             summary.duplicates += 1
             continue
         seen.add(dedup)
         state, reason = Message.State.QUEUED, ""
-        if r.user is None and r.address not in consented:
+        if r.user is None and chan != Channel.BOT and r.address not in consented:
             state, reason = Message.State.REFUSED, _("No opt-in recorded for this number.")
         elif r.user is not None and r.user.pk in muted:
             state, reason = Message.State.REFUSED, _("The recipient muted this kind of message.")
@@ -414,6 +432,66 @@ def _recent_counts(channel, idents, since, limits, now) -> dict:
         for seconds, _most in limits:
             result[(ident, seconds)] = (row[f"n{seconds}"], row["latest"])
     return result
+
+
+# --- delivery receipts ---------------------------------------------------------------------------
+
+RECEIPT_PROVIDERS = ("aliyun", "tencent")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    provider_id: str
+    delivered: bool
+    reason: str = ""
+    message_pk: int | None = None  # Aliyun hands back our OutId
+
+
+def parse_receipts(provider: str, reports) -> list[Receipt]:
+    """The provider's status report (a JSON list) as receipts; raises ValidationError naming the row."""
+    if not isinstance(reports, list):
+        raise ValidationError({"body": _("A status report is a list of receipts.")})
+    found = []
+    for row, item in enumerate(reports[:1000], start=1):
+        if not isinstance(item, dict):
+            raise ValidationError({f"body[{row}]": _("Each receipt is an object.")})
+        if provider == "aliyun":
+            ident, ok = item.get("biz_id"), item.get("success")
+            reason = f"{item.get('err_code', '')}: {item.get('err_msg', '')}"
+            out_id = str(item.get("out_id") or "")
+            pk = int(out_id) if out_id.isdigit() and len(out_id) < 18 else None
+        else:
+            ident, ok = item.get("sid"), {"SUCCESS": True, "FAIL": False}.get(item.get("report_status"))
+            reason = f"{item.get('errmsg', '')}: {item.get('description', '')}"
+            pk = None
+        if not isinstance(ident, str) or not ident or len(ident) > 100 or not isinstance(ok, bool):
+            raise ValidationError(
+                {f"body[{row}]": _("A receipt needs the provider's message id and its outcome.")}
+            )
+        found.append(Receipt(ident, ok, "" if ok else str(reason)[:300], pk))
+    return found
+
+
+def record_receipts(receipts: list[Receipt]) -> int:
+    """Sent → delivered or failed, by the provider's message id. Idempotent (a repeated receipt
+    finds the message no longer in `sent` and changes nothing). A receipt naming our own id (Aliyun's
+    OutId) also settles a message whose send timed out on our side though the provider took it:
+    it is not retried, so it is not sent twice."""
+    now = timezone.now()
+    changed = 0
+    with transaction.atomic():
+        for receipt in receipts:
+            match = Q(channel=Channel.SMS, provider_id=receipt.provider_id, state=Message.State.SENT)
+            if receipt.message_pk is not None:
+                match |= Q(channel=Channel.SMS, pk=receipt.message_pk,
+                           state__in=[Message.State.SENT, Message.State.FAILED_TEMP])  # fmt: skip
+            values = (
+                {"state": Message.State.DELIVERED, "delivered_at": now}
+                if receipt.delivered
+                else {"state": Message.State.FAILED, "reason": receipt.reason}
+            )
+            changed += Message.objects.filter(match).update(provider_id=receipt.provider_id, **values)
+    return changed
 
 
 # --- consent, opt-out, mutes, inbox ----------------------------------------------------------------

@@ -5,6 +5,7 @@ from yizhan.notify import views
 app_name = "notify"
 urlpatterns = [
     path("u/<str:token>", views.opt_out, name="opt_out"),
+    path("notify/receipts/<str:provider>", views.receipts, name="receipts"),
     path("manage/inbox/", views.inbox, name="inbox"),
     path("manage/inbox/read", views.inbox_read, name="inbox_read"),
     path("manage/outbox/", views.outbox, name="outbox"),

@@ -1,12 +1,16 @@
+import hmac
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from yizhan.core.masking import mask_phone
@@ -46,9 +50,7 @@ def outbox(request):
         items = items.filter(state=state)
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     for message in page:
-        message.shown_address = (
-            mask_phone(message.address) if message.address else message.user.get_username()
-        )
+        message.shown_address = services.shown_address(message)
     return render(
         request, "notify/outbox.html", {"page": page, "state": state, "states": Message.State.choices}
     )
@@ -128,3 +130,30 @@ def broadcast_decide(request, pk, action):
         for message in exc.messages:
             messages.error(request, message)
     return redirect("notify:broadcasts")
+
+
+@csrf_exempt
+@require_POST
+def receipts(request, provider):
+    """The SMS provider's status reports (a push, so nothing polls the provider). The provider is
+    configured with this URL and `?token=YIZHAN_NOTIFY_RECEIPT_TOKEN` (it cannot add headers); the
+    answer is the acknowledgement each provider expects. Outside /api/ because the reports are
+    JSON lists, which the API refuses as bodies."""
+    if provider not in services.RECEIPT_PROVIDERS:
+        raise Http404
+    expected = settings.YIZHAN_NOTIFY_RECEIPT_TOKEN
+    given = request.GET.get("token", "") or request.headers.get("Authorization", "").removeprefix("Bearer ")
+    if not expected or not hmac.compare_digest(given.strip()[:200].encode(), expected.encode()):
+        return JsonResponse({"detail": _("This callback needs the provider's token.")}, status=401)
+    try:
+        data = getattr(request, "checked_json", None)
+        if data is None:
+            data = json.loads(request.body or b"null")
+        changed = services.record_receipts(services.parse_receipts(provider, data))
+    except ValueError:
+        return JsonResponse({"detail": _("The request body is not valid JSON.")}, status=400)
+    except ValidationError as exc:
+        return JsonResponse({"detail": "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())[:300]},
+                            status=422)  # fmt: skip
+    ack = {"code": 0, "msg": "成功"} if provider == "aliyun" else {"result": 0, "errmsg": "OK"}
+    return JsonResponse({**ack, "updated": changed})
