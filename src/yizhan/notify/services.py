@@ -98,12 +98,31 @@ def placeholders(text: str) -> set[str]:
     return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
 
 
+TEMPLATE_FIELDS = ["name", "text_zh", "text_en", "sms_template_code", "sms_signature", "urgent"]
+
+
 def clean_template(data: dict) -> dict:
+    """One set of rules for the page, the API and internal callers. Placeholders must be declared
+    variables: an unknown one is refused naming the text it is in."""
     errors = {}
     text_zh, text_en = (data.get("text_zh") or "").strip(), (data.get("text_en") or "").strip()
+    name = (data.get("name") or "").strip()
     if not text_zh:
         errors["text_zh"] = _("Write the Chinese text.")
-    declared = set(data.get("variables") or [])
+    if not name:
+        errors["name"] = _("Give the template a name.")
+    for field, most in (("name", 100), ("text_zh", 500), ("text_en", 1000), ("sms_template_code", 40),
+                        ("sms_signature", 20)):  # fmt: skip
+        value = data.get(field) or ""
+        if not isinstance(value, str):
+            errors[field] = _("Enter text.")
+        elif len(value.strip()) > most:
+            errors[field] = _("At most %(n)s characters.") % {"n": most}
+    variables = data.get("variables") or []
+    if not isinstance(variables, list) or not all(isinstance(v, str) and v.isidentifier() for v in variables):
+        errors["variables"] = _("Variables are names of letters, digits and _, such as station.")
+        variables = []
+    declared = set(variables)
     for field, text in (("text_zh", text_zh), ("text_en", text_en)):
         try:
             used = placeholders(text)
@@ -115,19 +134,64 @@ def clean_template(data: dict) -> dict:
             errors[field] = _("Unknown variable: %(names)s.") % {"names": ", ".join(sorted(unknown))[:200]}
     if errors:
         raise ValidationError(errors)
-    return {**data, "text_zh": text_zh, "text_en": text_en}
+    out = {**data, "text_zh": text_zh, "text_en": text_en, "name": name, "variables": variables}
+    for field in ("sms_template_code", "sms_signature"):
+        out[field] = (data.get(field) or "").strip()
+    out["urgent"] = bool(data.get("urgent"))
+    return out
 
 
-def save_template(*, actor, key: str, **data) -> Template:
-    """A new version of `key` (templates are never edited in place: what was sent stays readable)."""
+def save_template(*, actor, key: str, based_on: int | None = None, **data) -> Template:
+    """A new version of `key` (templates are never edited in place: what was sent stays readable).
+    A new version keeps the variables and topic of the one before: the code that sends it and the
+    consents given for it depend on them. `based_on` is the version the writer saw; a newer one
+    saved meanwhile refuses the save (nothing is silently superseded)."""
     from yizhan.audit.services import record
+    from yizhan.orgs.scoping import require
 
-    data = clean_template(data)
+    if actor is not None:
+        require(actor, "hq_admin")
     with transaction.atomic():
         latest = Template.objects.select_for_update().filter(key=key).order_by("-version").first()
-        template = Template.objects.create(key=key, version=(latest.version + 1) if latest else 1, **data)
-        record("notify.template_saved", template, actor=actor, changes={"version": [None, template.version]})
+        if latest is not None:
+            if based_on is not None and based_on != latest.version:
+                raise ValidationError(
+                    {"based_on": _("Version %(n)s was saved meanwhile; read it and write yours again.")
+                     % {"n": latest.version}}
+                )  # fmt: skip
+            if "variables" in data and list(data["variables"] or []) != list(latest.variables):
+                raise ValidationError(
+                    {"variables": _("A new version keeps the variables of the one before.")}
+                )
+            data = {"variables": latest.variables, "topic": latest.topic, **data}
+        data = clean_template(data)
+        values = {f: data[f] for f in TEMPLATE_FIELDS}
+        template = Template.objects.create(
+            key=key, version=(latest.version + 1) if latest else 1, variables=data["variables"],
+            topic=data.get("topic") or "", **values,
+        )  # fmt: skip
+        before = {f: getattr(latest, f) for f in TEMPLATE_FIELDS} if latest else {}
+        changes = {f: [before.get(f), values[f]] for f in TEMPLATE_FIELDS if before.get(f) != values[f]}
+        record("notify.template_saved", template, actor=actor,
+               changes={"version": [latest.version if latest else None, template.version], **changes})  # fmt: skip
     return template
+
+
+def template_keys():
+    """The newest version of every template key."""
+    newest = {}
+    for template in Template.objects.order_by("key", "-version"):
+        newest.setdefault(template.key, template)
+    return list(newest.values())
+
+
+def known_topics() -> list[str]:
+    return sorted(set(Template.objects.exclude(topic="").values_list("topic", flat=True)))
+
+
+def topic_choices() -> list[tuple[str, str]]:
+    """(topic, the name of the newest template of it), for pages."""
+    return sorted({t.topic: t.name for t in reversed(template_keys()) if t.topic}.items())
 
 
 def render(template: Template, context: dict, language: str = "zh-hans") -> str:
@@ -506,29 +570,53 @@ def clean_phone(value: str, field: str = "address") -> str:
     return digits
 
 
+def clean_consent(data: dict) -> dict:
+    errors = {}
+    try:
+        address = clean_phone(data.get("address") or "", "address")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        address = ""
+    topic = data.get("topic") or ""
+    if topic not in known_topics():
+        errors["topic"] = _("Choose a kind of message members of the public can opt in to.")
+    how = data.get("how") or ""
+    if not isinstance(how, str) or not how.strip():
+        errors["how"] = _("Say how the consent was given (a signed form, a reply, a web page).")
+    elif len(how.strip()) > 200:
+        errors["how"] = _("At most %(n)s characters.") % {"n": 200}
+    if errors:
+        raise ValidationError(errors)
+    return {"address": address, "topic": topic, "how": how.strip()}
+
+
 def record_consent(*, address: str, topic: str, how: str, unit, actor=None) -> Consent:
+    """An opt-in: what (the topic), when (now), how it was given, at which outlet."""
     from yizhan.audit.services import record
 
-    address = clean_phone(address)
-    if not how.strip():
-        raise ValidationError(
-            {"how": _("Say how the consent was given (a signed form, a reply, a web page).")}
-        )
+    values = clean_consent({"address": address, "topic": topic, "how": how})
+    if actor is not None:
+        from yizhan.orgs.scoping import require, scope_for
+
+        require(actor, "change")
+        if not scope_for(actor).covers(unit.path):
+            raise ValidationError({"unit": _("This unit is outside your part of the network.")})
     with transaction.atomic():
         consent, _created = Consent.objects.update_or_create(
-            address=address, topic=topic,
-            defaults={"given_at": timezone.now(), "how": how.strip()[:200], "withdrawn_at": None, "withdrawn_how": "", "unit": unit},
+            address=values["address"], topic=values["topic"],
+            defaults={"given_at": timezone.now(), "how": values["how"], "withdrawn_at": None, "withdrawn_how": "",
+                      "unit": unit},
         )  # fmt: skip
         record(
             "notify.consent_given",
             consent,
             actor=actor,
-            changes={"topic": [None, topic], "how": [None, consent.how]},
+            changes={"topic": [None, values["topic"]], "how": [None, consent.how]},
         )
     return consent
 
 
-def opt_out(address: str, *, how: str, topic: str | None = None) -> int:
+def opt_out(address: str, *, how: str, topic: str | None = None, actor=None) -> int:
     """A reply of TD (退订) or the link in a message: every (or one) topic for that number stops."""
     from yizhan.audit.services import record
 
@@ -543,6 +631,7 @@ def opt_out(address: str, *, how: str, topic: str | None = None) -> int:
             record(
                 "notify.consent_withdrawn",
                 consent,
+                actor=actor,
                 changes={"withdrawn": [False, True], "how": [None, how[:200]]},
             )
         # Messages not yet sent to that number are not sent.
@@ -550,6 +639,18 @@ def opt_out(address: str, *, how: str, topic: str | None = None) -> int:
             Q(template__topic=topic) if topic else Q()
         ).update(state=Message.State.REFUSED, reason=_("The recipient opted out."))
     return len(withdrawn)
+
+
+def withdraw_consent(consent: Consent, *, actor, how: str) -> int:
+    """Staff record an opt-out they were told of (a call, a visit to the counter)."""
+    from yizhan.orgs.scoping import require
+
+    require(actor, "change")
+    if not isinstance(how, str) or not how.strip():
+        raise ValidationError({"how": _("Say how the person asked to stop (a call, at the counter).")})
+    if consent.withdrawn_at is not None:
+        raise ValidationError({"state": _("This consent was already withdrawn.")})
+    return opt_out(consent.address, how=how.strip()[:200], topic=consent.topic, actor=actor)
 
 
 def is_opt_out_reply(text: str) -> bool:
