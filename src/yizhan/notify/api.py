@@ -308,3 +308,92 @@ def withdraw_consent(request, consent_id: int, payload: WithdrawIn):
     services.withdraw_consent(consent, actor=request.user, how=payload.how)
     consent.refresh_from_db()
     return _consent_out(consent)
+
+
+# --- the pension-day campaign -------------------------------------------------------------------------
+
+
+class CampaignIn(Schema):
+    outlets: str  # codes, separated by spaces or commas; a unit means its whole subtree
+    start: datetime.date
+    capacity: int = 30
+    capacities: dict[str, int] = {}  # outlet code -> people a day
+    window: str = ""
+
+
+class DayRow(Schema):
+    day: datetime.date
+    outlets: dict[str, int]  # outlet code -> people invited that day
+    total: int
+
+
+class PreviewOut(Schema):
+    recipients: int
+    needs_approval: bool
+    days: list[DayRow]
+
+
+class CampaignOut(Schema):
+    id: int
+    unit: str
+    recipients: int
+    state: str
+    state_label: str
+    days: list[DayRow]
+
+
+def _rows(table) -> list[dict]:
+    return [{"day": r["day"], "outlets": {c["outlet"].code: c["count"] for c in r["outlets"]}, "total": r["total"]}
+            for r in table]  # fmt: skip
+
+
+def _campaign_data(payload: CampaignIn) -> dict:
+    data = payload.dict()
+    data["capacities"] = "\n".join(f"{code}={n}" for code, n in list(data["capacities"].items())[:500])
+    return data
+
+
+def _campaign_out(c) -> dict:
+    from yizhan.notify import campaigns
+
+    return {"id": c.pk, "unit": c.unit.code, "recipients": c.recipients, "state": c.state,
+            "state_label": str(c.get_state_display()), "days": _rows(campaigns.table(c))}  # fmt: skip
+
+
+@manage_router.post(
+    "/campaigns/preview", response={200: PreviewOut, 403: schemas.Message, 422: schemas.Message}
+)
+def preview_campaign(request, payload: CampaignIn):
+    """The schedule a campaign would follow (per day, per outlet), without sending anything."""
+    from yizhan.notify import campaigns
+
+    require(request.user, "admin")
+    plan = campaigns.plan(request.user, _campaign_data(payload))
+    return {"recipients": plan.recipients, "days": _rows(plan.table()),
+            "needs_approval": campaigns.CAMPAIGNS.required(plan.recipients, settings.YIZHAN_NOTIFY_APPROVAL_ABOVE)}  # fmt: skip
+
+
+@manage_router.post("/campaigns", response={201: CampaignOut, 403: schemas.Message, 422: schemas.Message})
+def create_campaign(request, payload: CampaignIn):
+    """Schedule the invitations; above the approval size it waits for a second admin (`pending`)."""
+    from yizhan.notify import campaigns
+
+    campaign = campaigns.propose(actor=request.user, **_campaign_data(payload))
+    return Status(201, _campaign_out(campaign))
+
+
+@manage_router.post(
+    "/campaigns/{campaign_id}/{action}",
+    response={200: CampaignOut, 403: schemas.Message, 404: schemas.Message, 422: schemas.Message},
+)
+def decide_campaign(request, campaign_id: int, action: str):
+    """`approve` (a second admin: the invitations are scheduled) or `reject`."""
+    from yizhan.notify import campaigns
+    from yizhan.notify.models import Campaign
+    from yizhan.orgs.scoping import get_for_user
+
+    campaign = get_for_user(request.user, Campaign, "admin", pk=campaign_id)
+    if action not in ("approve", "reject"):
+        raise HttpError(404, _("Not found."))
+    verb = campaigns.approve if action == "approve" else campaigns.reject
+    return _campaign_out(verb(campaign, actor=request.user))

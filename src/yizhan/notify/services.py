@@ -27,6 +27,7 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yizhan.core.approval import Approval
 from yizhan.core.masking import mask_contact
 from yizhan.notify import channels
 from yizhan.notify.models import Channel, Consent, Message, Mute, Template
@@ -706,6 +707,9 @@ def clean_broadcast(data: dict) -> dict:
     return {"roles": sorted(set(roles)), "text": text.strip()}
 
 
+BROADCASTS = Approval(pending="pending")
+
+
 def propose_broadcast(*, actor, unit, **data):
     """Count the audience; send at once when it is small, else wait for a second person."""
     from yizhan.audit.services import record
@@ -718,71 +722,45 @@ def propose_broadcast(*, actor, unit, **data):
     if not users:
         raise ValidationError({"roles": _("Nobody of these roles works in this unit's subtree.")})
     template = current_template("notice")
+    waits = BROADCASTS.required(len(users), settings.YIZHAN_NOTIFY_APPROVAL_ABOVE)
     with transaction.atomic():
         broadcast = Broadcast.objects.create(
             unit=unit, roles=values["roles"], template=template, context={"text": values["text"]},
-            recipients=len(users), state=Broadcast.State.PENDING, created_by=actor,
+            recipients=len(users), state=Broadcast.State.PENDING if waits else Broadcast.State.SENT,
+            created_by=actor, decided_at=None if waits else timezone.now(),
         )  # fmt: skip
         record("notify.broadcast_proposed", broadcast, actor=actor, unit=unit,
                changes={"recipients": [None, len(users)]})  # fmt: skip
-        if len(users) <= settings.YIZHAN_NOTIFY_APPROVAL_ABOVE:
-            _send_broadcast(broadcast, users, actor=None)
+        if not waits:
+            _send_broadcast(broadcast, users)
     return broadcast
 
 
 def approve_broadcast(broadcast, *, actor):
-    from yizhan.audit.services import record
     from yizhan.notify.models import Broadcast
     from yizhan.orgs.scoping import require
 
     require(actor, "admin")
     with transaction.atomic():
-        locked = Broadcast.objects.select_for_update().get(pk=broadcast.pk)
-        if locked.state != Broadcast.State.PENDING:
-            raise ValidationError({"state": _("This message is not awaiting approval.")})
-        if locked.created_by_id == actor.pk:
-            raise ValidationError(
-                {"decided_by": _("You wrote this message; a second person must approve it.")}
-            )
-        _send_broadcast(locked, list(audience(locked.unit, locked.roles)), actor=actor)
-        record(
-            "notify.broadcast_approved",
-            locked,
-            actor=actor,
-            unit=locked.unit,
-            changes={"state": ["pending", "sent"]},
-        )
+        locked = BROADCASTS.approve(
+            broadcast, actor=actor, to=Broadcast.State.SENT, action="notify.broadcast_approved",
+            own=_("You wrote this message; a second person must approve it."), unit=broadcast.unit,
+        )  # fmt: skip
+        _send_broadcast(locked, list(audience(locked.unit, locked.roles)))
     return locked
 
 
 def reject_broadcast(broadcast, *, actor):
-    from yizhan.audit.services import record
     from yizhan.notify.models import Broadcast
     from yizhan.orgs.scoping import require
 
     require(actor, "admin")
-    with transaction.atomic():
-        updated = Broadcast.objects.filter(pk=broadcast.pk, state=Broadcast.State.PENDING).update(
-            state=Broadcast.State.REJECTED, decided_by=actor, decided_at=timezone.now()
-        )
-        if not updated:
-            raise ValidationError({"state": _("This message is not awaiting approval.")})
-        record(
-            "notify.broadcast_rejected",
-            broadcast,
-            actor=actor,
-            unit=broadcast.unit,
-            changes={"state": ["pending", "rejected"]},
-        )
+    return BROADCASTS.reject(broadcast, actor=actor, to=Broadcast.State.REJECTED,
+                             action="notify.broadcast_rejected", unit=broadcast.unit)  # fmt: skip
 
 
-def _send_broadcast(broadcast, users, *, actor) -> None:
-    from yizhan.notify.models import Broadcast
-
+def _send_broadcast(broadcast, users) -> None:
     notify(
         [Recipient(unit_id=broadcast.unit_id, user=u) for u in users], broadcast.template, broadcast.context,
         key=f"broadcast-{broadcast.pk}",
     )  # fmt: skip
-    broadcast.state = Broadcast.State.SENT
-    broadcast.decided_by, broadcast.decided_at = actor, timezone.now()
-    broadcast.save(update_fields=["state", "decided_by", "decided_at"])

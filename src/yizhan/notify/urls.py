@@ -13,6 +13,8 @@ urlpatterns = [
     path("manage/templates/<slug:key>/", views.template_detail, name="template"),
     path("manage/consents/", views.consents, name="consents"),
     path("manage/consents/<int:pk>/withdraw", views.consent_withdraw, name="consent_withdraw"),
+    path("manage/campaigns/", views.campaigns, name="campaigns"),
+    path("manage/campaigns/<int:pk>/<str:action>", views.campaign_decide, name="campaign_decide"),
     path("manage/broadcasts/", views.broadcasts, name="broadcasts"),
     path("manage/broadcasts/<int:pk>/<str:action>", views.broadcast_decide, name="broadcast_decide"),
 ]

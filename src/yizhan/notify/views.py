@@ -292,3 +292,66 @@ def consent_withdraw(request, pk):
         for message in exc.messages:
             messages.error(request, message)
     return redirect("notify:consents")
+
+
+# --- the pension-day campaign ---------------------------------------------------------------------
+
+
+@staff_view("admin")
+def campaigns(request):
+    """Pick outlets, preview the staggered schedule per day and outlet, then send (or ask a second
+    admin above the approval size)."""
+    from yizhan.notify import campaigns as campaign_services
+    from yizhan.notify.models import Campaign
+    from yizhan.orgs.models import Unit
+
+    own = Unit.objects.get(pk=request.scope.unit_id)
+    fields = ("outlets", "start", "capacity", "capacities", "window")
+    values = {"outlets": own.code, "start": "", "capacity": campaign_services.DEFAULT_CAPACITY,
+              "capacities": "", "window": "9:00-11:00"}  # fmt: skip
+    errors, preview = {}, None
+    if request.method == "POST":
+        values = {f: request.POST.get(f, "")[:4000] for f in fields}
+        try:
+            if request.POST.get("action") == "send":
+                campaign = campaign_services.propose(actor=request.user, **values)
+                messages.success(
+                    request,
+                    _("Scheduled: %(n)s invitations.") % {"n": campaign.recipients}
+                    if campaign.state == Campaign.State.SENT
+                    else _("%(n)s recipients: a second admin must approve it before it is sent.") % {"n": campaign.recipients},
+                )  # fmt: skip
+                return redirect("notify:campaigns")
+            preview = campaign_services.plan(request.user, values)
+        except ValidationError as exc:
+            errors = exc.message_dict
+    items = list(scoped(request.user, Campaign).select_related("unit", "created_by", "decided_by")[:30])
+    for item in items:
+        item.schedule = campaign_services.table(item)
+    return render(request, "notify/campaigns.html", {
+        "values": values, "errors": errors, "preview": preview, "items": items,
+        "threshold": settings.YIZHAN_NOTIFY_APPROVAL_ABOVE,
+    })  # fmt: skip
+
+
+@staff_view("admin")
+@require_POST
+def campaign_decide(request, pk, action):
+    from yizhan.notify import campaigns as campaign_services
+    from yizhan.notify.models import Campaign
+    from yizhan.orgs.scoping import get_for_user
+
+    campaign = get_for_user(request.user, Campaign, "admin", pk=pk)
+    if action not in ("approve", "reject"):
+        raise Http404
+    try:
+        if action == "approve":
+            campaign_services.approve(campaign, actor=request.user)
+            messages.success(request, _("Approved; the invitations are scheduled."))
+        else:
+            campaign_services.reject(campaign, actor=request.user)
+            messages.success(request, _("Rejected; nothing was sent."))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect("notify:campaigns")

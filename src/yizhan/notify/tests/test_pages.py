@@ -20,6 +20,12 @@ def new_version(client, key="notice", **values):
     return client.post(f"/api/v1/manage/templates/{key}/versions", body, content_type="application/json")
 
 
+@pytest.fixture(autouse=True)
+def _without_demo_consents(db):
+    """The demo's pensioners (notify/demo.py) would be counted with the ones these tests record."""
+    Consent.objects.all().delete()
+
+
 def named(answer) -> set[str]:
     """The fields a 422 answer names."""
     return {str(item["loc"][-1]) for item in answer.json()["detail"]}
