@@ -29,39 +29,43 @@ class Approval:
     checker: str = "decided_by"
     checked_at: str = "decided_at"
     state: str = "state"
+    error_field: str = ""  # the field a "not awaiting approval" error names (default: the state's)
 
     @staticmethod
     def required(size, threshold) -> bool:
         """Above the threshold (a count of recipients, an amount) a second person approves."""
         return size > threshold
 
-    def approve(self, obj, *, actor, to: str, action: str, own: str | None = None, changes=None, unit=None):
-        """The checker approves: the maker may not."""
-        return self._decide(obj, actor=actor, to=to, action=action, own=own or _("You made this; a second person must approve it."),
-                            changes=changes, unit=unit)  # fmt: skip
+    def approve(self, obj, *, actor, to: str, action: str, own: str | None = None, unit=None,
+                check=None, snapshot=None):  # fmt: skip
+        """The checker approves; the maker may not (`own` is the message that tells them).
+        `check(locked)` may refuse with a ValidationError after the row is locked (a rule of the
+        caller's); `snapshot(obj) -> dict` makes the audit diff the change of that snapshot
+        instead of the state alone."""
+        return self._decide(obj, actor=actor, to=to, action=action, unit=unit, check=check, snapshot=snapshot,
+                            own=own or _("You made this; a second person must approve it."))  # fmt: skip
 
-    def reject(self, obj, *, actor, to: str, action: str, changes=None, unit=None):
+    def reject(self, obj, *, actor, to: str, action: str, unit=None, check=None, snapshot=None):
         """A checker turns it down (or the maker withdraws it: no second person is needed for that)."""
-        return self._decide(obj, actor=actor, to=to, action=action, own=None, changes=changes, unit=unit)
+        return self._decide(obj, actor=actor, to=to, action=action, unit=unit, check=check, snapshot=snapshot,
+                            own=None)  # fmt: skip
 
-    def _decide(self, obj, *, actor, to, action, own, changes, unit):
-        from yizhan.audit.services import record
+    def _decide(self, obj, *, actor, to, action, own, unit, check, snapshot):
+        from yizhan.audit.services import diff, record
 
         with transaction.atomic():
             locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
             if getattr(locked, self.state) != self.pending:
-                raise ValidationError({self.state: _("This is not awaiting approval.")})
+                raise ValidationError({self.error_field or self.state: _("This is not awaiting approval.")})
             if own is not None and getattr(locked, f"{self.maker}_id") == actor.pk:
                 raise ValidationError({self.checker: own})
+            if check is not None:
+                check(locked)
+            before = snapshot(locked) if snapshot else None
             setattr(locked, self.state, to)
             setattr(locked, self.checker, actor)
             setattr(locked, self.checked_at, timezone.now())
             locked.save(update_fields=[self.state, self.checker, self.checked_at])
-            record(
-                action,
-                locked,
-                actor=actor,
-                unit=unit,
-                changes={self.state: [self.pending, to], **(changes or {})},
-            )
+            changes = diff(before, snapshot(locked)) if snapshot else {self.state: [self.pending, to]}
+            record(action, locked, actor=actor, unit=unit, changes=changes)
         return locked
