@@ -316,9 +316,14 @@ YIZHAN_NOTIFY_APPROVAL_ABOVE = int(os.environ.get("YIZHAN_NOTIFY_APPROVAL_ABOVE"
 YIZHAN_NOTIFY_SENDING_LEASE_SECONDS = int(os.environ.get("YIZHAN_NOTIFY_SENDING_LEASE_SECONDS", "300"))
 # The adapter per channel (yizhan.notify.channels); the default outbox sends nothing outside.
 YIZHAN_NOTIFY_BACKENDS = {}
-if os.environ.get("YIZHAN_NOTIFY_SMS"):  # aliyun | tencent
-    YIZHAN_NOTIFY_BACKENDS["sms"] = {"aliyun": "yizhan.notify.channels.AliyunSms",
-                                     "tencent": "yizhan.notify.channels.TencentSms"}[os.environ["YIZHAN_NOTIFY_SMS"]]  # fmt: skip
+_SMS_PROVIDERS = {
+    "aliyun": "yizhan.notify.channels.AliyunSms",
+    "tencent": "yizhan.notify.channels.TencentSms",
+}
+if os.environ.get("YIZHAN_NOTIFY_SMS"):
+    if os.environ["YIZHAN_NOTIFY_SMS"] not in _SMS_PROVIDERS:
+        raise ImproperlyConfigured("YIZHAN_NOTIFY_SMS is aliyun or tencent.")
+    YIZHAN_NOTIFY_BACKENDS["sms"] = _SMS_PROVIDERS[os.environ["YIZHAN_NOTIFY_SMS"]]
 if os.environ.get("YIZHAN_NOTIFY_BOTS") == "apprise":
     YIZHAN_NOTIFY_BACKENDS["bot"] = "yizhan.notify.channels.AppriseBot"
 # A shared secret the SMS provider's reply callback presents (Authorization: Bearer …); unset = off.
