@@ -318,8 +318,37 @@ YIZHAN_NOTIFY_APPROVAL_ABOVE = int(os.environ.get("YIZHAN_NOTIFY_APPROVAL_ABOVE"
 YIZHAN_NOTIFY_SENDING_LEASE_SECONDS = int(os.environ.get("YIZHAN_NOTIFY_SENDING_LEASE_SECONDS", "300"))
 # The adapter per channel (yizhan.notify.channels); the default outbox sends nothing outside.
 YIZHAN_NOTIFY_BACKENDS = {}
+_SMS_PROVIDERS = {
+    "aliyun": "yizhan.notify.channels.AliyunSms",
+    "tencent": "yizhan.notify.channels.TencentSms",
+}
+if os.environ.get("YIZHAN_NOTIFY_SMS"):
+    if os.environ["YIZHAN_NOTIFY_SMS"] not in _SMS_PROVIDERS:
+        raise ImproperlyConfigured("YIZHAN_NOTIFY_SMS is aliyun or tencent.")
+    YIZHAN_NOTIFY_BACKENDS["sms"] = _SMS_PROVIDERS[os.environ["YIZHAN_NOTIFY_SMS"]]
+if os.environ.get("YIZHAN_NOTIFY_BOTS") == "apprise":
+    YIZHAN_NOTIFY_BACKENDS["bot"] = "yizhan.notify.channels.AppriseBot"
 # A shared secret the SMS provider's reply callback presents (Authorization: Bearer …); unset = off.
 YIZHAN_NOTIFY_REPLY_TOKEN = os.environ.get("YIZHAN_NOTIFY_REPLY_TOKEN", "")
+# Delivery receipts (POST /api/v1/notify/receipts/<provider>?token=…); unset = off.
+YIZHAN_NOTIFY_RECEIPT_TOKEN = os.environ.get("YIZHAN_NOTIFY_RECEIPT_TOKEN", "")
+# How long a provider may take to answer before the message counts as a temporary failure.
+YIZHAN_NOTIFY_TIMEOUT_SECONDS = float(os.environ.get("YIZHAN_NOTIFY_TIMEOUT_SECONDS", "5"))
+# The SMS providers (chosen with YIZHAN_NOTIFY_BACKENDS = {"sms": "yizhan.notify.channels.AliyunSms"}).
+YIZHAN_NOTIFY_ALIYUN = {
+    "access_key_id": os.environ.get("YIZHAN_ALIYUN_SMS_KEY_ID", ""),
+    "access_key_secret": os.environ.get("YIZHAN_ALIYUN_SMS_KEY_SECRET", ""),
+    "endpoint": os.environ.get("YIZHAN_ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com"),
+}
+YIZHAN_NOTIFY_TENCENT = {
+    "secret_id": os.environ.get("YIZHAN_TENCENT_SMS_SECRET_ID", ""),
+    "secret_key": os.environ.get("YIZHAN_TENCENT_SMS_SECRET_KEY", ""),
+    "sdk_app_id": os.environ.get("YIZHAN_TENCENT_SMS_APP_ID", ""),
+    "region": os.environ.get("YIZHAN_TENCENT_SMS_REGION", "ap-guangzhou"),
+    "endpoint": os.environ.get("YIZHAN_TENCENT_SMS_ENDPOINT", "https://sms.tencentcloudapi.com"),
+}
+# Group bots go to their provider's host; set (scheme://host:port) only to reach a stub.
+YIZHAN_NOTIFY_BOT_ENDPOINT = os.environ.get("YIZHAN_NOTIFY_BOT_ENDPOINT", "")
 
 if TESTING:
     # Hashing demo passwords at full strength would dominate the suite's run time.

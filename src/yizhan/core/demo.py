@@ -14,6 +14,7 @@ DEMO_STEPS = [
     "yizhan.remittance.demo",
     "yizhan.supplies.demo",
     "yizhan.cases.demo",
+    "yizhan.notify.demo",
 ]
 DEFAULT_SEED = 2023
 DEMO_PASSWORD = "yizhan-demo-2026"

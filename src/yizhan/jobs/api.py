@@ -61,3 +61,21 @@ def list_jobs(request, state: Job.State | None = None, limit: int = 50):
 def get_job(request, job_id: uuid.UUID):
     """A job's state and progress; `result` once it is done, `error` (the reason) once it failed."""
     return _out(get_for_user(request.user, Job, "read", pk=job_id))
+
+
+class ScheduleOut(Schema):
+    name: str
+    label: str
+    when: str
+    next_run: datetime.datetime | None
+
+
+@manage_router.get("/schedules", response={200: list[ScheduleOut], 403: Message})
+def list_schedules(request):
+    """The scheduled work declared in code, with its next run (admins)."""
+    from yizhan.jobs.schedules import listing
+    from yizhan.orgs.scoping import require
+
+    require(request.user, "admin")
+    return [{"name": i["spec"].name, "label": str(i["spec"].label), "when": i["spec"].when(),
+             "next_run": i["next_run"]} for i in listing()]  # fmt: skip

@@ -20,3 +20,4 @@ class JobsConfig(AppConfig):
         from yizhan.core.nav import NavItem, register
 
         register(NavItem("jobs", _("Jobs"), "jobs:list", order=92))
+        register(NavItem("schedules", _("Scheduled work"), "jobs:schedules", order=96, perm="admin"))

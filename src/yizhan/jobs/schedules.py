@@ -22,6 +22,14 @@ class Every:
     minutes: int | None = None
     at: str | None = None
 
+    def when(self) -> str:
+        """ "every 5 min" / "daily at 03:30", in the reader's language."""
+        from django.utils.translation import gettext as _
+
+        if self.minutes:
+            return _("every %(n)s min") % {"n": self.minutes}
+        return _("daily at %(at)s") % {"at": self.at}
+
     def first_run(self, now: datetime.datetime) -> datetime.datetime:
         if self.minutes:
             return now

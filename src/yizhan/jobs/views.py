@@ -27,3 +27,11 @@ def job_progress(request, pk):
     if job.is_finished:
         response["HX-Refresh"] = "true"
     return response
+
+
+@staff_view("admin")
+def schedule_list(request):
+    """The scheduled work declared in code, with its next run (the `yizhan schedules` listing)."""
+    from yizhan.jobs.schedules import listing
+
+    return render(request, "jobs/schedules.html", {"items": listing()})

@@ -12,6 +12,14 @@ register(
         "notify.broadcast_proposed": _("Message to staff written"),
         "notify.broadcast_approved": _("Message to staff approved"),
         "notify.broadcast_rejected": _("Message to staff rejected"),
+        "notify.campaign_proposed": _("Pension-day campaign prepared"),
+        "notify.campaign_approved": _("Pension-day campaign approved"),
+        "notify.campaign_rejected": _("Pension-day campaign rejected"),
     },
-    fields={"withdrawn": _("withdrawn"), "how": _("how it was given")},
+    fields={
+        "withdrawn": _("withdrawn"),
+        "how": _("how it was given"),
+        "days": _("days"),
+        "recipients": _("recipients"),
+    },
 )

@@ -178,3 +178,44 @@ class Broadcast(models.Model):
 
     def __str__(self):
         return f"{self.template.key} → {self.unit} ({self.recipients})"
+
+
+class CampaignQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+
+class Campaign(models.Model):
+    """The pension-day diversion (and any campaign like it): one message to the opted-in members of
+    the public of chosen outlets, staggered over working days so that no outlet gets more people a
+    day than it can serve. `plan` is the schedule shown before sending, kept as it was approved:
+    [{"day": "2026-07-16", "outlet": unit id, "consents": [consent ids]}]."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Awaiting approval")
+        SENT = "sent", _("Scheduled")
+        REJECTED = "rejected", _("Rejected")
+
+    # The lowest unit above every chosen outlet: who can see and approve it.
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"))
+    template = models.ForeignKey(
+        Template, on_delete=models.PROTECT, related_name="+", verbose_name=_("template")
+    )
+    window = models.CharField(_("time of day"), max_length=40, blank=True)
+    plan = models.JSONField(default=list)
+    recipients = models.PositiveIntegerField(_("recipients"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("campaign")
+
+    def __str__(self):
+        return f"{self.template.key} ({self.recipients})"

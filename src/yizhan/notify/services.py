@@ -27,6 +27,8 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yizhan.core.approval import Approval
+from yizhan.core.masking import mask_contact
 from yizhan.notify import channels
 from yizhan.notify.models import Channel, Consent, Message, Mute, Template
 
@@ -45,6 +47,7 @@ class Recipient:
     unit_id: int
     user: object = None
     address: str = ""
+    channel: str = ""  # the recipient's own channel (a group bot); else the caller's or the default
 
     @property
     def ident(self) -> str:
@@ -66,6 +69,20 @@ def public(address: str, unit) -> Recipient:
     return Recipient(unit_id=unit.pk, address=address)
 
 
+def bot(url: str, unit) -> Recipient:
+    """A WeCom / DingTalk / Feishu group bot (its Apprise URL): staff's own group, no consent."""
+    return Recipient(unit_id=unit.pk, address=url, channel=Channel.BOT)
+
+
+def shown_address(message) -> str:
+    """The recipient as lists show it: a number masked, a bot without its secret key."""
+    if message.user_id:
+        return message.user.get_username()
+    if message.channel == Channel.BOT:
+        return message.address.split("://", 1)[0] + "://…"
+    return mask_contact(message.address)
+
+
 # --- templates ------------------------------------------------------------------------------------
 
 
@@ -82,12 +99,31 @@ def placeholders(text: str) -> set[str]:
     return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
 
 
+TEMPLATE_FIELDS = ["name", "text_zh", "text_en", "sms_template_code", "sms_signature", "urgent"]
+
+
 def clean_template(data: dict) -> dict:
+    """One set of rules for the page, the API and internal callers. Placeholders must be declared
+    variables: an unknown one is refused naming the text it is in."""
     errors = {}
     text_zh, text_en = (data.get("text_zh") or "").strip(), (data.get("text_en") or "").strip()
+    name = (data.get("name") or "").strip()
     if not text_zh:
         errors["text_zh"] = _("Write the Chinese text.")
-    declared = set(data.get("variables") or [])
+    if not name:
+        errors["name"] = _("Give the template a name.")
+    for field, most in (("name", 100), ("text_zh", 500), ("text_en", 1000), ("sms_template_code", 40),
+                        ("sms_signature", 20)):  # fmt: skip
+        value = data.get(field) or ""
+        if not isinstance(value, str):
+            errors[field] = _("Enter text.")
+        elif len(value.strip()) > most:
+            errors[field] = _("At most %(n)s characters.") % {"n": most}
+    variables = data.get("variables") or []
+    if not isinstance(variables, list) or not all(isinstance(v, str) and v.isidentifier() for v in variables):
+        errors["variables"] = _("Variables are names of letters, digits and _, such as station.")
+        variables = []
+    declared = set(variables)
     for field, text in (("text_zh", text_zh), ("text_en", text_en)):
         try:
             used = placeholders(text)
@@ -99,19 +135,64 @@ def clean_template(data: dict) -> dict:
             errors[field] = _("Unknown variable: %(names)s.") % {"names": ", ".join(sorted(unknown))[:200]}
     if errors:
         raise ValidationError(errors)
-    return {**data, "text_zh": text_zh, "text_en": text_en}
+    out = {**data, "text_zh": text_zh, "text_en": text_en, "name": name, "variables": variables}
+    for field in ("sms_template_code", "sms_signature"):
+        out[field] = (data.get(field) or "").strip()
+    out["urgent"] = bool(data.get("urgent"))
+    return out
 
 
-def save_template(*, actor, key: str, **data) -> Template:
-    """A new version of `key` (templates are never edited in place: what was sent stays readable)."""
+def save_template(*, actor, key: str, based_on: int | None = None, **data) -> Template:
+    """A new version of `key` (templates are never edited in place: what was sent stays readable).
+    A new version keeps the variables and topic of the one before: the code that sends it and the
+    consents given for it depend on them. `based_on` is the version the writer saw; a newer one
+    saved meanwhile refuses the save (nothing is silently superseded)."""
     from yizhan.audit.services import record
+    from yizhan.orgs.scoping import require
 
-    data = clean_template(data)
+    if actor is not None:
+        require(actor, "hq_admin")
     with transaction.atomic():
         latest = Template.objects.select_for_update().filter(key=key).order_by("-version").first()
-        template = Template.objects.create(key=key, version=(latest.version + 1) if latest else 1, **data)
-        record("notify.template_saved", template, actor=actor, changes={"version": [None, template.version]})
+        if latest is not None:
+            if based_on is not None and based_on != latest.version:
+                raise ValidationError(
+                    {"based_on": _("Version %(n)s was saved meanwhile; read it and write yours again.")
+                     % {"n": latest.version}}
+                )  # fmt: skip
+            if "variables" in data and list(data["variables"] or []) != list(latest.variables):
+                raise ValidationError(
+                    {"variables": _("A new version keeps the variables of the one before.")}
+                )
+            data = {"variables": latest.variables, "topic": latest.topic, **data}
+        data = clean_template(data)
+        values = {f: data[f] for f in TEMPLATE_FIELDS}
+        template = Template.objects.create(
+            key=key, version=(latest.version + 1) if latest else 1, variables=data["variables"],
+            topic=data.get("topic") or "", **values,
+        )  # fmt: skip
+        before = {f: getattr(latest, f) for f in TEMPLATE_FIELDS} if latest else {}
+        changes = {f: [before.get(f), values[f]] for f in TEMPLATE_FIELDS if before.get(f) != values[f]}
+        record("notify.template_saved", template, actor=actor,
+               changes={"version": [latest.version if latest else None, template.version], **changes})  # fmt: skip
     return template
+
+
+def template_keys():
+    """The newest version of every template key."""
+    newest = {}
+    for template in Template.objects.order_by("key", "-version"):
+        newest.setdefault(template.key, template)
+    return list(newest.values())
+
+
+def known_topics() -> list[str]:
+    return sorted(set(Template.objects.exclude(topic="").values_list("topic", flat=True)))
+
+
+def topic_choices() -> list[tuple[str, str]]:
+    """(topic, the name of the newest template of it), for pages."""
+    return sorted({t.topic: t.name for t in reversed(template_keys()) if t.topic}.items())
 
 
 def render(template: Template, context: dict, language: str = "zh-hans") -> str:
@@ -172,21 +253,23 @@ def notify(recipients, template: str | Template, context: dict, *, channel: str 
     quiet = None if template.urgent else quiet_until(now)
     hold_until = max(filter(None, [not_before, quiet]), default=None)
     recipients = list(recipients)
-    consented = _consented({r.address for r in recipients if r.user is None}, template.topic)
+    consented = _consented(
+        {r.address for r in recipients if r.user is None and not r.channel}, template.topic
+    )
     muted = set() if template.urgent else set(
         Mute.objects.filter(key=template.key, user__in=[r.user for r in recipients if r.user]).values_list("user_id", flat=True)
     )  # fmt: skip
     summary = Summary()
     rows, seen = [], set()
     for r in recipients:
-        chan = channel or (Channel.INBOX if r.user is not None else Channel.SMS)
+        chan = r.channel or channel or (Channel.INBOX if r.user is not None else Channel.SMS)
         dedup = f"{template.key}:{occasion}:{chan}:{r.ident}"[:200]
         if dedup in seen:
             summary.duplicates += 1
             continue
         seen.add(dedup)
         state, reason = Message.State.QUEUED, ""
-        if r.user is None and r.address not in consented:
+        if r.user is None and chan != Channel.BOT and r.address not in consented:
             state, reason = Message.State.REFUSED, _("No opt-in recorded for this number.")
         elif r.user is not None and r.user.pk in muted:
             state, reason = Message.State.REFUSED, _("The recipient muted this kind of message.")
@@ -416,6 +499,66 @@ def _recent_counts(channel, idents, since, limits, now) -> dict:
     return result
 
 
+# --- delivery receipts ---------------------------------------------------------------------------
+
+RECEIPT_PROVIDERS = ("aliyun", "tencent")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    provider_id: str
+    delivered: bool
+    reason: str = ""
+    message_pk: int | None = None  # Aliyun hands back our OutId
+
+
+def parse_receipts(provider: str, reports) -> list[Receipt]:
+    """The provider's status report (a JSON list) as receipts; raises ValidationError naming the row."""
+    if not isinstance(reports, list):
+        raise ValidationError({"body": _("A status report is a list of receipts.")})
+    found = []
+    for row, item in enumerate(reports[:1000], start=1):
+        if not isinstance(item, dict):
+            raise ValidationError({f"body[{row}]": _("Each receipt is an object.")})
+        if provider == "aliyun":
+            ident, ok = item.get("biz_id"), item.get("success")
+            reason = f"{item.get('err_code', '')}: {item.get('err_msg', '')}"
+            out_id = str(item.get("out_id") or "")
+            pk = int(out_id) if out_id.isdigit() and len(out_id) < 18 else None
+        else:
+            ident, ok = item.get("sid"), {"SUCCESS": True, "FAIL": False}.get(item.get("report_status"))
+            reason = f"{item.get('errmsg', '')}: {item.get('description', '')}"
+            pk = None
+        if not isinstance(ident, str) or not ident or len(ident) > 100 or not isinstance(ok, bool):
+            raise ValidationError(
+                {f"body[{row}]": _("A receipt needs the provider's message id and its outcome.")}
+            )
+        found.append(Receipt(ident, ok, "" if ok else str(reason)[:300], pk))
+    return found
+
+
+def record_receipts(receipts: list[Receipt]) -> int:
+    """Sent → delivered or failed, by the provider's message id. Idempotent (a repeated receipt
+    finds the message no longer in `sent` and changes nothing). A receipt naming our own id (Aliyun's
+    OutId) also settles a message whose send timed out on our side though the provider took it:
+    it is not retried, so it is not sent twice."""
+    now = timezone.now()
+    changed = 0
+    with transaction.atomic():
+        for receipt in receipts:
+            match = Q(channel=Channel.SMS, provider_id=receipt.provider_id, state=Message.State.SENT)
+            if receipt.message_pk is not None:
+                match |= Q(channel=Channel.SMS, pk=receipt.message_pk,
+                           state__in=[Message.State.SENT, Message.State.FAILED_TEMP])  # fmt: skip
+            values = (
+                {"state": Message.State.DELIVERED, "delivered_at": now}
+                if receipt.delivered
+                else {"state": Message.State.FAILED, "reason": receipt.reason}
+            )
+            changed += Message.objects.filter(match).update(provider_id=receipt.provider_id, **values)
+    return changed
+
+
 # --- consent, opt-out, mutes, inbox ----------------------------------------------------------------
 
 
@@ -428,29 +571,53 @@ def clean_phone(value: str, field: str = "address") -> str:
     return digits
 
 
+def clean_consent(data: dict) -> dict:
+    errors = {}
+    try:
+        address = clean_phone(data.get("address") or "", "address")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        address = ""
+    topic = data.get("topic") or ""
+    if topic not in known_topics():
+        errors["topic"] = _("Choose a kind of message members of the public can opt in to.")
+    how = data.get("how") or ""
+    if not isinstance(how, str) or not how.strip():
+        errors["how"] = _("Say how the consent was given (a signed form, a reply, a web page).")
+    elif len(how.strip()) > 200:
+        errors["how"] = _("At most %(n)s characters.") % {"n": 200}
+    if errors:
+        raise ValidationError(errors)
+    return {"address": address, "topic": topic, "how": how.strip()}
+
+
 def record_consent(*, address: str, topic: str, how: str, unit, actor=None) -> Consent:
+    """An opt-in: what (the topic), when (now), how it was given, at which outlet."""
     from yizhan.audit.services import record
 
-    address = clean_phone(address)
-    if not how.strip():
-        raise ValidationError(
-            {"how": _("Say how the consent was given (a signed form, a reply, a web page).")}
-        )
+    values = clean_consent({"address": address, "topic": topic, "how": how})
+    if actor is not None:
+        from yizhan.orgs.scoping import require, scope_for
+
+        require(actor, "change")
+        if not scope_for(actor).covers(unit.path):
+            raise ValidationError({"unit": _("This unit is outside your part of the network.")})
     with transaction.atomic():
         consent, _created = Consent.objects.update_or_create(
-            address=address, topic=topic,
-            defaults={"given_at": timezone.now(), "how": how.strip()[:200], "withdrawn_at": None, "withdrawn_how": "", "unit": unit},
+            address=values["address"], topic=values["topic"],
+            defaults={"given_at": timezone.now(), "how": values["how"], "withdrawn_at": None, "withdrawn_how": "",
+                      "unit": unit},
         )  # fmt: skip
         record(
             "notify.consent_given",
             consent,
             actor=actor,
-            changes={"topic": [None, topic], "how": [None, consent.how]},
+            changes={"topic": [None, values["topic"]], "how": [None, consent.how]},
         )
     return consent
 
 
-def opt_out(address: str, *, how: str, topic: str | None = None) -> int:
+def opt_out(address: str, *, how: str, topic: str | None = None, actor=None) -> int:
     """A reply of TD (退订) or the link in a message: every (or one) topic for that number stops."""
     from yizhan.audit.services import record
 
@@ -465,6 +632,7 @@ def opt_out(address: str, *, how: str, topic: str | None = None) -> int:
             record(
                 "notify.consent_withdrawn",
                 consent,
+                actor=actor,
                 changes={"withdrawn": [False, True], "how": [None, how[:200]]},
             )
         # Messages not yet sent to that number are not sent.
@@ -472,6 +640,18 @@ def opt_out(address: str, *, how: str, topic: str | None = None) -> int:
             Q(template__topic=topic) if topic else Q()
         ).update(state=Message.State.REFUSED, reason=_("The recipient opted out."))
     return len(withdrawn)
+
+
+def withdraw_consent(consent: Consent, *, actor, how: str) -> int:
+    """Staff record an opt-out they were told of (a call, a visit to the counter)."""
+    from yizhan.orgs.scoping import require
+
+    require(actor, "change")
+    if not isinstance(how, str) or not how.strip():
+        raise ValidationError({"how": _("Say how the person asked to stop (a call, at the counter).")})
+    if consent.withdrawn_at is not None:
+        raise ValidationError({"state": _("This consent was already withdrawn.")})
+    return opt_out(consent.address, how=how.strip()[:200], topic=consent.topic, actor=actor)
 
 
 def is_opt_out_reply(text: str) -> bool:
@@ -527,6 +707,9 @@ def clean_broadcast(data: dict) -> dict:
     return {"roles": sorted(set(roles)), "text": text.strip()}
 
 
+BROADCASTS = Approval(pending="pending")
+
+
 def propose_broadcast(*, actor, unit, **data):
     """Count the audience; send at once when it is small, else wait for a second person."""
     from yizhan.audit.services import record
@@ -539,71 +722,45 @@ def propose_broadcast(*, actor, unit, **data):
     if not users:
         raise ValidationError({"roles": _("Nobody of these roles works in this unit's subtree.")})
     template = current_template("notice")
+    waits = BROADCASTS.required(len(users), settings.YIZHAN_NOTIFY_APPROVAL_ABOVE)
     with transaction.atomic():
         broadcast = Broadcast.objects.create(
             unit=unit, roles=values["roles"], template=template, context={"text": values["text"]},
-            recipients=len(users), state=Broadcast.State.PENDING, created_by=actor,
+            recipients=len(users), state=Broadcast.State.PENDING if waits else Broadcast.State.SENT,
+            created_by=actor, decided_at=None if waits else timezone.now(),
         )  # fmt: skip
         record("notify.broadcast_proposed", broadcast, actor=actor, unit=unit,
                changes={"recipients": [None, len(users)]})  # fmt: skip
-        if len(users) <= settings.YIZHAN_NOTIFY_APPROVAL_ABOVE:
-            _send_broadcast(broadcast, users, actor=None)
+        if not waits:
+            _send_broadcast(broadcast, users)
     return broadcast
 
 
 def approve_broadcast(broadcast, *, actor):
-    from yizhan.audit.services import record
     from yizhan.notify.models import Broadcast
     from yizhan.orgs.scoping import require
 
     require(actor, "admin")
     with transaction.atomic():
-        locked = Broadcast.objects.select_for_update().get(pk=broadcast.pk)
-        if locked.state != Broadcast.State.PENDING:
-            raise ValidationError({"state": _("This message is not awaiting approval.")})
-        if locked.created_by_id == actor.pk:
-            raise ValidationError(
-                {"decided_by": _("You wrote this message; a second person must approve it.")}
-            )
-        _send_broadcast(locked, list(audience(locked.unit, locked.roles)), actor=actor)
-        record(
-            "notify.broadcast_approved",
-            locked,
-            actor=actor,
-            unit=locked.unit,
-            changes={"state": ["pending", "sent"]},
-        )
+        locked = BROADCASTS.approve(
+            broadcast, actor=actor, to=Broadcast.State.SENT, action="notify.broadcast_approved",
+            own=_("You wrote this message; a second person must approve it."), unit=broadcast.unit,
+        )  # fmt: skip
+        _send_broadcast(locked, list(audience(locked.unit, locked.roles)))
     return locked
 
 
 def reject_broadcast(broadcast, *, actor):
-    from yizhan.audit.services import record
     from yizhan.notify.models import Broadcast
     from yizhan.orgs.scoping import require
 
     require(actor, "admin")
-    with transaction.atomic():
-        updated = Broadcast.objects.filter(pk=broadcast.pk, state=Broadcast.State.PENDING).update(
-            state=Broadcast.State.REJECTED, decided_by=actor, decided_at=timezone.now()
-        )
-        if not updated:
-            raise ValidationError({"state": _("This message is not awaiting approval.")})
-        record(
-            "notify.broadcast_rejected",
-            broadcast,
-            actor=actor,
-            unit=broadcast.unit,
-            changes={"state": ["pending", "rejected"]},
-        )
+    return BROADCASTS.reject(broadcast, actor=actor, to=Broadcast.State.REJECTED,
+                             action="notify.broadcast_rejected", unit=broadcast.unit)  # fmt: skip
 
 
-def _send_broadcast(broadcast, users, *, actor) -> None:
-    from yizhan.notify.models import Broadcast
-
+def _send_broadcast(broadcast, users) -> None:
     notify(
         [Recipient(unit_id=broadcast.unit_id, user=u) for u in users], broadcast.template, broadcast.context,
         key=f"broadcast-{broadcast.pk}",
     )  # fmt: skip
-    broadcast.state = Broadcast.State.SENT
-    broadcast.decided_by, broadcast.decided_at = actor, timezone.now()
-    broadcast.save(update_fields=["state", "decided_by", "decided_at"])

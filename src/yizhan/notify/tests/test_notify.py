@@ -17,6 +17,12 @@ NOON = datetime.datetime(2026, 7, 15, 12, 0, tzinfo=BEIJING)
 PHONE = "13812345678"
 
 
+@pytest.fixture(autouse=True)
+def _without_demo_consents(db):
+    """The demo's pensioners (notify/demo.py) would be counted with the ones these tests record."""
+    Consent.objects.all().delete()
+
+
 @pytest.fixture
 def at(monkeypatch):
     def freeze(moment):

@@ -18,9 +18,4 @@ class Command(BaseCommand):
         for item in schedules.listing():
             spec, next_run = item["spec"], item["next_run"]
             when = timezone.localtime(next_run).strftime("%Y-%m-%d %H:%M") if next_run else _("not synced")
-            every = (
-                _("every %(n)s min") % {"n": spec.minutes}
-                if spec.minutes
-                else _("daily at %(at)s") % {"at": spec.at}
-            )
-            self.stdout.write(f"{spec.name:<28} {every:<16} {when:<17} {spec.label}")
+            self.stdout.write(f"{spec.name:<28} {spec.when():<16} {when:<17} {spec.label}")
