@@ -150,7 +150,9 @@ class Event(models.Model):
 
 
 class OccurrenceQuerySet(ScopedQuerySet):
-    scope_path_field = "event__unit__path"
+    # Station staff handle the occurrences at their stations; the organiser covers them all (an
+    # occurrence is always at a station inside its event's unit).
+    scope_path_field = "station__unit__path"
 
     def upcoming(self, now=None):
         return self.filter(ends_at__gte=now or timezone.now(), cancelled=False)
@@ -212,7 +214,7 @@ class Source(models.TextChoices):
 
 
 class RegistrationQuerySet(ScopedQuerySet):
-    scope_path_field = "occurrence__event__unit__path"
+    scope_path_field = "occurrence__station__unit__path"
 
 
 class Registration(models.Model):
@@ -271,6 +273,9 @@ class Scan(models.Model):
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
+    def __str__(self):
+        return self.nonce
+
 
 class MessageLog(models.Model):
     """A message staff sent to an event's participants, for the campaign's reach."""
@@ -283,6 +288,9 @@ class MessageLog(models.Model):
     refused = models.PositiveIntegerField(default=0)
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self):
+        return self.text
 
 
 class OfferQuerySet(ScopedQuerySet):

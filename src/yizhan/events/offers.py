@@ -87,7 +87,7 @@ def save_offer(offer: Offer | None = None, *, actor, unit=None, revision=None, *
 def for_station(station, group: str | None = None, day=None) -> list[Offer]:
     """The offers valid today whose unit holds the station and whose theme it carries (or, with
     `group`, those for a visitor who checked in as that group)."""
-    ancestors = [p for p in _prefixes(station.unit.path)]
+    ancestors = _prefixes(station.unit.path)
     offers = Offer.objects.current(day).filter(unit__path__in=ancestors)
     if group:
         return list(offers.filter(group=group))
