@@ -200,6 +200,76 @@ class EventPatch(EventIn):
     revision: int
 
 
+# Declared before /events/{event_id}: the paths resolve in order.
+class CampaignIn(Schema):
+    name: str
+    target_group: str
+    starts_on: datetime.date
+    ends_on: datetime.date
+    units: list[str] = []
+    partners: str = ""
+    description: str = ""
+
+
+class ReachRow(Schema):
+    unit: str
+    signed_up: int
+    attended: int
+    checkins: int
+    checkins_before: int
+    change: float | None = None
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    target_group: str
+    starts_on: datetime.date
+    ends_on: datetime.date
+    revision: int
+
+
+class ReachOut(Schema):
+    rows: list[ReachRow]
+    total: dict[str, float | int | None]
+    messages: dict[str, int]
+    events: int
+
+
+def _campaign_out(c: Campaign) -> dict:
+    return {"id": c.pk, "name": c.name, "target_group": c.target_group, "starts_on": c.starts_on,
+            "ends_on": c.ends_on, "revision": c.revision}  # fmt: skip
+
+
+@manage_router.get("/events/campaigns", response=list[CampaignOut], summary="Campaigns of your subtree")
+def staff_campaigns(request):
+    return [_campaign_out(c) for c in scoped(request.user, Campaign)[:500]]
+
+
+@manage_router.post("/events/campaigns", response={201: CampaignOut}, summary="Create a campaign")
+def staff_create_campaign(request, payload: CampaignIn):
+    scope = require(request.user, "change")
+    campaign = campaign_services.create_campaign(
+        actor=request.user, unit=Unit.objects.get(pk=scope.unit_id), **payload.dict()
+    )
+    return Status(201, _campaign_out(campaign))
+
+
+@manage_router.get(
+    "/events/campaigns/{campaign_id}/reach", response=ReachOut, summary="A campaign's reach by unit"
+)
+def staff_reach(request, campaign_id: int):
+    campaign = get_for_user(request.user, Campaign.objects.select_related("unit"), pk=campaign_id)
+    result = campaign_services.reach(campaign)
+    rows = [{**{k: v for k, v in r.items() if k != "unit"}, "unit": r["unit"].code} for r in result["rows"]]
+    return {
+        "rows": rows,
+        "total": result["total"],
+        "messages": result["messages"],
+        "events": result["events"],
+    }
+
+
 @manage_router.get("/events", response=list[StaffEventOut], summary="Events of your subtree")
 def staff_events(request, limit: int = 50, offset: Offset = 0):
     limit = max(1, min(limit, 200))
@@ -359,72 +429,3 @@ def staff_message(request, event_id: int, payload: MessageIn):
     event = get_for_user(request.user, Event.objects.select_related("unit"), "change", pk=event_id)
     log = services.message_participants(event, actor=request.user, **payload.dict())
     return {"recipients": log.recipients, "queued": log.queued, "refused": log.refused}
-
-
-class CampaignIn(Schema):
-    name: str
-    target_group: str
-    starts_on: datetime.date
-    ends_on: datetime.date
-    units: list[str] = []
-    partners: str = ""
-    description: str = ""
-
-
-class ReachRow(Schema):
-    unit: str
-    signed_up: int
-    attended: int
-    checkins: int
-    checkins_before: int
-    change: float | None = None
-
-
-class CampaignOut(Schema):
-    id: int
-    name: str
-    target_group: str
-    starts_on: datetime.date
-    ends_on: datetime.date
-    revision: int
-
-
-class ReachOut(Schema):
-    rows: list[ReachRow]
-    total: dict[str, float | int | None]
-    messages: dict[str, int]
-    events: int
-
-
-def _campaign_out(c: Campaign) -> dict:
-    return {"id": c.pk, "name": c.name, "target_group": c.target_group, "starts_on": c.starts_on,
-            "ends_on": c.ends_on, "revision": c.revision}  # fmt: skip
-
-
-@manage_router.get("/events/campaigns", response=list[CampaignOut], summary="Campaigns of your subtree")
-def staff_campaigns(request):
-    return [_campaign_out(c) for c in scoped(request.user, Campaign)[:500]]
-
-
-@manage_router.post("/events/campaigns", response={201: CampaignOut}, summary="Create a campaign")
-def staff_create_campaign(request, payload: CampaignIn):
-    scope = require(request.user, "change")
-    campaign = campaign_services.create_campaign(
-        actor=request.user, unit=Unit.objects.get(pk=scope.unit_id), **payload.dict()
-    )
-    return Status(201, _campaign_out(campaign))
-
-
-@manage_router.get(
-    "/events/campaigns/{campaign_id}/reach", response=ReachOut, summary="A campaign's reach by unit"
-)
-def staff_reach(request, campaign_id: int):
-    campaign = get_for_user(request.user, Campaign.objects.select_related("unit"), pk=campaign_id)
-    result = campaign_services.reach(campaign)
-    rows = [{**{k: v for k, v in r.items() if k != "unit"}, "unit": r["unit"].code} for r in result["rows"]]
-    return {
-        "rows": rows,
-        "total": result["total"],
-        "messages": result["messages"],
-        "events": result["events"],
-    }
