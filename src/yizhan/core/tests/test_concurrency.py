@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from yizhan.audit.models import AuditEvent
 from yizhan.core import concurrency
+from yizhan.events import services as event_services
 from yizhan.orgs import services as org_services
 from yizhan.orgs.models import Membership, Unit
 from yizhan.orgs.services import create_api_token
@@ -99,11 +100,36 @@ def _standard():
     return Standard.objects.current().get(code="basic8")
 
 
+def _event():
+    from yizhan.events.models import Event
+
+    return Event.objects.filter(unit__code="CQ").order_by("pk").first()
+
+
 def _rule():
     return Rule.objects.order_by("pk").first()
 
 
 PATHS = {
+    "event": EditPath(
+        editor="cq_admin",
+        other="hq_admin",
+        url=lambda e: f"/manage/events/{e.pk}/edit/",
+        obj=_event,
+        meanwhile=lambda e, actor: event_services.update_event(
+            e,
+            actor=actor,
+            title=e.title,
+            kind=e.kind,
+            target_groups=e.target_groups,
+            capacity=e.capacity,
+            max_party=e.max_party,
+            speakers="别人改的主讲人",
+        ),  # fmt: skip
+        shows=("speakers", "别人改的主讲人"),
+        mine={"partners": "我的协办单位"},
+        unchanged=lambda e: e.partners != "我的协办单位",
+    ),
     "unit": EditPath(
         editor="sanxia_manager",
         other="cq_admin",
