@@ -63,30 +63,32 @@ def build(ctx) -> None:
     )
     ctx.data["nurses_day"] = nurses.pk
 
-    # Shenzhen: new-citizen financial services month, September 2022, across its new-citizen stations.
+    # Shenzhen: new-citizen financial services month, September 2022 (the article's) and again last
+    # September, which the demo's check-ins cover, so that its reach has figures to compare.
     sz = extra["SZ"]
-    month = campaigns.create_campaign(
-        actor=admin, unit=sz, name="新市民金融服务宣传月", target_group="new_citizen",
-        starts_on=datetime.date(2022, 9, 1), ends_on=datetime.date(2022, 9, 30),
-        partners="深圳市地方金融监督管理局", description="面向新市民、学生和老年人的金融知识宣传。",
-    )  # fmt: skip
     theme = Theme.objects.filter(code="new_citizen").first()
-    sz_stations = list(
-        Station.objects.filter(unit__path__startswith=sz.path, themes=theme).order_by("code")[
-            : 6 if ctx.small else 40
-        ]
-    )
-    if sz_stations:
+    sz_stations = list(Station.objects.filter(unit__path__startswith=sz.path, themes=theme).order_by("code"))
+    last_year = timezone.localdate().year - 1
+    for year, count in ((2022, 6 if ctx.small else 40), (last_year, 4 if ctx.small else 20)):
+        month = campaigns.create_campaign(
+            actor=admin, unit=sz, name="新市民金融服务宣传月" if year == 2022 else f"新市民金融服务宣传月（{year}）",
+            target_group="new_citizen", starts_on=datetime.date(year, 9, 1), ends_on=datetime.date(year, 9, 30),
+            partners="深圳市地方金融监督管理局", description="面向新市民、学生和老年人的金融知识宣传。",
+        )  # fmt: skip
+        if year == 2022:
+            ctx.data["new_citizen_month"] = month.pk
+        picks = rng.sample(sz_stations, min(count, len(sz_stations)))
+        if not picks:
+            continue
         talk = services.create_event(
             actor=admin, unit=sz, campaign=month.pk, title="新市民金融知识讲堂", kind="financial_education",
             target_groups=["new_citizen", "student", "elderly"], capacity=30,
         )  # fmt: skip
-        for i, station in enumerate(sz_stations):
-            start = _at(datetime.date(2022, 9, 3 + (i % 25)), "14:30")
+        for i, station in enumerate(sorted(picks, key=lambda s: s.code)):
+            start = _at(datetime.date(year, 9, 3 + (i % 25)), "14:30")
             occ = services.add_occurrences(talk, actor=admin, stations=[station.code], starts_at=start,
                                            ends_at=start + datetime.timedelta(hours=2))[0]  # fmt: skip
             _past(occ, rng.randint(8, 25), rng.randint(0, 4))
-    ctx.data["new_citizen_month"] = month.pk
 
     # Sanming, February 2020: staff volunteering at community checkpoints.
     sm = extra["FJ-SM"]

@@ -49,7 +49,9 @@ def test_station_page_sign_up_ticket_and_attendance(page, demo, live_server):
     # Staff at the door, on a phone: type the code.
     staff = Client()
     staff.force_login(get_user_model().objects.get(username="sanxia_manager"))
-    page.context.add_cookies([{"name": "sessionid", "value": staff.cookies["sessionid"].value, "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": staff.cookies["sessionid"].value, "url": live_server.url}]
+    )
     page.goto(f"/manage/events/occurrences/{occ.pk}/")
     page.fill("#scan-code", reg.code)
     page.get_by_role("button", name="签到", exact=True).click()
