@@ -587,6 +587,6 @@ def offer_edit(request, pk=None):
         else:
             messages.success(request, _("Offer saved."))
             return redirect("events:offers")
-    return render(
-        request, "events/offer_form.html", {"form": form, "offer": offer}, status=422 if form.errors else 200
-    )
+    # A creation refused is 422; an edit re-shown (a stale one lists what changed) is the page again.
+    status = 422 if form.errors and offer is None else 200
+    return render(request, "events/offer_form.html", {"form": form, "offer": offer}, status=status)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from yizhan.audit.models import AuditEvent
 from yizhan.core import concurrency
+from yizhan.events import offers as offer_services
 from yizhan.events import services as event_services
 from yizhan.orgs import services as org_services
 from yizhan.orgs.models import Membership, Unit
@@ -106,11 +107,36 @@ def _event():
     return Event.objects.filter(unit__code="CQ").order_by("pk").first()
 
 
+def _offer():
+    from yizhan.events.models import Offer
+
+    return Offer.objects.order_by("pk").first()
+
+
 def _rule():
     return Rule.objects.order_by("pk").first()
 
 
 PATHS = {
+    "offer": EditPath(
+        editor="hq_admin",
+        other="hq_admin",
+        url=lambda o: f"/manage/events/offers/{o.pk}/",
+        obj=_offer,
+        meanwhile=lambda o, actor: offer_services.save_offer(
+            o,
+            actor=actor,
+            group=o.group,
+            theme=o.theme,
+            title=o.title,
+            text="别人改的内容",
+            valid_from=o.valid_from,
+            valid_until=o.valid_until,
+        ),  # fmt: skip
+        shows=("what it offers (Chinese)", "别人改的内容"),
+        mine={"title_en": "My title"},
+        unchanged=lambda o: o.title_en != "My title",
+    ),
     "event": EditPath(
         editor="cq_admin",
         other="hq_admin",
@@ -329,6 +355,24 @@ def _feedback():
 
 
 API_PATHS = {
+    "patch event": (
+        "cq_admin",
+        "patch",
+        lambda e: f"/api/v1/manage/events/{e.pk}",
+        _event,
+        {"title": "并发讲座", "kind": "lecture"},
+        lambda e, actor: event_services.update_event(
+            e,
+            actor=actor,
+            title=e.title,
+            kind=e.kind,
+            target_groups=e.target_groups,
+            capacity=e.capacity,
+            max_party=e.max_party,
+            speakers="并发主讲人",
+        ),  # fmt: skip
+        "speakers",
+    ),
     "patch station": (
         "cq_admin",
         "patch",
