@@ -15,7 +15,18 @@ from yizhan.core.boundary import ANSWER_TEXT_LIMIT, CheckedParser, ClippingRende
 from yizhan.core.concurrency import StaleEdit
 from yizhan.orgs.auth import StaffSessionAuth, TokenAuth
 
-API_APPS = ["orgs", "stations", "locator", "visits", "remittance", "cases", "jobs", "notify", "supplies"]
+API_APPS = [
+    "orgs",
+    "stations",
+    "locator",
+    "visits",
+    "remittance",
+    "cases",
+    "jobs",
+    "notify",
+    "supplies",
+    "events",
+]
 
 
 class RateLimited(Exception):

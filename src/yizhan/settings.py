@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "yizhan.jobs",
     "yizhan.notify",
     "yizhan.supplies",
+    "yizhan.events",
 ]
 
 MIDDLEWARE = [

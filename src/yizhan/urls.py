@@ -23,6 +23,6 @@ urlpatterns = [
 ]
 
 # Later apps carry their own full paths (public ones at the root, staff ones under /manage/).
-for app in ("stations", "visits", "remittance", "cases", "locator", "jobs", "notify", "supplies"):
+for app in ("stations", "visits", "remittance", "cases", "locator", "jobs", "notify", "supplies", "events"):
     if importlib.util.find_spec(f"yizhan.{app}.urls") is not None:
         urlpatterns.append(path("", include(f"yizhan.{app}.urls")))

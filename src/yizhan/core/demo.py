@@ -15,6 +15,7 @@ DEMO_STEPS = [
     "yizhan.supplies.demo",
     "yizhan.cases.demo",
     "yizhan.notify.demo",
+    "yizhan.events.demo",
 ]
 DEFAULT_SEED = 2023
 DEMO_PASSWORD = "yizhan-demo-2026"

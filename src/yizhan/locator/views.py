@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from yizhan.core.geo import from_wgs84, parse_point, to_wgs84
-from yizhan.locator import services
+from yizhan.locator import sections, services
 
 PAGE_LIMIT = 20
 WHEN_CHOICES = ("any", "now", "at")
@@ -283,5 +283,6 @@ def station(request, code: str):
         "station": found,
         "badge_kind": kind,
         "badge": text,
+        "sections": sections.for_station(found, request),
     }
     return render(request, "locator/station.html", context)

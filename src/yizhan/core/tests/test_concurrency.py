@@ -17,6 +17,8 @@ from django.utils import timezone
 from yizhan.audit.models import AuditEvent
 from yizhan.cases import services as case_services
 from yizhan.core import concurrency
+from yizhan.events import offers as offer_services
+from yizhan.events import services as event_services
 from yizhan.orgs import services as org_services
 from yizhan.orgs.models import Membership, Unit
 from yizhan.orgs.services import create_api_token
@@ -110,6 +112,18 @@ def _level():
     return Level.objects.get(unit__code="CQ-SXGC", item__code="CUP")
 
 
+def _event():
+    from yizhan.events.models import Event
+
+    return Event.objects.filter(unit__code="CQ").order_by("pk").first()
+
+
+def _offer():
+    from yizhan.events.models import Offer
+
+    return Offer.objects.order_by("pk").first()
+
+
 def _rule():
     return Rule.objects.order_by("pk").first()
 
@@ -124,6 +138,44 @@ def _case():
 
 
 PATHS = {
+    "offer": EditPath(
+        editor="hq_admin",
+        other="hq_admin",
+        url=lambda o: f"/manage/events/offers/{o.pk}/",
+        obj=_offer,
+        meanwhile=lambda o, actor: offer_services.save_offer(
+            o,
+            actor=actor,
+            group=o.group,
+            theme=o.theme,
+            title=o.title,
+            text="别人改的内容",
+            valid_from=o.valid_from,
+            valid_until=o.valid_until,
+        ),  # fmt: skip
+        shows=("what it offers (Chinese)", "别人改的内容"),
+        mine={"title_en": "My title"},
+        unchanged=lambda o: o.title_en != "My title",
+    ),
+    "event": EditPath(
+        editor="cq_admin",
+        other="hq_admin",
+        url=lambda e: f"/manage/events/{e.pk}/edit/",
+        obj=_event,
+        meanwhile=lambda e, actor: event_services.update_event(
+            e,
+            actor=actor,
+            title=e.title,
+            kind=e.kind,
+            target_groups=e.target_groups,
+            capacity=e.capacity,
+            max_party=e.max_party,
+            speakers="别人改的主讲人",
+        ),  # fmt: skip
+        shows=("speakers", "别人改的主讲人"),
+        mine={"partners": "我的协办单位"},
+        unchanged=lambda e: e.partners != "我的协办单位",
+    ),
     "unit": EditPath(
         editor="sanxia_manager",
         other="cq_admin",
@@ -363,6 +415,24 @@ def _feedback():
 
 
 API_PATHS = {
+    "patch event": (
+        "cq_admin",
+        "patch",
+        lambda e: f"/api/v1/manage/events/{e.pk}",
+        _event,
+        {"title": "并发讲座", "kind": "lecture"},
+        lambda e, actor: event_services.update_event(
+            e,
+            actor=actor,
+            title=e.title,
+            kind=e.kind,
+            target_groups=e.target_groups,
+            capacity=e.capacity,
+            max_party=e.max_party,
+            speakers="并发主讲人",
+        ),  # fmt: skip
+        "speakers",
+    ),
     "patch station": (
         "cq_admin",
         "patch",

@@ -15,7 +15,12 @@ from yizhan.visits.models import CheckIn, DailyRollup, MonthlyRollup
 pytestmark = pytest.mark.django_db
 
 # Moments that are meant to lie ahead: a batch's deadline, a promised call back.
-FUTURE_BY_DESIGN = {("remittance.batch", "deadline"), ("remittance.callback", "call_back_at")}
+FUTURE_BY_DESIGN = {
+    ("remittance.batch", "deadline"),
+    ("remittance.callback", "call_back_at"),
+    ("events.occurrence", "starts_at"),  # upcoming events, open for sign-up
+    ("events.occurrence", "ends_at"),
+}
 
 
 def test_no_demo_timestamp_is_later_than_the_build(demo_built_at):
