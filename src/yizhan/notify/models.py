@@ -215,7 +215,7 @@ class Campaign(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = _("campaign")
+        verbose_name = _("invitation campaign")
 
     def __str__(self):
         return f"{self.template.key} ({self.recipients})"
