@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yizhan.locator import views
+from yizhan.locator import manage_views, views
 
 app_name = "locator"
 urlpatterns = [
@@ -8,4 +8,12 @@ urlpatterns = [
     path("map/", views.map_view, name="map"),
     path("map/stations.json", views.map_stations, name="map_stations"),
     path("s/<str:code>", views.station, name="station"),
+]
+
+urlpatterns += [
+    path("manage/places/", manage_views.place_list, name="places"),
+    path("manage/places/new/", manage_views.place_create, name="place_create"),
+    path("manage/places/import/", manage_views.place_import, name="place_import"),
+    path("manage/places/<int:pk>/", manage_views.place_edit, name="place_edit"),
+    path("manage/places/<int:pk>/delete/", manage_views.place_delete, name="place_delete"),
 ]

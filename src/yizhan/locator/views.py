@@ -71,8 +71,12 @@ def index(request):
             lat, lng, near = picked["lat"], picked["lng"], services.localised_entry(picked)
     elif place_text and not (lat and lng):
         places = services.search_places(place_text)
-        if len(places) == 1:
-            lat, lng, near = places[0]["lat"], places[0]["lng"], places[0]["label"]
+        exact = [p for p in places if p.get("exact")]
+        if len(exact) > 1:
+            places = exact  # one name in two cities: ask which
+        elif exact or len(places) == 1:
+            chosen = exact[0] if exact else places[0]
+            lat, lng, near = chosen["lat"], chosen["lng"], chosen["label"]
             places = []
         elif not places:
             errors["q"] = _("Nothing found for “%(text)s”. Try a district, a street or a station name.") % {

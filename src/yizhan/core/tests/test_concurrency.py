@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from yizhan.audit.models import AuditEvent
 from yizhan.core import concurrency
+from yizhan.locator import places as place_services
+from yizhan.locator.models import Place
 from yizhan.orgs import services as org_services
 from yizhan.orgs.models import Membership, Unit
 from yizhan.orgs.services import create_api_token
@@ -97,6 +99,22 @@ def _wave():
 
 def _standard():
     return Standard.objects.current().get(code="basic8")
+
+
+def _place():
+    return Place.objects.select_related("unit").get(name="解放碑")
+
+
+def _place_values(p, **changes) -> dict:
+    values = {
+        "city": p.unit.code,
+        "name": p.name,
+        "aliases": p.aliases,
+        "kind": p.kind,
+        "lat": p.lat,
+        "lng": p.lng,
+    }
+    return {**values, **changes}
 
 
 def _rule():
@@ -218,6 +236,18 @@ PATHS = {
         shows=("near-duplicate window (hours)", "5"),
         mine={"name": "我改的批次名"},
         unchanged=lambda b: b.name != "我改的批次名" and b.near_window_hours == 5,
+    ),
+    "place": EditPath(
+        editor="cq_admin",
+        other="hq_admin",
+        url=lambda p: f"/manage/places/{p.pk}/",
+        obj=_place,
+        meanwhile=lambda p, actor: place_services.update_place(
+            p, actor=actor, **_place_values(p, aliases="别人加的别名")
+        ),
+        shows=("other names", "别人加的别名"),
+        mine={"kind": "market"},
+        unchanged=lambda p: p.kind != "market" and p.aliases == "别人加的别名",
     ),
 }
 
