@@ -142,6 +142,18 @@ class DayOut(Schema):
     holiday: str
 
 
+class BusyOut(Schema):
+    level: str = Field(
+        description="quiet | busy | crowded: the last 30 minutes' check-ins against the seats, or crowded while staff marked the station full."
+    )
+    recent_checkins: int = Field(description="Check-ins in the last 30 minutes.")
+    seats: int = Field(description="Seats (6 when the station has not said).")
+    full_until: str | None = Field(description="Staff marked it full until then (+08:00).")
+    usual_peak_hour: int | None = Field(
+        description="The hour of day (0–23) it is usually busiest, from the last three months; null when no hour stands out."
+    )
+
+
 class StationOut(Schema):
     code: str
     name: str
@@ -164,6 +176,7 @@ class StationOut(Schema):
     access_policy: str
     verified_at: str | None
     links: Links
+    busy: BusyOut
 
 
 def _json(data, status: int = 200) -> HttpResponse:

@@ -38,3 +38,4 @@ class LocatorConfig(AppConfig):
         from yizhan.core.nav import NavItem, register
 
         register(NavItem("places", _("Gazetteer"), "locator:places", order=27))
+        register(NavItem("busy", _("Busy now"), "locator:busy", order=28))

@@ -13,3 +13,10 @@ register(
     },
     values={"kind": {k.value: k.label for k in PlaceKind}},
 )
+register(
+    {
+        "station.marked_full": _("Station marked full for an hour"),
+        "station.full_cleared": _("Station's full mark taken off"),
+    },
+    fields={"full_until": _("full until")},
+)

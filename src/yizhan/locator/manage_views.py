@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -134,3 +135,52 @@ def place_import(request):
         _("Imported: %(created)s new places, %(updated)s changed, %(unchanged)s unchanged.") % counts,
     )
     return redirect("locator:places")
+
+
+# --- busy now ---------------------------------------------------------------------------------------
+
+
+@staff_view("read")
+def busy_board(request):
+    """The stations in scope by how busy they are now, the busiest first; staff of a station can
+    mark it full for an hour."""
+    from yizhan.locator import busy
+    from yizhan.stations.models import Station
+
+    stations = list(
+        scoped(request.user, Station.objects.public())
+        .filter(status="active")
+        .order_by("code")
+        .only("pk", "code", "name", "name_en")
+    )
+    levels = busy.busy_now([s.pk for s in stations])
+    order = {busy.CROWDED: 0, busy.BUSY_LEVEL: 1, busy.QUIET: 2}
+    rows = sorted(
+        ((s, levels[s.pk]) for s in stations),
+        key=lambda pair: (order[pair[1].level], -pair[1].recent, pair[0].code),
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "locator/manage/busy_board.html", {"page": page})
+
+
+@require_POST
+@staff_view()
+def busy_full(request, code, action):
+    from django.http import Http404
+
+    from yizhan.locator import busy
+    from yizhan.stations.models import Station
+
+    if action not in ("full", "clear"):
+        raise Http404
+    station = get_for_user(request.user, Station.objects.public(), "change", code=code)
+    if action == "full":
+        mark = busy.mark_full(station, actor=request.user)
+        messages.success(
+            request,
+            _("%(name)s shows as full until %(time)s.")
+            % {"name": station.display_name, "time": timezone.localtime(mark.until).strftime("%H:%M")},
+        )
+    elif busy.clear_full(station, actor=request.user):
+        messages.success(request, _("%(name)s no longer shows as full.") % {"name": station.display_name})
+    return redirect("locator:busy")

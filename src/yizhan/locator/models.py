@@ -58,3 +58,30 @@ class Place(models.Model):
         from yizhan.locator.places import split_aliases
 
         return split_aliases(self.aliases)
+
+
+class StationFullQuerySet(ScopedQuerySet):
+    scope_path_field = "station__unit__path"
+
+
+class StationFull(models.Model):
+    """Staff said the station is full until `until` (an hour from when they said it): the list and
+    the station page show it as crowded whatever the check-ins say."""
+
+    station = models.OneToOneField(
+        "stations.Station", verbose_name=_("station"), on_delete=models.CASCADE, related_name="+"
+    )
+    until = models.DateTimeField(_("full until"))
+
+    objects = StationFullQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("station marked full")
+        verbose_name_plural = _("stations marked full")
+
+    def __str__(self):
+        return f"{self.station_id} {self.until:%Y-%m-%d %H:%M}"
+
+    @property
+    def unit(self):
+        return self.station.unit

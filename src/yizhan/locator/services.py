@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from yizhan.core.boundary import clip
 from yizhan.core.geo import CHINA_LAT, CHINA_LNG, CRS_CHOICES, from_wgs84, parse_point
 from yizhan.core.lang import localised
-from yizhan.locator import loading
+from yizhan.locator import busy, loading
 from yizhan.locator.index import STATUS_TEMPORARILY_CLOSED, StationIndex, drop_older_half
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -727,6 +727,8 @@ class StationView:
     facility_states: dict[str, dict]
     themes: list
     links: dict[str, str]
+    busy: object = None  # busy.Busy, now (whatever `at` says)
+    usual_peak: int | None = None  # the hour of day it is usually busiest
 
     @property
     def badge(self) -> tuple[str, str]:
@@ -801,6 +803,8 @@ def station_view(station, at: datetime.datetime | None = None) -> StationView:
         facility_states=states,
         themes=list(station.themes.all()),
         links=navigation_links(station.lat, station.lng, station.name, station.address),
+        busy=busy.busy_now([station.pk])[station.pk],
+        usual_peak=busy.usual_peak(station.pk),
     )
 
 
@@ -839,4 +843,13 @@ def station_json(view: StationView, crs: str = "wgs84") -> dict:
         "access_policy": station.access_policy,
         "verified_at": station.verified_at.isoformat() if station.verified_at else None,
         "links": {"page": f"/s/{station.code}", **view.links},
+        "busy": {
+            "level": view.busy.level,
+            "recent_checkins": view.busy.recent,
+            "seats": view.busy.seats,
+            "full_until": view.busy.full_until.astimezone(SHANGHAI).isoformat()
+            if view.busy.full_until
+            else None,
+            "usual_peak_hour": view.usual_peak,
+        },
     }

@@ -16,4 +16,6 @@ urlpatterns += [
     path("manage/places/import/", manage_views.place_import, name="place_import"),
     path("manage/places/<int:pk>/", manage_views.place_edit, name="place_edit"),
     path("manage/places/<int:pk>/delete/", manage_views.place_delete, name="place_delete"),
+    path("manage/busy/", manage_views.busy_board, name="busy"),
+    path("manage/busy/<str:code>/<str:action>/", manage_views.busy_full, name="busy_full"),
 ]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from yizhan.core.geo import from_wgs84, parse_point, to_wgs84
-from yizhan.locator import services
+from yizhan.locator import busy, services
 
 PAGE_LIMIT = 20
 WHEN_CHOICES = ("any", "now", "at")
@@ -96,7 +96,9 @@ def index(request):
             results = services.nearby(query, idx)
 
     rows = []
-    for result in results:
+    station_ids = [int(idx.ids[result.row]) for result in results]
+    busy_levels = busy.busy_now(station_ids)
+    for result, station_id in zip(results, station_ids, strict=True):
         kind, text = result.badge(query.at)
         rows.append(
             {
@@ -105,6 +107,7 @@ def index(request):
                 "badge": text,
                 "distance": _distance(result.distance_m),
                 "icons": [(code, names.get(code, code)) for code in result.usable],
+                "busy": busy_levels[station_id],
             }
         )
     context = {
