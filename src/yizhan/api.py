@@ -88,6 +88,13 @@ class YizhanAPI(NinjaAPI):
         for item in schema["paths"].values():
             for operation in item.values():
                 responses = operation.setdefault("responses", {})
+                for status in (429, "429"):
+                    if status in responses:
+                        # The RateLimited handler always sets it: the seconds until the window ends.
+                        responses[status].setdefault("headers", {})["Retry-After"] = {
+                            "description": _("Seconds until the limit's window ends."),
+                            "schema": {"type": "integer", "minimum": 1},
+                        }
                 for status in standard_statuses(operation):
                     if status not in responses and str(status) not in responses:
                         name, description = STANDARD_RESPONSES[status]

@@ -41,3 +41,11 @@ def test_the_tallies_endpoint_declares_its_422_with_the_field_errors_shape():
     responses = SCHEMA["paths"]["/api/v1/manage/stations/{code}/tallies/{day}"]["put"]["responses"]
     schema = responses[422]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert SCHEMA["components"]["schemas"][schema]["properties"]["detail"]["type"] == "array"
+
+
+def test_every_429_declares_its_retry_after_header():
+    limited = [(name, op) for name, op in operations() if 429 in declared(op)]
+    assert limited  # the check-in and report endpoints are rate-limited
+    for name, operation in limited:
+        responses = {int(status): spec for status, spec in operation["responses"].items()}
+        assert responses[429]["headers"]["Retry-After"]["schema"]["type"] == "integer", name
