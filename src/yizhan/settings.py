@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "yizhan.remittance",
     "yizhan.jobs",
     "yizhan.notify",
+    "yizhan.planning",
 ]
 
 MIDDLEWARE = [

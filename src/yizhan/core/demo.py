@@ -13,6 +13,7 @@ DEMO_STEPS = [
     "yizhan.visits.demo",
     "yizhan.remittance.demo",
     "yizhan.locator.demo",
+    "yizhan.planning.demo",
 ]
 DEFAULT_SEED = 2023
 DEMO_PASSWORD = "yizhan-demo-2026"

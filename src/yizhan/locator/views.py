@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from yizhan.core.geo import from_wgs84, parse_point, to_wgs84
 from yizhan.locator import busy, services
+from yizhan.locator.signals import searched
 
 PAGE_LIMIT = 20
 WHEN_CHOICES = ("any", "now", "at")
@@ -97,6 +98,9 @@ def index(request):
 
     rows = []
     station_ids = [int(idx.ids[result.row]) for result in results]
+    if station_ids and not params.get("city") and not request.headers.get("HX-Request"):
+        # A point the visitor typed or shared: demand, for the planner (rounded; nothing else).
+        searched.send(__name__, request=request, lat=query.lat, lng=query.lng, station_id=station_ids[0])
     busy_levels = busy.busy_now(station_ids)
     for result, station_id in zip(results, station_ids, strict=True):
         kind, text = result.badge(query.at)
