@@ -8,6 +8,8 @@ urlpatterns = [
     path("map/", views.map_view, name="map"),
     path("map/stations.json", views.map_stations, name="map_stations"),
     path("s/<str:code>", views.station, name="station"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
 ]
 
 urlpatterns += [

@@ -1,10 +1,11 @@
 """Public pages: near me (list), map, station page. No login anywhere; views only translate HTTP."""
 
+from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils import timezone
@@ -296,3 +297,36 @@ def station(request, code: str):
         "badge": text,
     }
     return render(request, "locator/station.html", context)
+
+
+SERVICE_WORKER = Path(__file__).parent / "static" / "locator" / "sw.js"
+
+
+@require_GET
+def service_worker(request):
+    """The service worker, from the root so that its scope is the whole public side."""
+    response = HttpResponse(SERVICE_WORKER.read_bytes(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@require_GET
+def manifest(request):
+    """The web app manifest: "add to home screen" opens the list, in the visitor's language."""
+    data = {
+        "name": _("Worker stations near you"),
+        "short_name": _("Yizhan"),
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#1f6f43",
+        "lang": request.LANGUAGE_CODE,
+        "icons": [
+            {"src": static("locator/icon.svg"), "sizes": "any", "type": "image/svg+xml", "purpose": "any"}
+        ],
+    }
+    return JsonResponse(
+        data, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False}
+    )
