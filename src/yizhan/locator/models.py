@@ -85,3 +85,15 @@ class StationFull(models.Model):
     @property
     def unit(self):
         return self.station.unit
+
+
+class ShortLink(models.Model):
+    """A filtered list as a short link (/l/<code>): the list's query string, nothing about who
+    made it. The code is the query's digest, so one list always gets one link."""
+
+    code = models.CharField(max_length=12, unique=True)
+    query = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self):
+        return self.code

@@ -8,6 +8,11 @@ urlpatterns = [
     path("map/", views.map_view, name="map"),
     path("map/stations.json", views.map_stations, name="map_stations"),
     path("s/<str:code>", views.station, name="station"),
+    path("s/<str:code>/qr.svg", views.station_qr, name="station_qr"),
+    path("share/", views.share_list, name="share"),
+    path("l/<str:code>", views.short_link, name="short_link"),
+    path("l/<str:code>/share", views.short_link_share, name="short_link_share"),
+    path("l/<str:code>/qr.svg", views.short_link_qr, name="short_link_qr"),
     path("sw.js", views.service_worker, name="service_worker"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
 ]

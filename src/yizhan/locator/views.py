@@ -6,16 +6,17 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from yizhan.core.geo import from_wgs84, parse_point, to_wgs84
-from yizhan.locator import busy, services
+from yizhan.locator import busy, services, share
 from yizhan.locator.signals import searched
 
 PAGE_LIMIT = 20
@@ -295,6 +296,7 @@ def station(request, code: str):
         "station": found,
         "badge_kind": kind,
         "badge": text,
+        "share_url": _absolute(request, reverse("locator:station", args=[found.code])),
     }
     return render(request, "locator/station.html", context)
 
@@ -330,3 +332,82 @@ def manifest(request):
     return JsonResponse(
         data, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False}
     )
+
+
+# --- sharing ----------------------------------------------------------------------------------
+
+
+def _absolute(request, path: str) -> str:
+    from yizhan.visits.posters import base_url
+
+    return base_url(request) + path
+
+
+@require_POST
+def share_list(request):
+    """Make the short link of the list in the form (the list's own query), then show it with its
+    QR code. A public write: rate-limited per address."""
+    from yizhan.core import ratelimit
+
+    usage = ratelimit.hit(
+        request, "locator.share", ratelimit.address_key(request), share.SHARES_PER_HOUR, 3600
+    )
+    if usage.over:
+        return ratelimit.too_many_requests(request, usage.retry_after)
+    try:
+        link = share.shorten(request.POST)
+    except ValidationError as exc:
+        return render(
+            request,
+            "locator/share.html",
+            {"error": next(iter(exc.message_dict.values()))[0]},
+            status=422,
+        )
+    response = redirect("locator:short_link_share", code=link.code)
+    response.status_code = 303
+    return response
+
+
+def _link(code: str):
+    from yizhan.locator.models import ShortLink
+
+    link = ShortLink.objects.filter(code=code).first()
+    if link is None:
+        raise Http404
+    return link
+
+
+@require_GET
+def short_link(request, code: str):
+    return redirect(f"{reverse('locator:index')}?{_link(code).query}")
+
+
+@require_GET
+def short_link_share(request, code: str):
+    link = _link(code)
+    url = _absolute(request, reverse("locator:short_link", args=[link.code]))
+    return render(
+        request,
+        "locator/share.html",
+        {"url": url, "qr": reverse("locator:short_link_qr", args=[link.code]), "list": f"/?{link.query}"},
+    )
+
+
+def _svg(body: bytes) -> HttpResponse:
+    response = HttpResponse(body, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@require_GET
+def short_link_qr(request, code: str):
+    link = _link(code)
+    return _svg(share.qr_svg(_absolute(request, reverse("locator:short_link", args=[link.code]))))
+
+
+@require_GET
+def station_qr(request, code: str):
+    found = services.public_station(code)
+    if found is None:
+        raise Http404
+    return _svg(share.qr_svg(_absolute(request, reverse("locator:station", args=[found.code]))))

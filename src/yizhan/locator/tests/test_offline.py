@@ -19,7 +19,7 @@ def test_the_service_worker_is_served_from_the_root(client, db):
     response = client.get("/sw.js")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/javascript")
     assert response["Service-Worker-Allowed"] == "/" and response["Cache-Control"] == "no-cache"
-    assert b"addEventListener(\"fetch\"" in response.content
+    assert b'addEventListener("fetch"' in response.content
     assert client.post("/sw.js").status_code == 405
 
 
