@@ -315,3 +315,15 @@ def test_add_edit_and_import_through_the_pages(client_for, db):
     html = response.content.decode()
     assert "第 2 行，经度" in html
     assert not Place.objects.filter(name="伦敦桥").exists()
+
+
+def test_the_places_api_answers_a_landmark_with_its_stations(client, db):
+    body = client.get("/api/v1/places", {"q": "jfb", "limit": 3}).json()
+    assert body["places"][0]["name"] == "解放碑" and body["places"][0]["exact"] is True
+    codes = [s["code"] for s in body["stations"]["results"]]
+    assert len(codes) == 3 and codes[0] in _nearest_codes(*JIEFANGBEI, n=2)
+    nothing = client.get("/api/v1/places", {"q": "zzzzqqq"}).json()
+    assert nothing["places"] == [] and nothing["stations"]["results"] == []
+    for bad in ({"q": " "}, {"q": "解放碑", "limit": 0}, {}):
+        response = client.get("/api/v1/places", bad)
+        assert response.status_code == 422
