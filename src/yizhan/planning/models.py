@@ -11,6 +11,7 @@ from yizhan.orgs.scoping import ScopedQuerySet
 
 class DemandSource(models.TextChoices):
     SEARCH = "search", _("locator search")
+    REPORT = "report", _("“no station here” report")
     SITE = "site", _("worker site")
 
 
@@ -23,7 +24,7 @@ class DemandPoint(models.Model):
     # for a worker site, the branch that marked it.
     unit = models.ForeignKey("orgs.Unit", verbose_name=_("unit"), on_delete=models.CASCADE, related_name="+")
     source = models.CharField(_("source"), max_length=10, choices=DemandSource.choices)
-    # A search is kept as its point rounded to 0.001° (~100 m) and the month: nothing else.
+    # A search or a report is kept as its point rounded to 0.001° (~100 m) and the month: nothing else.
     lat = models.FloatField(_("latitude (WGS-84)"))
     lng = models.FloatField(_("longitude (WGS-84)"))
     month = models.DateField(_("month"))
@@ -40,9 +41,9 @@ class DemandPoint(models.Model):
         ordering = ["-month", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["unit", "lat", "lng", "month"],
-                condition=models.Q(source="search"),
-                name="planning_search_point_once",
+                fields=["unit", "source", "lat", "lng", "month"],
+                condition=models.Q(source__in=["search", "report"]),
+                name="planning_counted_point_once",
             )
         ]
         indexes = [models.Index(fields=["unit", "month"])]

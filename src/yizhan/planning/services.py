@@ -54,23 +54,44 @@ def note_search(sender=None, *, request, lat: float, lng: float, station_id: int
     """Keep a located search as demand: the point rounded to ~100 m and the month, nothing else,
     counted once more if it is there already."""
     from yizhan.core.ratelimit import address_key, hit
-    from yizhan.stations.models import Station
 
     if hit(request, "planning.search", address_key(request), SEARCHES_PER_HOUR, 3600).over:
         return
+    _count(DemandSource.SEARCH, lat, lng, station_id)
+
+
+def _count(source: str, lat: float, lng: float, station_id: int | None) -> bool:
+    """One more at the rounded point this month, planned by the nearest station's outlet."""
+    from yizhan.stations.models import Station
+
     unit_id = Station.objects.filter(pk=station_id).values_list("unit_id", flat=True).first()
     if unit_id is None:
-        return
+        return False
     month = timezone.localdate().replace(day=1)
-    key = {"unit_id": unit_id, "lat": round(lat, 3), "lng": round(lng, 3), "month": month}
+    key = {"unit_id": unit_id, "source": source, "lat": round(lat, 3), "lng": round(lng, 3), "month": month}
     with transaction.atomic():
-        if DemandPoint.objects.filter(source=DemandSource.SEARCH, **key).update(weight=F("weight") + 1):
-            return
+        if DemandPoint.objects.filter(**key).update(weight=F("weight") + 1):
+            return True
         try:
             with transaction.atomic():
-                DemandPoint.objects.create(source=DemandSource.SEARCH, **key)
+                DemandPoint.objects.create(**key)
         except IntegrityError:  # another request created it meanwhile
-            DemandPoint.objects.filter(source=DemandSource.SEARCH, **key).update(weight=F("weight") + 1)
+            DemandPoint.objects.filter(**key).update(weight=F("weight") + 1)
+    return True
+
+
+def report_no_station(lat, lng, crs: str = "wgs84") -> bool:
+    """A visitor says there is no station where they are: demand at that point (rounded), planned
+    by the outlet of the nearest station. Validated like any point; False far from every station
+    (beyond the locator's 50 km, no branch plans there)."""
+    from yizhan.locator.services import MAX_RADIUS_M, index
+
+    lat, lng = parse_point(lat, lng, crs)
+    idx = index()
+    rows, metres = idx.nearest_rows(lat, lng, k=1, radius_m=MAX_RADIUS_M)
+    if not rows:
+        return False
+    return _count(DemandSource.REPORT, lat, lng, int(idx.ids[rows[0]]))
 
 
 def clean_site(data: dict, *, scope: Scope) -> dict:

@@ -4,6 +4,7 @@ from yizhan.planning import views
 
 app_name = "planning"
 urlpatterns = [
+    path("no-station/", views.no_station, name="no_station"),
     path("manage/planning/", views.index, name="index"),
     path("manage/planning/wave/", views.make_wave, name="make_wave"),
     path("manage/planning/sites/new/", views.site_create, name="site_create"),

@@ -132,3 +132,33 @@ def site_delete(request, pk):
         else:
             messages.success(request, _("%(name)s is no longer a worker site.") % {"name": site.name})
     return redirect("planning:index")
+
+
+# --- public: "no station here" -------------------------------------------------------------------
+
+REPORTS_PER_HOUR = 5
+
+
+@require_POST
+def no_station(request):
+    """A visitor says they need a station where they are (the list's point): counted as demand,
+    rounded, nothing else. Rate-limited per address."""
+    from yizhan.core import ratelimit
+
+    usage = ratelimit.hit(request, "planning.report", ratelimit.address_key(request), REPORTS_PER_HOUR, 3600)
+    if usage.over:
+        return ratelimit.too_many_requests(request, usage.retry_after)
+    try:
+        counted = services.report_no_station(
+            request.POST.get("lat"), request.POST.get("lng"), request.POST.get("crs")
+        )
+    except ValidationError as exc:
+        return render(
+            request,
+            "planning/no_station.html",
+            {"error": next(iter(exc.message_dict.values()))[0]},
+            status=422,
+        )
+    return render(
+        request, "planning/no_station.html", {"counted": counted, "back": request.POST.get("back", "")}
+    )

@@ -155,3 +155,20 @@ def test_the_page_plans_and_makes_a_wave(client_for, db):
         {"unit": "CQ", "outlets": "SZ-NOPE", "name": "x", "standard": "1", "target_date": "2027-06-30"},
     )
     assert forged.status_code == 302 and not RolloutWave.objects.filter(name="x").exists()
+
+
+def test_no_station_here_is_counted_rounded_and_rate_limited(client, db):
+    DemandPoint.objects.filter(source=DemandSource.REPORT).delete()
+    response = client.post(
+        "/no-station/", {"lat": "29.71234", "lng": "106.63456", "back": "/?lat=29.7&lng=106.6"}
+    )
+    assert response.status_code == 200 and 'href="/?lat=29.7&amp;lng=106.6"' in response.content.decode()
+    assert problems(response.content.decode()) == []
+    row = DemandPoint.objects.get(source=DemandSource.REPORT)
+    assert (row.lat, row.lng, row.weight) == (29.712, 106.635, 1)
+    bad = client.post("/no-station/", {"lat": "91", "lng": "106.6"})
+    assert bad.status_code == 422 and 'role="alert"' in bad.content.decode()
+    forged = client.post("/no-station/", {"lat": "29.7", "lng": "106.6", "back": "//evil.example/"})
+    assert "evil.example" not in forged.content.decode()
+    statuses = [client.post("/no-station/", {"lat": "29.7", "lng": "106.6"}).status_code for _ in range(5)]
+    assert statuses[-1] == 429
