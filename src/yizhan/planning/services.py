@@ -167,14 +167,29 @@ def clean_radius(value) -> int:
     return radius
 
 
-def station_positions() -> np.ndarray:
-    """Every station the public can use now (active), as unit vectors: a station across a branch
-    border covers demand all the same."""
+def weak_stations() -> set[int]:
+    """Active stations that miss a standard in force for every station (one naming no theme,
+    the basic eight): they cover in name only, and their outlets may be chosen to be equipped."""
+    from yizhan.stations import compliance
+    from yizhan.stations.models import Station
+
+    rules = [rule for rule in compliance.load_rules() if rule.theme_id is None]
+    if not rules:
+        return set()
+    facts = compliance.load_facts(Station.objects.filter(status="active"))
+    return {f.id for f in facts if any(rule.applies(f) and rule.lacking(f) for rule in rules)}
+
+
+def station_positions(weak: set[int] | frozenset = frozenset()) -> np.ndarray:
+    """Every station the public can use now (active) and not `weak`, as unit vectors: a station
+    across a branch border covers demand all the same."""
     from yizhan.locator.index import STATUS_ACTIVE
     from yizhan.locator.loading import current_index
 
     idx = current_index()
     active = idx.status == STATUS_ACTIVE
+    if weak:
+        active &= ~np.isin(idx.ids, np.fromiter(weak, dtype=np.int64, count=len(weak)))
     return solver.unit_vectors(idx.lat[active], idx.lng[active])
 
 
@@ -195,10 +210,11 @@ class Gaps:
     cells: list[dict]  # {lat, lng, weight, nearest_m}, heaviest first
 
 
-def gaps(unit: Unit, radius: int, *, limit: int = 50) -> Gaps:
-    """The demand below `unit` with no station within `radius` metres, summed in ~1 km cells."""
+def gaps(unit: Unit, radius: int, *, limit: int = 50, weak: set[int] | frozenset = frozenset()) -> Gaps:
+    """The demand below `unit` with no station (but `weak` ones) within `radius` metres, summed in
+    ~1 km cells."""
     lat, lng, weight = demand(unit)
-    nearest = solver.nearest_distance_m(solver.unit_vectors(lat, lng), station_positions())
+    nearest = solver.nearest_distance_m(solver.unit_vectors(lat, lng), station_positions(weak))
     return summarise(lat, lng, weight, nearest, radius, limit=limit)
 
 
@@ -227,11 +243,16 @@ def summarise(lat, lng, weight, nearest, radius: int, *, limit: int = 50) -> Gap
 # --- which outlets next -------------------------------------------------------------------------------
 
 
-def candidates(unit: Unit) -> list[Unit]:
-    """Open outlets below `unit` with a position and no station the public can use."""
+def candidates(unit: Unit, weak: set[int] | frozenset = frozenset()) -> list[Unit]:
+    """Open outlets below `unit` with a position and no station the public can use, or only a
+    `weak` one."""
     from yizhan.stations.models import Station
 
-    equipped = Station.objects.filter(status__in=["active", "temporarily_closed"]).values("unit_id")
+    equipped = (
+        Station.objects.filter(status__in=["active", "temporarily_closed"])
+        .exclude(pk__in=weak)
+        .values("unit_id")
+    )
     return list(
         Unit.objects.subtree(unit)
         .outlets()
@@ -272,14 +293,16 @@ class Plan:
         return self.exact.covered - self.greedy.covered
 
 
-def plan(unit: Unit, *, k, radius, time_limit: float = 30.0) -> Plan:
-    """K outlets without a station that newly cover the most demand out of reach of the stations."""
+def plan(unit: Unit, *, k, radius, weak: bool = False, time_limit: float = 30.0) -> Plan:
+    """K outlets without a station (or, with `weak`, with one below the basic standard) that newly
+    cover the most demand out of reach of the (other) stations."""
     radius = clean_radius(radius)
-    pool = candidates(unit)
+    weak_ids = weak_stations() if weak else frozenset()
+    pool = candidates(unit, weak_ids)
     k = clean_k(k, len(pool))
     lat, lng, weight = demand(unit)
     points = solver.unit_vectors(lat, lng)
-    nearest = solver.nearest_distance_m(points, station_positions())
+    nearest = solver.nearest_distance_m(points, station_positions(weak_ids))
     out = nearest > radius
     pool_xyz = solver.unit_vectors([u.lat for u in pool], [u.lng for u in pool])
     problem = solver.build(points[out], weight[out], pool_xyz, radius)

@@ -32,12 +32,14 @@ def index(request):
     except ValidationError as exc:
         errors.update({k: v[0] for k, v in exc.message_dict.items()})
         radius = services.DEFAULT_RADIUS
-    gaps = services.gaps(unit, radius)
+    weak = request.GET.get("weak") == "1"
+    weak_ids = services.weak_stations() if weak else frozenset()
+    gaps = services.gaps(unit, radius, weak=weak_ids)
     plan = wave_form = None
     k_text = request.GET.get("k", "").strip()
     if k_text and not errors:
         try:
-            plan = services.plan(unit, k=k_text, radius=radius)
+            plan = services.plan(unit, k=k_text, radius=radius, weak=weak)
         except ValidationError as exc:
             errors.update({k: v[0] for k, v in exc.message_dict.items()})
         else:
@@ -63,7 +65,8 @@ def index(request):
         "sites": sites.select_related("unit")[:100],
         "site_form": SiteForm(initial={"unit": unit.code}),
         "radius_choices": services.RADIUS_CHOICES,
-        "candidates": len(services.candidates(unit)),
+        "candidates": len(services.candidates(unit, weak_ids)),
+        "weak": weak,
     }
     return render(request, "planning/index.html", context)
 

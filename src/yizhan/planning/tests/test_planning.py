@@ -172,3 +172,27 @@ def test_no_station_here_is_counted_rounded_and_rate_limited(client, db):
     assert "evil.example" not in forged.content.decode()
     statuses = [client.post("/no-station/", {"lat": "29.7", "lng": "106.6"}).status_code for _ in range(5)]
     assert statuses[-1] == 429
+
+
+def test_weak_stations_count_as_missing_and_their_outlets_as_candidates(db, unit, actor_station_weak):
+    cq = unit("CQ")
+    station = actor_station_weak
+    weak = services.weak_stations()
+    assert station.pk in weak
+    plain = {u.code for u in services.candidates(cq)}
+    with_weak = {u.code for u in services.candidates(cq, weak)}
+    assert station.unit.code in with_weak - plain
+    assert len(services.station_positions(weak)) < len(services.station_positions())
+    plan = services.plan(cq, k=len(with_weak), radius=1000, weak=True)
+    assert plan.candidates == len(with_weak)
+
+
+@pytest.fixture
+def actor_station_weak(users):
+    """CQ-SXGC without drinking water: below the basic standard."""
+    from yizhan.stations import services as station_services
+    from yizhan.stations.models import Station
+
+    station = Station.objects.select_related("unit").get(code="CQ-SXGC")
+    station_services.set_facility_state(station, "drinking_water", actor=users["hq_admin"], state="no")
+    return station
