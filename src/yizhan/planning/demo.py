@@ -23,12 +23,22 @@ NEW_OUTLETS = [
 
 
 def build(ctx: DemoContext) -> None:
+    """The full demo (`make run`) adds the outlets without a station; the small one (tests, CI)
+    keeps "every outlet has a station" and gets the searches next to stations only."""
+    rng = random.Random(ctx.seed + 18)
+    points = [] if ctx.small else add_outlets_with_demand(rng)
+    points += covered_searches(rng)
+    ctx.log(
+        f"  planning: {0 if ctx.small else len(NEW_OUTLETS)} outlets without a station, {len(points)} demand points"
+    )
+
+
+def add_outlets_with_demand(rng: random.Random) -> list:
+    """NEW_OUTLETS, each with a worker site and searches within 450 m (tests call this too)."""
     from yizhan.orgs import services as org_services
     from yizhan.orgs.models import Unit
     from yizhan.planning.models import DemandPoint, DemandSource
-    from yizhan.stations.models import Station
 
-    rng = random.Random(ctx.seed + 18)
     month = timezone.localdate().replace(day=1)
     points = []
     for code, parent_code, name, lat, lng, address in NEW_OUTLETS:
@@ -74,17 +84,26 @@ def build(ctx: DemoContext) -> None:
                         weight=rng.randint(1, 15),
                     )
                 )
-    # Searches next to stations: demand that is covered already.
-    for station in Station.objects.filter(status="active").order_by("code")[::7][:20]:
-        points.append(
-            DemandPoint(
-                unit_id=station.unit_id,
-                source=DemandSource.SEARCH,
-                lat=round(station.lat, 3),
-                lng=round(station.lng, 3),
-                month=month,
-                weight=rng.randint(5, 30),
-            )
-        )
     DemandPoint.objects.bulk_create(points, ignore_conflicts=True)
-    ctx.log(f"  planning: {len(NEW_OUTLETS)} outlets without a station, {len(points)} demand points")
+    return points
+
+
+def covered_searches(rng: random.Random) -> list:
+    """Searches next to stations: demand that is covered already."""
+    from yizhan.planning.models import DemandPoint, DemandSource
+    from yizhan.stations.models import Station
+
+    month = timezone.localdate().replace(day=1)
+    points = [
+        DemandPoint(
+            unit_id=station.unit_id,
+            source=DemandSource.SEARCH,
+            lat=round(station.lat, 3),
+            lng=round(station.lng, 3),
+            month=month,
+            weight=rng.randint(5, 30),
+        )
+        for station in Station.objects.filter(status="active").order_by("code")[::7][:20]
+    ]
+    DemandPoint.objects.bulk_create(points, ignore_conflicts=True)
+    return points

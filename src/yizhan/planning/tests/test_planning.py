@@ -14,6 +14,16 @@ from yizhan.planning.models import DemandPoint, DemandSource
 from yizhan.stations.models import RolloutWave
 
 
+@pytest.fixture
+def new_outlets(db):
+    """The full demo's outlets without a station, with demand around them (the small demo has none)."""
+    import random
+
+    from yizhan.planning.demo import add_outlets_with_demand
+
+    return add_outlets_with_demand(random.Random(18))
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_exact_matches_brute_force_and_greedy_is_never_better(seed):
     r = np.random.default_rng(seed)
@@ -39,7 +49,7 @@ def test_a_point_is_covered_within_the_radius_only():
     assert len(solver.build(point, [1], near, 500).groups) == 0
 
 
-def test_demo_plan_covers_the_demand_and_becomes_a_wave(db, users, unit):
+def test_demo_plan_covers_the_demand_and_becomes_a_wave(db, users, unit, new_outlets):
     cq = unit("CQ")
     gaps = services.gaps(cq, 1000)
     assert gaps.uncovered > 0 and gaps.cells
@@ -72,7 +82,7 @@ def test_demo_plan_covers_the_demand_and_becomes_a_wave(db, users, unit):
         (2, 99999, "radius"),
     ],
 )
-def test_bad_plan_requests_name_the_field(db, unit, k, radius, field):
+def test_bad_plan_requests_name_the_field(db, unit, new_outlets, k, radius, field):
     with pytest.raises(ValidationError) as caught:
         services.plan(unit("CQ"), k=k, radius=radius)
     assert field in caught.value.message_dict
@@ -113,7 +123,7 @@ MATRIX = {
 
 
 @pytest.mark.parametrize(("username", "status"), MATRIX.items())
-def test_planning_pages_permission_matrix(client_for, username, status):
+def test_planning_pages_permission_matrix(client_for, new_outlets, username, status):
     client = client_for(username)
     response = client.get("/manage/planning/", {"k": "1"})
     assert response.status_code == status
@@ -127,7 +137,7 @@ def test_another_citys_plan_is_not_found(client_for):
     assert client_for("cq_admin").get("/manage/planning/", {"unit": "SZ"}).status_code == 404
 
 
-def test_the_page_plans_and_makes_a_wave(client_for, db):
+def test_the_page_plans_and_makes_a_wave(client_for, db, new_outlets):
     client = client_for("cq_admin")
     html = client.get("/manage/planning/", {"k": "2", "radius": "1000"}).content.decode()
     assert "make_wave" in html or "/manage/planning/wave/" in html
