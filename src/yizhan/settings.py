@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "yizhan.notify",
     "yizhan.supplies",
     "yizhan.events",
+    "yizhan.planning",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,8 @@ DEMO_STEPS = [
     "yizhan.cases.demo",
     "yizhan.notify.demo",
     "yizhan.events.demo",
+    "yizhan.locator.demo",
+    "yizhan.planning.demo",
 ]
 DEFAULT_SEED = 2023
 DEMO_PASSWORD = "yizhan-demo-2026"

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent, ValidationError
 from django.http import HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from yizhan.core.geo import validate_crs
@@ -142,6 +143,18 @@ class DayOut(Schema):
     holiday: str
 
 
+class BusyOut(Schema):
+    level: str = Field(
+        description="quiet | busy | crowded: the last 30 minutes' check-ins against the seats, or crowded while staff marked the station full."
+    )
+    recent_checkins: int = Field(description="Check-ins in the last 30 minutes.")
+    seats: int = Field(description="Seats (6 when the station has not said).")
+    full_until: str | None = Field(description="Staff marked it full until then (+08:00).")
+    usual_peak_hour: int | None = Field(
+        description="The hour of day (0–23) it is usually busiest, from the last three months; null when no hour stands out."
+    )
+
+
 class StationOut(Schema):
     code: str
     name: str
@@ -164,6 +177,7 @@ class StationOut(Schema):
     access_policy: str
     verified_at: str | None
     links: Links
+    busy: BusyOut
 
 
 def _json(data, status: int = 200) -> HttpResponse:
@@ -218,6 +232,47 @@ def station_detail(request, code: str, at: str | None = None, crs: str | None = 
         return _json({"detail": "Not found."}, status=404)
     view = services.station_view(station, moment or timezone.now())
     return _json(services.station_json(view, crs))
+
+
+class PlaceOut(Schema):
+    name: str
+    detail: str = Field(description="Its kind and city, in the reader's language.")
+    kind: str = Field(description="landmark | station | metro | hospital | market | logistics | other")
+    lat: float
+    lng: float
+    exact: bool = Field(description="The name, an alias, its pinyin or initials matched exactly.")
+
+
+class PlacesOut(Schema):
+    places: list[PlaceOut] = Field(
+        description="Best first: exact names, then names starting with the text, containing it, one character off."
+    )
+    stations: NearbyOut = Field(
+        description="The stations nearest to the first place (WGS-84), as /stations/nearby answers."
+    )
+
+
+@router.get(
+    "/places",
+    response={200: PlacesOut, 422: ValidationOut},
+    summary="Find a landmark by name, alias, pinyin or initials, with the stations nearest to it",
+    description="`q`: 解放碑, jfb, jiefangbei, 解方碑 (one character off) all find 解放碑; `limit` stations (1–50, 10).",
+)
+def places_search(request, q: str, limit: int = 10):
+    text = (q or "").strip()
+    errors = {}
+    if not text:
+        errors["q"] = _("Type a place, an address or a station name.")
+    if not 1 <= limit <= services.MAX_LIMIT:
+        errors["limit"] = _("Must be between 1 and %(max)s.") % {"max": services.MAX_LIMIT}
+    if errors:
+        return _problem(ValidationError(errors))
+    found = [{**place, "name": place.pop("label")} for place in services.landmarks(text)]
+    stations = {"at": timezone.now().astimezone(services.SHANGHAI).isoformat(), "crs": "wgs84", "results": []}
+    if found:
+        query = services.NearbyQuery(lat=found[0]["lat"], lng=found[0]["lng"], limit=limit, at=timezone.now())
+        stations = json.loads(services.nearby_json(query))
+    return _json({"places": found, "stations": stations})
 
 
 @router.get("/open-data/", summary="What the open-data feed holds: fields and licence")

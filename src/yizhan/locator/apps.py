@@ -35,3 +35,7 @@ class LocatorConfig(AppConfig):
             _station_data_written, sender=Station.themes.through, dispatch_uid="locator.stale.themes"
         )
         setting_changed.connect(settings_changed, dispatch_uid="locator.settings_changed")
+        from yizhan.core.nav import NavItem, register
+
+        register(NavItem("places", _("Gazetteer"), "locator:places", order=27))
+        register(NavItem("busy", _("Busy now"), "locator:busy", order=28))

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from yizhan.core.boundary import clip
 from yizhan.core.geo import CHINA_LAT, CHINA_LNG, CRS_CHOICES, from_wgs84, parse_point
 from yizhan.core.lang import localised
-from yizhan.locator import loading
+from yizhan.locator import busy, loading
 from yizhan.locator.index import STATUS_TEMPORARILY_CLOSED, StationIndex, drop_older_half
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -602,10 +602,37 @@ def city(code: str) -> dict | None:
     return next((c for c in cities() if c["code"] == code), None)
 
 
+def landmarks(text: str, limit: int = 8) -> list[dict]:
+    """Gazetteer places matching what a visitor typed (name, alias, pinyin, initials, one typo),
+    best first. Each: {label, detail, lat, lng, exact, kind}."""
+    from yizhan.locator import gazetteer
+    from yizhan.locator.models import PlaceKind
+
+    found = gazetteer.current()
+    english = (get_language() or "").startswith("en")
+    kinds = dict(PlaceKind.choices)
+    out = []
+    for hit in found.search(text, limit=limit):
+        city_name = found.cities.get(int(found.unit_ids[hit.row]), ("", ""))
+        city_label = (english and city_name[1]) or city_name[0]
+        out.append(
+            {
+                "label": found.names[hit.row],
+                "detail": " · ".join(str(p) for p in (kinds.get(found.kinds[hit.row], ""), city_label) if p),
+                "lat": float(found.lat[hit.row]),
+                "lng": float(found.lng[hit.row]),
+                "exact": hit.tier == gazetteer.EXACT,
+                "kind": found.kinds[hit.row],
+            }
+        )
+    return out
+
+
 def search_places(text: str, limit: int = 8) -> list[dict]:
-    """Places matching what a visitor typed: branches and districts by name or pinyin initials
-    (centre of their stations), then stations by name, address, code or pinyin initials.
-    Each: {label, detail, lat, lng}."""
+    """Places matching what a visitor typed: landmarks from the gazetteer first (exact names
+    first), then branches and districts by name or pinyin initials (centre of their stations),
+    then stations by name, address, code or pinyin initials. Each: {label, detail, lat, lng}
+    (landmarks also say whether they matched exactly)."""
     from yizhan.orgs.models import Unit, UnitKind
     from yizhan.stations.models import Station
 
@@ -613,12 +640,14 @@ def search_places(text: str, limit: int = 8) -> list[dict]:
     if not text:
         return []
     lowered = text.lower()
-    places = []
+    places = landmarks(text, limit=limit)
+    if any(p["exact"] for p in places):
+        return places
     units = Unit.objects.filter(
         Q(name__icontains=text) | Q(pinyin__startswith=lowered),
         kind__in=[UnitKind.PROVINCE, UnitKind.CITY, UnitKind.SUB_BRANCH],
         closed_on__isnull=True,
-    ).order_by("level", "path")[:4]
+    ).order_by("level", "path")[: max(min(4, limit - len(places)), 0)]
     for unit in units:
         centre = Station.objects.filter(
             unit__path__startswith=unit.path, status__in=["active", "temporarily_closed"]
@@ -698,6 +727,8 @@ class StationView:
     facility_states: dict[str, dict]
     themes: list
     links: dict[str, str]
+    busy: object = None  # busy.Busy, now (whatever `at` says)
+    usual_peak: int | None = None  # the hour of day it is usually busiest
 
     @property
     def badge(self) -> tuple[str, str]:
@@ -772,6 +803,8 @@ def station_view(station, at: datetime.datetime | None = None) -> StationView:
         facility_states=states,
         themes=list(station.themes.all()),
         links=navigation_links(station.lat, station.lng, station.name, station.address),
+        busy=busy.busy_now([station.pk])[station.pk],
+        usual_peak=busy.usual_peak(station.pk),
     )
 
 
@@ -810,4 +843,13 @@ def station_json(view: StationView, crs: str = "wgs84") -> dict:
         "access_policy": station.access_policy,
         "verified_at": station.verified_at.isoformat() if station.verified_at else None,
         "links": {"page": f"/s/{station.code}", **view.links},
+        "busy": {
+            "level": view.busy.level,
+            "recent_checkins": view.busy.recent,
+            "seats": view.busy.seats,
+            "full_until": view.busy.full_until.astimezone(SHANGHAI).isoformat()
+            if view.busy.full_until
+            else None,
+            "usual_peak_hour": view.usual_peak,
+        },
     }

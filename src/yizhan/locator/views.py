@@ -1,20 +1,23 @@
 """Public pages: near me (list), map, station page. No login anywhere; views only translate HTTP."""
 
+from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from yizhan.core.geo import from_wgs84, parse_point, to_wgs84
-from yizhan.locator import sections, services
+from yizhan.locator import busy, sections, services, share
+from yizhan.locator.signals import searched
 
 PAGE_LIMIT = 20
 WHEN_CHOICES = ("any", "now", "at")
@@ -71,8 +74,12 @@ def index(request):
             lat, lng, near = picked["lat"], picked["lng"], services.localised_entry(picked)
     elif place_text and not (lat and lng):
         places = services.search_places(place_text)
-        if len(places) == 1:
-            lat, lng, near = places[0]["lat"], places[0]["lng"], places[0]["label"]
+        exact = [p for p in places if p.get("exact")]
+        if len(exact) > 1:
+            places = exact  # one name in two cities: ask which
+        elif exact or len(places) == 1:
+            chosen = exact[0] if exact else places[0]
+            lat, lng, near = chosen["lat"], chosen["lng"], chosen["label"]
             places = []
         elif not places:
             errors["q"] = _("Nothing found for “%(text)s”. Try a district, a street or a station name.") % {
@@ -92,7 +99,12 @@ def index(request):
             results = services.nearby(query, idx)
 
     rows = []
-    for result in results:
+    station_ids = [int(idx.ids[result.row]) for result in results]
+    if station_ids and not params.get("city") and not request.headers.get("HX-Request"):
+        # A point the visitor typed or shared: demand, for the planner (rounded; nothing else).
+        searched.send(__name__, request=request, lat=query.lat, lng=query.lng, station_id=station_ids[0])
+    busy_levels = busy.busy_now(station_ids)
+    for result, station_id in zip(results, station_ids, strict=True):
         kind, text = result.badge(query.at)
         rows.append(
             {
@@ -101,6 +113,7 @@ def index(request):
                 "badge": text,
                 "distance": _distance(result.distance_m),
                 "icons": [(code, names.get(code, code)) for code in result.usable],
+                "busy": busy_levels[station_id],
             }
         )
     context = {
@@ -284,5 +297,118 @@ def station(request, code: str):
         "badge_kind": kind,
         "badge": text,
         "sections": sections.for_station(found, request),
+        "share_url": _absolute(request, reverse("locator:station", args=[found.code])),
     }
     return render(request, "locator/station.html", context)
+
+
+SERVICE_WORKER = Path(__file__).parent / "static" / "locator" / "sw.js"
+
+
+@require_GET
+def service_worker(request):
+    """The service worker, from the root so that its scope is the whole public side."""
+    response = HttpResponse(SERVICE_WORKER.read_bytes(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@require_GET
+def manifest(request):
+    """The web app manifest: "add to home screen" opens the list, in the visitor's language."""
+    data = {
+        "name": _("Worker stations near you"),
+        "short_name": _("Yizhan"),
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#1f6f43",
+        "lang": request.LANGUAGE_CODE,
+        "icons": [
+            {"src": static("locator/icon.svg"), "sizes": "any", "type": "image/svg+xml", "purpose": "any"}
+        ],
+    }
+    return JsonResponse(
+        data, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False}
+    )
+
+
+# --- sharing ----------------------------------------------------------------------------------
+
+
+def _absolute(request, path: str) -> str:
+    from yizhan.visits.posters import base_url
+
+    return base_url(request) + path
+
+
+@require_POST
+def share_list(request):
+    """Make the short link of the list in the form (the list's own query), then show it with its
+    QR code. A public write: rate-limited per address."""
+    from yizhan.core import ratelimit
+
+    usage = ratelimit.hit(
+        request, "locator.share", ratelimit.address_key(request), share.SHARES_PER_HOUR, 3600
+    )
+    if usage.over:
+        return ratelimit.too_many_requests(request, usage.retry_after)
+    try:
+        link = share.shorten(request.POST)
+    except ValidationError as exc:
+        return render(
+            request,
+            "locator/share.html",
+            {"error": next(iter(exc.message_dict.values()))[0]},
+            status=422,
+        )
+    response = redirect("locator:short_link_share", code=link.code)
+    response.status_code = 303
+    return response
+
+
+def _link(code: str):
+    from yizhan.locator.models import ShortLink
+
+    link = ShortLink.objects.filter(code=code).first()
+    if link is None:
+        raise Http404
+    return link
+
+
+@require_GET
+def short_link(request, code: str):
+    return redirect(f"{reverse('locator:index')}?{_link(code).query}")
+
+
+@require_GET
+def short_link_share(request, code: str):
+    link = _link(code)
+    url = _absolute(request, reverse("locator:short_link", args=[link.code]))
+    return render(
+        request,
+        "locator/share.html",
+        {"url": url, "qr": reverse("locator:short_link_qr", args=[link.code]), "list": f"/?{link.query}"},
+    )
+
+
+def _svg(body: bytes) -> HttpResponse:
+    response = HttpResponse(body, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@require_GET
+def short_link_qr(request, code: str):
+    link = _link(code)
+    return _svg(share.qr_svg(_absolute(request, reverse("locator:short_link", args=[link.code]))))
+
+
+@require_GET
+def station_qr(request, code: str):
+    found = services.public_station(code)
+    if found is None:
+        raise Http404
+    return _svg(share.qr_svg(_absolute(request, reverse("locator:station", args=[found.code]))))

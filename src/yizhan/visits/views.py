@@ -109,7 +109,11 @@ def checkin_thanks(request, code):
     return render(
         request,
         "visits/checkin_thanks.html",
-        {"station": station, "again": request.GET.get("again") == "1"},
+        {
+            "station": station,
+            "again": request.GET.get("again") == "1",
+            "queued": request.GET.get("queued") == "1",
+        },
     )
 
 

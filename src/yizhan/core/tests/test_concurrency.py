@@ -19,6 +19,8 @@ from yizhan.cases import services as case_services
 from yizhan.core import concurrency
 from yizhan.events import offers as offer_services
 from yizhan.events import services as event_services
+from yizhan.locator import places as place_services
+from yizhan.locator.models import Place
 from yizhan.orgs import services as org_services
 from yizhan.orgs.models import Membership, Unit
 from yizhan.orgs.services import create_api_token
@@ -122,6 +124,20 @@ def _offer():
     from yizhan.events.models import Offer
 
     return Offer.objects.order_by("pk").first()
+def _place():
+    return Place.objects.select_related("unit").get(name="解放碑")
+
+
+def _place_values(p, **changes) -> dict:
+    values = {
+        "city": p.unit.code,
+        "name": p.name,
+        "aliases": p.aliases,
+        "kind": p.kind,
+        "lat": p.lat,
+        "lng": p.lng,
+    }
+    return {**values, **changes}
 
 
 def _rule():
@@ -330,6 +346,18 @@ PATHS = {
         shows=("police reference", "JQ-0001"),
         mine={"title": "我改的案件标题"},
         unchanged=lambda c: c.title != "我改的案件标题" and c.police_reference == "JQ-0001",
+    ),
+    "place": EditPath(
+        editor="cq_admin",
+        other="hq_admin",
+        url=lambda p: f"/manage/places/{p.pk}/",
+        obj=_place,
+        meanwhile=lambda p, actor: place_services.update_place(
+            p, actor=actor, **_place_values(p, aliases="别人加的别名")
+        ),
+        shows=("other names", "别人加的别名"),
+        mine={"kind": "market"},
+        unchanged=lambda p: p.kind != "market" and p.aliases == "别人加的别名",
     ),
 }
 

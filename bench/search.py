@@ -1,0 +1,272 @@
+"""Benchmark: the landmark search, in-process and as the full search page over HTTP.
+
+A generated gazetteer (50,000 places by default: Chinese names built from common characters and
+place-type suffixes, each with an alias and its pinyin) around the cities of bench/locator.py,
+in SQLite with a generated station network (50,000 stations by default).
+
+1. In-process: `Gazetteer.search` on 5,000 queries — exact names, aliases, pinyin initials, one
+   wrong character, the start of a name — median and p99 (goal: median < 5 ms).
+2. HTTP: gunicorn with 2 workers, production settings and the real middleware (the server of
+   bench/locator_http.py); the full search page `/?q=<landmark>` (the landmark found, the 20
+   stations nearest to it rendered) against the nearby API on the same server, 8 requests in
+   flight, interleaved rounds, medians (goal ≥ 80 %).
+
+Run: .venv/bin/python bench/search.py [--places 50000] [--stations 50000] [--rounds 6] [--seconds 3]
+The last line is the figure: the search page's requests/s as a share of the nearby API's.
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CHARS = (
+    "东南西北中新华民建国和平安康宁长江河山湖海天明光金银龙凤春秋文化德兴盛发达通利"
+    "祥福寿永嘉定远胜鸿泰丰裕昌隆宏大小上下前后左右红黄青白绿松柏桂兰梅竹石林森园"
+)
+SUFFIXES = [
+    "广场",
+    "大厦",
+    "医院",
+    "地铁站",
+    "市场",
+    "物流园",
+    "公园",
+    "小区",
+    "路口",
+    "商场",
+    "汽车站",
+    "步行街",
+]
+KINDS = {"医院": "hospital", "地铁站": "metro", "市场": "market", "物流园": "logistics", "汽车站": "station"}
+
+
+def _module(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_places(n: int, city_lat, city_lng, seed: int = 7) -> list[tuple]:
+    """(name, alias, kind, lat, lng) with distinct names."""
+    r = random.Random(seed)
+    seen: set[str] = set()
+    out = []
+    while len(out) < n:
+        stem = "".join(r.choice(CHARS) for _ in range(r.choice((2, 2, 3))))
+        suffix = r.choice(SUFFIXES)
+        name = stem + suffix
+        if name in seen:
+            continue
+        seen.add(name)
+        city = r.randrange(len(city_lat))
+        lat = float(city_lat[city]) + r.gauss(0, 0.05)
+        lng = float(city_lng[city]) + r.gauss(0, 0.05)
+        out.append((name, stem + "片区", KINDS.get(suffix, "landmark"), lat, lng))
+    return out
+
+
+def queries(places: list[tuple], count: int, seed: int = 13) -> list[tuple[str, str]]:
+    """(kind, text): exact names, aliases, initials, a one-character typo, a name's start."""
+    from pypinyin import Style, lazy_pinyin
+
+    r = random.Random(seed)
+    out = []
+    for i in range(count):
+        name, alias, *_rest = r.choice(places)
+        kind = ("name", "alias", "initials", "typo", "prefix")[i % 5]
+        if kind == "name":
+            text = name
+        elif kind == "alias":
+            text = alias
+        elif kind == "initials":
+            text = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER))
+        elif kind == "typo":
+            j = r.randrange(len(name))
+            text = name[:j] + r.choice(CHARS.replace(name[j], "")) + name[j + 1 :]
+        else:
+            text = name[:3]
+        out.append((kind, text))
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--places", type=int, default=50_000)
+    parser.add_argument("--stations", type=int, default=50_000)
+    parser.add_argument("--queries", type=int, default=5_000)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    started = time.monotonic()
+
+    tmp = tempfile.TemporaryDirectory(prefix="yz-bench-search-")
+    env = {
+        **os.environ,
+        "YIZHAN_VAR_DIR": tmp.name,
+        "YIZHAN_SECRET_KEY": "bench-" + "x" * 50,
+        "YIZHAN_ALLOWED_HOSTS": "127.0.0.1",
+        "YIZHAN_SSL_REDIRECT": "0",
+        "YIZHAN_LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "yizhan.settings",
+    }
+    for name in ("DATABASE_URL", "YIZHAN_DEBUG"):
+        env.pop(name, None)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from yizhan.locator import gazetteer, loading
+    from yizhan.locator.models import Place
+    from yizhan.locator.places import pinyin_keys
+    from yizhan.orgs.models import Unit
+    from yizhan.stations.models import Facility, Theme
+    from yizhan.stations.services import bump
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)  # pages name their hashed static files
+    locator = _module("locator")
+    http = _module("locator_http")
+    catalogue, _positions = loading.load_catalogue()
+    n = args.stations
+    print(f"generating {n:,} stations and {args.places:,} places into SQLite ...", flush=True)
+    rng, city_lat, city_lng, spread_km, weights, lat, lng = locator.generate(n)
+    data = locator.station_rows(n, lat, lng, catalogue.facilities, catalogue.themes)
+    root = Unit.objects.create(code="BENCH", kind="head_office", name="基准总行", path="/1/", level=0)
+    city = Unit.objects.create(
+        code="BENCH-C", kind="city", name="基准分行", parent=root, path="/1/2/", level=1
+    )
+    locator.insert_network(
+        n,
+        lat,
+        lng,
+        data,
+        dict(Facility.objects.values_list("code", "pk")),
+        dict(Theme.objects.values_list("code", "pk")),
+        city.pk,
+    )
+    generated = make_places(args.places, city_lat, city_lng)
+    t0 = time.monotonic()
+    Place.objects.bulk_create(
+        [
+            Place(
+                unit=city,
+                name=name,
+                aliases=alias,
+                kind=kind,
+                lat=la,
+                lng=ln,
+                pinyin=pinyin_keys([name, alias]),
+            )
+            for name, alias, kind, la, ln in generated
+        ],
+        batch_size=2000,
+    )
+    bump("places")
+    print(f"places with their pinyin written in {time.monotonic() - t0:.1f} s", flush=True)
+
+    # --- in-process ---------------------------------------------------------------------------
+    t0 = time.monotonic()
+    index = gazetteer.load()
+    build_ms = (time.monotonic() - t0) * 1000
+    asked = queries(generated, args.queries)
+    for _kind, text in asked[:200]:  # warm the caches a process has after its first requests
+        index.search(text)
+    times: dict[str, list[float]] = {}
+    found = 0
+    expected = {text: None for _k, text in asked}
+    for kind, text in asked:
+        t = time.perf_counter()
+        hits = index.search(text)
+        times.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
+        found += bool(hits)
+    del expected
+    every = sorted(t for ts in times.values() for t in ts)
+    median = statistics.median(every)
+    p99 = every[int(len(every) * 0.99)]
+    print(
+        f"in-process: {len(index):,} places, {len(index.keys):,} keys, index built in {build_ms:.0f} ms; "
+        f"{args.queries:,} searches, {found / len(asked) * 100:.0f} % found something; median "
+        f"{median:.2f} ms, p99 {p99:.2f} ms; by kind: "
+        + ", ".join(f"{k} {statistics.median(v):.2f} ms" for k, v in times.items()),
+        flush=True,
+    )
+
+    # --- over HTTP ------------------------------------------------------------------------------
+    r = random.Random(5)
+    picked = r.sample(generated, 2000)
+    search_paths = [f"/?q={quote(name)}" for name, *_rest in picked]
+    q_lat, q_lng = locator.make_queries(rng, 2000, city_lat, city_lng, spread_km, weights)
+    nearby_paths = [
+        f"/api/v1/stations/nearby?lat={a:.5f}&lng={b:.5f}" for a, b in zip(q_lat, q_lng, strict=True)
+    ]
+    files = {}
+    for name, paths in (("search", search_paths), ("nearby", nearby_paths)):
+        files[name] = str(Path(tmp.name) / f"{name}.json")
+        Path(files[name]).write_text(json.dumps(paths))
+    port = http.free_port()
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--pythonpath",
+            f"{ROOT / 'src'},{ROOT / 'bench'}",
+            "--log-level",
+            "warning",
+            "locator_http:application",
+        ],
+        env={**env, "YIZHAN_BENCH_WSGI": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    results: dict[str, list[float]] = {"search": [], "nearby": []}
+    errors = 0
+    try:
+        http.wait_ready(port, "/bench/noop")
+        for name in ("nearby", "search"):
+            http.run_client(port, files[name], 6, args.concurrency)
+        for _round in range(args.rounds):
+            for name in ("search", "nearby"):
+                rps, failed = http.run_client(port, files[name], args.seconds, args.concurrency)
+                results[name].append(rps)
+                errors += failed
+            print("  round: " + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in results.items()), flush=True)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        tmp.cleanup()
+    search, near = statistics.median(results["search"]), statistics.median(results["nearby"])
+    print(f"total bench time {time.monotonic() - started:.0f} s; {errors} failed requests")
+    print(
+        f"FIGURE landmark search: in-process median {median:.2f} ms (goal < 5 ms) over {len(index):,} places; "
+        f"the full search page over HTTP {search:.0f} requests/s = {search / near * 100:.0f} % of the nearby "
+        f"API's {near:.0f} requests/s (goal ≥ 80 %; gunicorn, 2 workers, medians of {args.rounds} rounds)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""Back office: coverage gaps and which outlets to equip next (admins of a city and above)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from yizhan.core.forms import apply_errors
+from yizhan.orgs.models import Unit
+from yizhan.orgs.scoping import get_for_user, scoped, staff_view
+from yizhan.planning import services
+from yizhan.planning.forms import RemoveForm, SiteForm, WaveFromPlanForm
+from yizhan.planning.models import DemandPoint, DemandSource
+
+
+def _unit(request) -> Unit:
+    code = request.GET.get("unit") or request.POST.get("unit")
+    if code:
+        return get_for_user(request.user, Unit, code=code)
+    return Unit.objects.get(pk=request.scope.unit_id)
+
+
+@staff_view("admin")
+def index(request):
+    services.require_planner(request.user)
+    unit = _unit(request)
+    errors: dict[str, str] = {}
+    try:
+        radius = services.clean_radius(request.GET.get("radius"))
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+        radius = services.DEFAULT_RADIUS
+    weak = request.GET.get("weak") == "1"
+    weak_ids = services.weak_stations() if weak else frozenset()
+    gaps = services.gaps(unit, radius, weak=weak_ids)
+    plan = wave_form = None
+    k_text = request.GET.get("k", "").strip()
+    if k_text and not errors:
+        try:
+            plan = services.plan(unit, k=k_text, radius=radius, weak=weak)
+        except ValidationError as exc:
+            errors.update({k: v[0] for k, v in exc.message_dict.items()})
+        else:
+            wave_form = WaveFromPlanForm(
+                initial={
+                    "unit": unit.code,
+                    "outlets": " ".join(u.code for u in plan.outlets),
+                    "name": _("Next %(k)s outlets, %(unit)s") % {"k": plan.k, "unit": unit.display_name},
+                }
+            )
+    sites = scoped(request.user, DemandPoint).filter(
+        source=DemandSource.SITE, unit__path__startswith=unit.path
+    )
+    context = {
+        "unit": unit,
+        "radius": radius,
+        "k": k_text,
+        "errors": errors,
+        "gaps": gaps,
+        "plan": plan,
+        "rows": list(zip(plan.outlets, plan.covered, strict=True)) if plan else [],
+        "wave_form": wave_form,
+        "sites": sites.select_related("unit")[:100],
+        "site_form": SiteForm(initial={"unit": unit.code}),
+        "radius_choices": services.RADIUS_CHOICES,
+        "candidates": len(services.candidates(unit, weak_ids)),
+        "weak": weak,
+    }
+    return render(request, "planning/index.html", context)
+
+
+@require_POST
+@staff_view("admin")
+def make_wave(request):
+    services.require_planner(request.user)
+    unit = _unit(request)
+    form = WaveFromPlanForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            wave = services.plan_to_wave(
+                actor=request.user,
+                unit=unit,
+                outlets=data["outlets"],
+                name=data["name"],
+                standard=data["standard"],
+                target_date=data["target_date"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The plan is a roll-out wave now."))
+            return redirect("stations:wave_detail", pk=wave.pk)
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields and form.fields[field].label else ""
+        messages.error(request, f"{label}: {errors[0]}" if label else errors[0])
+    return redirect(f"{reverse('planning:index')}?unit={unit.code}")
+
+
+@staff_view("admin")
+def site_create(request):
+    services.require_planner(request.user)
+    form = SiteForm(request.POST or None, initial={"unit": Unit.objects.get(pk=request.scope.unit_id).code})
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.add_site(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s is marked as a worker site.") % {"name": site.name})
+            return redirect(f"{reverse('planning:index')}?unit={site.unit.code}")
+    return render(
+        request,
+        "core/form_page.html",
+        {"form": form, "title": _("Mark a worker site"), "cancel_url": reverse("planning:index")},
+    )
+
+
+@require_POST
+@staff_view("admin")
+def site_delete(request, pk):
+    services.require_planner(request.user)
+    site = get_for_user(request.user, DemandPoint.objects.filter(source=DemandSource.SITE), "admin", pk=pk)
+    form = RemoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, next(iter(form.errors.values()))[0])
+    else:
+        try:
+            services.remove_site(site, actor=request.user, revision=form.cleaned_data["revision"])
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("%(name)s is no longer a worker site.") % {"name": site.name})
+    return redirect("planning:index")
+
+
+# --- public: "no station here" -------------------------------------------------------------------
+
+REPORTS_PER_HOUR = 5
+
+
+@require_POST
+def no_station(request):
+    """A visitor says they need a station where they are (the list's point): counted as demand,
+    rounded, nothing else. Rate-limited per address."""
+    from yizhan.core import ratelimit
+
+    usage = ratelimit.hit(request, "planning.report", ratelimit.address_key(request), REPORTS_PER_HOUR, 3600)
+    if usage.over:
+        return ratelimit.too_many_requests(request, usage.retry_after)
+    try:
+        counted = services.report_no_station(
+            request.POST.get("lat"), request.POST.get("lng"), request.POST.get("crs")
+        )
+    except ValidationError as exc:
+        return render(
+            request,
+            "planning/no_station.html",
+            {"error": next(iter(exc.message_dict.values()))[0]},
+            status=422,
+        )
+    return render(
+        request, "planning/no_station.html", {"counted": counted, "back": request.POST.get("back", "")}
+    )
