@@ -45,7 +45,7 @@ class OccurrenceForm(forms.Form):
     stations = forms.MultipleChoiceField(label=_("stations"), widget=forms.CheckboxSelectMultiple)
     starts_at = forms.DateTimeField(label=_("starts at"), widget=forms.DateTimeInput(DT))
     ends_at = forms.DateTimeField(label=_("ends at"), widget=forms.DateTimeInput(DT))
-    capacity = forms.IntegerField(label=_("places"), min_value=1, required=False)
+    capacity = forms.IntegerField(label=_("capacity"), min_value=1, required=False)
 
     def __init__(self, *args, stations=(), **kwargs):
         super().__init__(*args, **kwargs)

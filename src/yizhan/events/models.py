@@ -172,7 +172,7 @@ class Occurrence(models.Model):
     )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
-    capacity = models.PositiveIntegerField(_("places"))
+    capacity = models.PositiveIntegerField(_("capacity"))
     taken = models.PositiveIntegerField(_("places taken"), default=0)  # confirmed + offered
     cancelled = models.BooleanField(_("cancelled"), default=False)
     revision = revision_field()
