@@ -15,7 +15,7 @@ from yizhan.core.boundary import ANSWER_TEXT_LIMIT, CheckedParser, ClippingRende
 from yizhan.core.concurrency import StaleEdit
 from yizhan.orgs.auth import StaffSessionAuth, TokenAuth
 
-API_APPS = ["orgs", "stations", "locator", "visits", "remittance", "jobs", "notify"]
+API_APPS = ["orgs", "stations", "locator", "visits", "remittance", "jobs", "notify", "operations"]
 
 
 class RateLimited(Exception):

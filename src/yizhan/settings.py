@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "yizhan.locator",
     "yizhan.visits",
     "yizhan.remittance",
+    "yizhan.operations",
     "yizhan.jobs",
     "yizhan.notify",
 ]

@@ -23,6 +23,6 @@ urlpatterns = [
 ]
 
 # Later apps carry their own full paths (public ones at the root, staff ones under /manage/).
-for app in ("stations", "visits", "remittance", "locator", "jobs", "notify"):
+for app in ("stations", "visits", "remittance", "locator", "jobs", "notify", "operations"):
     if importlib.util.find_spec(f"yizhan.{app}.urls") is not None:
         urlpatterns.append(path("", include(f"yizhan.{app}.urls")))

@@ -170,7 +170,8 @@ def test_an_offset_out_of_range_is_422_on_offset(bearer, url):
 def test_an_impossible_tally_day_in_the_path_is_422_on_day(bearer, day):
     before = counts()
     response = bearer.put(
-        f"{M}/stations/CQ-SXGC/tallies/{day}", json.dumps({"counts": {}, "revision": 1}),
+        f"{M}/stations/CQ-SXGC/tallies/{day}",
+        json.dumps({"counts": {}, "revision": 1}),
         content_type="application/json",
     )
     assert response.status_code == 422

@@ -56,7 +56,9 @@ class Walk:
         lang = page.locator("html").get_attribute("lang") or ""
         html = page.content()
         # Usernames are names, and "sxgc" is the search box's example of pinyin initials: codes, not words.
-        found = problems(html, lang=lang, allow=DEMO_USERNAMES + ("sxgc",)) + (future_times(html, lang=lang) if past_only else [])
+        found = problems(html, lang=lang, allow=DEMO_USERNAMES + ("sxgc",)) + (
+            future_times(html, lang=lang) if past_only else []
+        )
         self.failures.extend(f"{where}: {line}" for line in found if f"{where}: {line}" not in self.failures)
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:

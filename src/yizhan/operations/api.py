@@ -1,0 +1,227 @@
+"""The public operating status of an outlet, and the staff API of outlet operations.
+
+Both call the verbs in services.py; a ValidationError answers 422 naming the field, a stale
+revision 409, an outlet outside the subtree 404, a viewer's write 403.
+"""
+
+import datetime
+
+from django.http import Http404
+from django.utils import timezone
+from ninja import Router, Schema, Status
+
+from yizhan.core.boundary import IsoDate
+from yizhan.core.schemas import Conflict
+from yizhan.operations import services
+from yizhan.operations.models import OperatingStatus
+from yizhan.orgs.models import Unit, UnitKind
+from yizhan.orgs.scoping import get_for_user, require, scoped
+
+router = Router(tags=["public: outlet status"])
+manage_router = Router(tags=["manage: outlet operations"])
+
+
+class StatusOut(Schema):
+    id: int
+    outlet: str
+    state: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime | None
+    counter_windows: int | None
+    self_service_24h: bool
+    notice: str
+    withdrawn: bool
+
+
+class PublicStatusOut(Schema):
+    outlet: str
+    name: str
+    at: datetime.datetime
+    state: str
+    since: datetime.datetime | None
+    until: datetime.datetime | None
+    counter_windows: int | None
+    self_service_24h: bool
+    notice: str
+    upcoming: list[StatusOut]
+    stations: list[dict]
+
+
+def _status_json(entry: OperatingStatus) -> dict:
+    return {
+        "id": entry.pk,
+        "outlet": entry.unit.code,
+        "state": entry.state,
+        "starts_at": entry.starts_at,
+        "ends_at": entry.ends_at,
+        "counter_windows": entry.counter_windows,
+        "self_service_24h": entry.self_service_24h,
+        "notice": entry.notice,
+        "withdrawn": entry.cancelled_at is not None,
+    }
+
+
+@router.get(
+    "/outlets/{code}/status",
+    response=PublicStatusOut,
+    summary="An outlet's operating status now and what is scheduled (no login)",
+    description=(
+        "`state`: open (ordinary operation), limited, closed or closed_by_order; `upcoming`: changes "
+        "scheduled ahead; `stations`: the outlet's stations and whether each is open now (a closed "
+        "outlet's station stays open only in a 24-hour self-service bank)."
+    ),
+)
+def public_status(request, code: str):
+    from yizhan.stations import hours
+    from yizhan.stations.models import Station
+
+    unit = Unit.objects.filter(code=code, kind=UnitKind.OUTLET, closed_on__isnull=True).first()
+    if unit is None:
+        raise Http404
+    now = timezone.now()
+    current = services.status_in_force(unit, now)
+    upcoming = (
+        OperatingStatus.objects.live()
+        .filter(unit=unit, starts_at__gt=now)
+        .select_related("unit")
+        .order_by("starts_at")[:10]
+    )
+    calendar = hours.current_calendar()
+    stations = [
+        {"code": s.code, "open": hours.open_at(s.schedule(), now, calendar)}
+        for s in Station.objects.public().filter(unit=unit).order_by("code")
+    ]
+    return {
+        "outlet": unit.code,
+        "name": unit.name,
+        "at": now,
+        "state": current.state if current else "open",
+        "since": current.starts_at if current else None,
+        "until": current.ends_at if current else None,
+        "counter_windows": current.counter_windows if current else None,
+        "self_service_24h": current.self_service_24h if current else False,
+        "notice": current.notice if current else "",
+        "upcoming": [_status_json(e) for e in upcoming],
+        "stations": stations,
+    }
+
+
+class StatusIn(Schema):
+    state: str
+    starts_at: str | None = None
+    ends_at: str | None = None
+    counter_windows: int | None = None
+    self_service_24h: bool = False
+    notice: str = ""
+    reason: str = ""
+
+
+class EndIn(Schema):
+    at: str | None = None
+    revision: int | None = None
+
+
+class WithdrawIn(Schema):
+    revision: int | None = None
+
+
+class StatusStaffOut(StatusOut):
+    reason: str
+    revision: int
+
+
+def _staff_json(entry: OperatingStatus) -> dict:
+    return {**_status_json(entry), "reason": entry.reason, "revision": entry.revision}
+
+
+@manage_router.get(
+    "/operations/statuses",
+    response=list[StatusStaffOut],
+    summary="Outlets of your subtree closed or limited now (or at `at`)",
+)
+def list_statuses(request, unit: str = "", at: str = ""):
+    require(request.user, "read")
+    moment = services.parse_moment(at, "at") or timezone.now()
+    items = (
+        scoped(request.user, OperatingStatus).in_force(moment).exclude(state="open").select_related("unit")
+    )
+    if unit:
+        items = items.filter(unit__path__startswith=get_for_user(request.user, Unit, code=unit).path)
+    return [_staff_json(e) for e in items.order_by("unit__path")[:1000]]
+
+
+@manage_router.get(
+    "/operations/outlets/{code}/statuses",
+    response=list[StatusStaffOut],
+    summary="An outlet's operating-status history, newest first",
+)
+def outlet_statuses(request, code: str):
+    unit = get_for_user(request.user, Unit, code=code)
+    items = OperatingStatus.objects.filter(unit=unit).select_related("unit").order_by("-starts_at")[:200]
+    return [_staff_json(e) for e in items]
+
+
+@manage_router.post(
+    "/operations/outlets/{code}/statuses",
+    response={201: StatusStaffOut},
+    summary="Set an outlet's operating status, now or ahead",
+    description=(
+        "`starts_at` empty = now; `ends_at` empty = until further notice (an open-ended status in "
+        "force at the start is ended there). Times ISO-8601; without an offset, Beijing time."
+    ),
+)
+def post_status(request, code: str, payload: StatusIn):
+    unit = get_for_user(request.user, Unit, "change", code=code)
+    entry = services.schedule_status(unit, actor=request.user, **payload.dict())
+    return Status(201, _staff_json(entry))
+
+
+def _entry(request, status_id: int) -> OperatingStatus:
+    return get_for_user(request.user, OperatingStatus.objects.select_related("unit"), "change", pk=status_id)
+
+
+@manage_router.post(
+    "/operations/statuses/{status_id}/end",
+    response={200: StatusStaffOut, 409: Conflict},
+    summary="End an operating status (now, or at `at`)",
+)
+def end_status(request, status_id: int, payload: EndIn):
+    entry = services.end_status(
+        _entry(request, status_id), actor=request.user, at=payload.at, revision=payload.revision
+    )
+    return _staff_json(entry)
+
+
+@manage_router.post(
+    "/operations/statuses/{status_id}/withdraw",
+    response={200: StatusStaffOut, 409: Conflict},
+    summary="Withdraw an operating status scheduled ahead, before it starts",
+)
+def withdraw_status(request, status_id: int, payload: WithdrawIn):
+    entry = services.cancel_status(_entry(request, status_id), actor=request.user, revision=payload.revision)
+    return _staff_json(entry)
+
+
+class CustomersIn(Schema):
+    customers: int
+    revision: int | None = None
+
+
+class CustomersOut(Schema):
+    outlet: str
+    day: datetime.date
+    customers: int
+    revision: int
+
+
+@manage_router.put(
+    "/operations/outlets/{code}/customers/{day}",
+    response={200: CustomersOut, 409: Conflict},
+    summary="Set the customers an outlet served on a day",
+)
+def put_customers(request, code: str, day: IsoDate, payload: CustomersIn):
+    unit = get_for_user(request.user, Unit, "change", code=code)
+    row = services.record_customers(
+        unit, actor=request.user, day=day, customers=payload.customers, revision=payload.revision
+    )
+    return {"outlet": unit.code, "day": row.day, "customers": row.customers, "revision": row.revision}

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OperationsConfig(AppConfig):
+    name = "yizhan.operations"
+    verbose_name = _("Outlet operations")
+
+    def ready(self):
+        from yizhan.core.nav import NavItem, register
+
+        register(NavItem("operations_status", _("Operating status"), "operations:status_list", order=40))
