@@ -225,3 +225,165 @@ def put_customers(request, code: str, day: IsoDate, payload: CustomersIn):
         unit, actor=request.user, day=day, customers=payload.customers, revision=payload.revision
     )
     return {"outlet": unit.code, "day": row.day, "customers": row.customers, "revision": row.revision}
+
+
+# --- roster and daily health report --------------------------------------------------------------
+
+
+class RosterIn(Schema):
+    name: str
+    employee_no: str = ""
+    user: str = ""
+    position: str = ""
+    health_desk: bool = False
+    on_from: str | None = None
+    on_until: str | None = None
+
+
+class RosterOut(Schema):
+    id: int
+    unit: str
+    name: str
+    employee_no: str
+    user: str | None
+    position: str
+    health_desk: bool
+    on_from: datetime.date
+    on_until: datetime.date | None
+    revision: int
+
+
+def _roster_json(entry) -> dict:
+    return {
+        "id": entry.pk,
+        "unit": entry.unit.code,
+        "name": entry.name,
+        "employee_no": entry.employee_no,
+        "user": entry.user.get_username() if entry.user_id else None,
+        "position": entry.position,
+        "health_desk": entry.health_desk,
+        "on_from": entry.on_from,
+        "on_until": entry.on_until,
+        "revision": entry.revision,
+    }
+
+
+@manage_router.get("/operations/units/{code}/roster", response=list[RosterOut], summary="A unit's own roster")
+def get_roster(request, code: str):
+    from yizhan.operations.models import RosterEntry
+
+    unit = get_for_user(request.user, Unit, code=code)
+    entries = RosterEntry.objects.filter(unit=unit).select_related("unit", "user").order_by("name")[:5000]
+    return [_roster_json(e) for e in entries]
+
+
+@manage_router.post(
+    "/operations/units/{code}/roster",
+    response={201: RosterOut},
+    summary="Put a person on a unit's roster (the unit's admins)",
+)
+def post_roster(request, code: str, payload: RosterIn):
+    from yizhan.operations import health
+
+    unit = get_for_user(request.user, Unit, "admin", code=code)
+    entry = health.add_to_roster(unit, actor=request.user, **payload.dict())
+    return Status(201, _roster_json(entry))
+
+
+class HealthIn(Schema):
+    entry: int | None = None
+    day: str | None = None
+    temperature: str | float
+    symptoms: list[str] = []
+    travelled: bool = False
+    travel_note: str = ""
+    isolation: str = "none"
+    reason: str = ""
+
+
+class HealthOut(Schema):
+    id: int
+    entry: int
+    day: datetime.date
+    late: bool
+    counted: bool
+
+
+@manage_router.post(
+    "/operations/health/reports",
+    response={201: HealthOut},
+    summary="Submit a daily health report (one's own for today; the desk's for others or earlier days)",
+    description=(
+        "`temperature` 34.0–42.0 °C; `symptoms` from fever, cough, fatigue, sore_throat, breathing; "
+        "`isolation` none, home or central. Without `entry`, the caller's own roster entry; `day` other "
+        "than today only for the desk, with a `reason`."
+    ),
+)
+def post_health(request, payload: HealthIn):
+    from yizhan.operations import health
+    from yizhan.operations.models import RosterEntry
+
+    require(request.user, "read")
+    data = payload.dict()
+    entry = None
+    if data.pop("entry") is not None:
+        entry = RosterEntry.objects.select_related("unit").filter(pk=payload.entry).first()
+        if entry is None or not (
+            health.is_desk_for(request.user, entry.unit) or entry.user_id == request.user.pk
+        ):
+            raise Http404
+    report = health.submit_report(actor=request.user, entry=entry, **data)
+    return Status(
+        201,
+        {
+            "id": report.pk,
+            "entry": report.entry_id,
+            "day": report.day,
+            "late": report.late,
+            "counted": report.counted,
+        },
+    )
+
+
+class CompletenessRow(Schema):
+    unit: str
+    name: str
+    expected: int
+    on_time: int
+    late: int
+    missing: int
+
+
+@manage_router.get(
+    "/operations/health/completeness",
+    response=list[CompletenessRow],
+    summary="Daily-report completeness of a unit and each unit directly below (first row: the unit)",
+)
+def get_completeness(request, unit: str = "", start: IsoDate = None, end: IsoDate = None):
+    from yizhan.operations import health
+    from yizhan.orgs.scoping import scope_for
+
+    require(request.user, "read")
+    target = (
+        get_for_user(request.user, Unit, code=unit)
+        if unit
+        else Unit.objects.get(pk=scope_for(request.user).unit_id)
+    )
+    start = start or timezone.localdate()
+    end = end or start
+    if end < start or (end - start).days > 366:
+        from django.core.exceptions import ValidationError
+        from django.utils.translation import gettext as _
+
+        raise ValidationError({"end": _("The end must be on or after the start, within a year.")})
+    return [
+        {
+            "unit": r["unit"].code,
+            "name": r["unit"].name,
+            "expected": r["expected"],
+            "on_time": r["on_time"],
+            "late": r["late"],
+            "missing": r["missing"],
+        }
+        for r in health.completeness(target, start, end)
+    ]

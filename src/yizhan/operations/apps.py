@@ -10,3 +10,7 @@ class OperationsConfig(AppConfig):
         from yizhan.core.nav import NavItem, register
 
         register(NavItem("operations_status", _("Operating status"), "operations:status_list", order=40))
+        register(NavItem("operations_health", _("Daily health report"), "operations:health_report", order=41))
+        register(
+            NavItem("operations_health_units", _("Report completeness"), "operations:health_units", order=42)
+        )

@@ -10,5 +10,12 @@ register(
         "operations.status.ended": _("Operating status ended"),
         "operations.status.withdrawn": _("Operating status withdrawn"),
         "operations.customers.recorded": _("Customers served recorded"),
-    }
+        "operations.roster.added": _("Put on the roster"),
+        "operations.roster.changed": _("Roster entry changed"),
+        "operations.roster.leave": _("Leave recorded"),
+        "operations.health.reported": _("Daily health report submitted"),
+        "operations.health.corrected": _("Daily health report corrected"),
+        "operations.health.exported": _("Health reports exported"),
+    },
+    fields={"leave": _("leave"), "for": _("for"), "late": _("late"), "reason": _("reason")},
 )

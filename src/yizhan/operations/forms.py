@@ -39,3 +39,52 @@ class EndForm(forms.Form):
 class CustomersForm(forms.Form):
     day = forms.DateField(label=_("day"), widget=forms.DateInput(attrs={"type": "date"}))
     customers = forms.IntegerField(label=_("customers served"), min_value=0, max_value=100_000)
+
+
+class HealthReportForm(forms.Form):
+    """One phone screen. The rules are health.clean_report's."""
+
+    temperature = forms.CharField(
+        label=_("temperature (°C)"),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "36.5", "autocomplete": "off"}),
+    )
+    symptoms = forms.MultipleChoiceField(
+        label=_("symptoms (none: leave all unticked)"),
+        required=False,
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    travelled = forms.BooleanField(
+        label=_("travelled outside the city since the last report"), required=False
+    )
+    travel_note = forms.CharField(label=_("where to"), required=False, max_length=200)
+    isolation = forms.ChoiceField(label=_("isolation"), choices=[])
+    day = forms.DateField(label=_("day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("reason (for an earlier day)"), required=False, max_length=200)
+
+    def __init__(self, *args, desk: bool = False, **kwargs):
+        from yizhan.operations.models import Isolation, Symptom
+
+        super().__init__(*args, **kwargs)
+        self.fields["symptoms"].choices = Symptom.choices
+        self.fields["isolation"].choices = Isolation.choices
+        if not desk:
+            del self.fields["day"]
+            del self.fields["reason"]
+
+
+class RosterForm(forms.Form):
+    name = forms.CharField(label=_("name"), max_length=60)
+    employee_no = forms.CharField(label=_("staff number"), required=False, max_length=32)
+    user = forms.CharField(label=_("login (user name, optional)"), required=False, max_length=150)
+    position = forms.CharField(label=_("position"), required=False, max_length=60)
+    health_desk = forms.BooleanField(label=_("collects the daily health report (desk)"), required=False)
+    on_from = forms.DateField(
+        label=_("on the roster from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class LeaveForm(forms.Form):
+    starts_on = forms.DateField(label=_("from"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("until"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("note"), required=False, max_length=200)

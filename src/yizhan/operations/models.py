@@ -104,3 +104,172 @@ class DailyCustomers(models.Model):
 
     def __str__(self):
         return f"{self.unit} {self.day}: {self.customers}"
+
+
+# --- the staff roster and the daily health report (一日一报) -------------------------------------
+
+
+class RosterQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+    def on(self, day):
+        """On the roster that day."""
+        return self.filter(on_from__lte=day).filter(
+            models.Q(on_until__isnull=True) | models.Q(on_until__gte=day)
+        )
+
+
+class RosterEntry(models.Model):
+    """A person working at a unit, with or without a login; kept by the unit's admin. Other apps
+    (training: who is certified) refer to people through these rows."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="roster"
+    )
+    name = models.CharField(_("name"), max_length=60)
+    employee_no = models.CharField(_("staff number"), max_length=32, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("login"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="roster_entries",
+    )
+    position = models.CharField(_("position"), max_length=60, blank=True)
+    # The named desk (专人) that collects the daily report for this unit's subtree and may see it.
+    health_desk = models.BooleanField(_("health report desk"), default=False)
+    on_from = models.DateField(_("on the roster from"))
+    on_until = models.DateField(_("on the roster until"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revision = revision_field()
+
+    objects = RosterQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("roster entry")
+        verbose_name_plural = _("roster")
+        ordering = ["unit_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "user"],
+                condition=models.Q(user__isnull=False),
+                name="operations_roster_user_once",
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "employee_no"],
+                condition=~models.Q(employee_no=""),
+                name="operations_roster_number_once",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class LeaveQuerySet(ScopedQuerySet):
+    scope_path_field = "entry__unit__path"
+
+
+class Leave(models.Model):
+    """A person away (leave, sick, secondment): not expected to report those days."""
+
+    entry = models.ForeignKey(RosterEntry, on_delete=models.CASCADE, related_name="leaves")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = LeaveQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("leave")
+        verbose_name_plural = _("leave")
+
+    def __str__(self):
+        return f"{self.entry} {self.starts_on}–{self.ends_on}"
+
+
+class Isolation(models.TextChoices):
+    NONE = "none", _("Not isolated")
+    HOME = "home", _("Home isolation")
+    CENTRAL = "central", _("Central isolation")
+
+
+class Symptom(models.TextChoices):
+    FEVER = "fever", _("Fever")
+    COUGH = "cough", _("Cough")
+    FATIGUE = "fatigue", _("Fatigue")
+    SORE_THROAT = "sore_throat", _("Sore throat")
+    BREATHING = "breathing", _("Short of breath")
+
+
+class HealthReportQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+
+class HealthReport(models.Model):
+    """One person's daily report. Health data: shown only to the desk and admins of the subtree."""
+
+    entry = models.ForeignKey(RosterEntry, on_delete=models.PROTECT, related_name="health_reports")
+    unit = models.ForeignKey(
+        "orgs.Unit", on_delete=models.PROTECT, related_name="+"
+    )  # the entry's, for scoping
+    day = models.DateField(_("day"))
+    temperature = models.DecimalField(_("temperature (°C)"), max_digits=3, decimal_places=1)
+    symptoms = models.JSONField(_("symptoms"), default=list, blank=True)
+    travelled = models.BooleanField(_("travelled outside the city"), default=False)
+    travel_note = models.CharField(_("where to"), max_length=200, blank=True)
+    isolation = models.CharField(
+        _("isolation"), max_length=10, choices=Isolation.choices, default=Isolation.NONE
+    )
+    late = models.BooleanField(_("late"), default=False)
+    counted = models.BooleanField(default=False, editable=False)  # expected that day: in the rollups
+    submitted_at = models.DateTimeField(default=timezone.now, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    backfill_reason = models.CharField(
+        _("reason for reporting on someone's behalf or later"), max_length=200, blank=True
+    )
+
+    objects = HealthReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("daily health report")
+        verbose_name_plural = _("daily health reports")
+        constraints = [models.UniqueConstraint(fields=["entry", "day"], name="operations_health_once")]
+        indexes = [models.Index(fields=["unit", "day"])]
+
+    def __str__(self):
+        return f"{self.entry} {self.day}"
+
+
+class HealthDayQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+
+class HealthDay(models.Model):
+    """Completeness of one unit on one day, kept current in the same transaction as every report,
+    roster, leave and status change: `own_*` counts the unit's own roster, the others its subtree."""
+
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    own_expected = models.PositiveIntegerField(default=0)
+    own_on_time = models.PositiveIntegerField(default=0)
+    own_late = models.PositiveIntegerField(default=0)
+    expected = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0)
+
+    objects = HealthDayQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="operations_healthday_once")]
+        indexes = [models.Index(fields=["day", "unit"])]
+
+    def __str__(self):
+        return f"{self.unit_id} {self.day}: {self.on_time + self.late}/{self.expected}"
+
+    @property
+    def missing(self) -> int:
+        return max(self.expected - self.on_time - self.late, 0)

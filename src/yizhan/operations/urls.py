@@ -8,4 +8,10 @@ urlpatterns = [
     path("manage/operations/outlets/<str:code>/status/", views.outlet_status, name="outlet_status"),
     path("manage/operations/outlets/<str:code>/customers/", views.outlet_customers, name="outlet_customers"),
     path("manage/operations/status/<int:pk>/<str:action>/", views.status_action, name="status_action"),
+    path("manage/operations/health/", views.health_report, name="health_report"),
+    path("manage/operations/health/units/", views.health_units, name="health_units"),
+    path("manage/operations/health/units/<str:code>/", views.health_people, name="health_people"),
+    path("manage/operations/health/units/<str:code>/export.xlsx", views.health_export, name="health_export"),
+    path("manage/operations/roster/<str:code>/", views.roster, name="roster"),
+    path("manage/operations/roster/entry/<int:pk>/leave/", views.roster_leave, name="roster_leave"),
 ]

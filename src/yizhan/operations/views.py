@@ -128,3 +128,231 @@ def status_action(request, pk, action):
         else:
             messages.success(request, str(done))
     return redirect("operations:outlet_status", code=entry.unit.code)
+
+
+# --- the daily health report -------------------------------------------------------------------
+
+
+def _day(request, name="day"):
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(request.GET.get(name, ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+@staff_view("read")
+def health_report(request):
+    """One phone screen: today's report for me, or — for the desk — for someone of its subtree."""
+    from yizhan.operations import health
+    from yizhan.operations.forms import HealthReportForm
+    from yizhan.operations.models import HealthReport, RosterEntry
+
+    desk_paths = health.desk_paths(request.user)
+    entry = health.own_entry(request.user)
+    if request.GET.get("entry") or request.POST.get("entry"):
+        pk = request.POST.get("entry") or request.GET.get("entry")
+        candidates = RosterEntry.objects.select_related("unit").filter(
+            pk__in=[pk] if str(pk).isdigit() else []
+        )
+        entry = next((e for e in candidates if any(e.unit.path.startswith(p) for p in desk_paths)), None)
+        if entry is None:
+            raise Http404
+    desk = bool(entry is not None and health.is_desk_for(request.user, entry.unit))
+    form = HealthReportForm(request.POST or None, desk=desk)
+    if request.method == "POST" and entry is not None and form.is_valid():
+        try:
+            health.submit_report(actor=request.user, entry=entry, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Thank you: the report is in."))
+            if entry.user_id != request.user.pk:
+                return redirect("operations:health_people", code=entry.unit.code)
+            return redirect("operations:health_report")
+    today = timezone.localdate()
+    done = HealthReport.objects.filter(entry=entry, day=today).first() if entry is not None else None
+    return render(
+        request,
+        "operations/health_report.html",
+        {
+            "entry": entry,
+            "form": form,
+            "done": done,
+            "today": today,
+            "is_desk": bool(desk_paths),
+            "late_after": health.deadline(),
+        },
+    )
+
+
+@staff_view("read")
+def health_units(request):
+    """Completeness of a unit and each unit directly below, for a day or a month."""
+    import datetime
+
+    from yizhan.operations import health
+
+    code = request.GET.get("unit") or Unit.objects.get(pk=request.scope.unit_id).code
+    unit = get_for_user(request.user, Unit, code=code)
+    month = request.GET.get("month", "")
+    try:
+        first = datetime.date.fromisoformat(f"{month}-01") if month else None
+    except ValueError:
+        first = None
+    if first is not None:
+        start = first
+        end = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+        end = min(end, timezone.localdate())
+    else:
+        start = end = _day(request)
+    rows = health.completeness(unit, start, end)
+    return render(
+        request,
+        "operations/health_units.html",
+        {"unit": unit, "rows": rows[1:], "total": rows[0], "start": start, "end": end, "month": month},
+    )
+
+
+@staff_view("read")
+def health_people(request, code):
+    from yizhan.operations import health
+
+    unit = get_for_user(request.user, Unit, code=code)
+    day = _day(request)
+    rows = health.person_rows(unit, day, request.user)
+    return render(
+        request,
+        "operations/health_people.html",
+        {
+            "unit": unit,
+            "day": day,
+            "rows": rows,
+            "entitled": health.can_see_health(request.user, unit),
+            "is_desk": health.is_desk_for(request.user, unit),
+        },
+    )
+
+
+@staff_view("read")
+def health_export(request, code):
+    """The unit's people for a day as xlsx (Chinese headers). Health data only for the entitled,
+    with a reason, which is recorded; masked otherwise."""
+    from django.db import transaction
+    from django.http import HttpResponse
+
+    from yizhan.audit.services import record
+    from yizhan.core.tabular import write_xlsx
+    from yizhan.operations import health
+
+    unit = get_for_user(request.user, Unit, code=code)
+    day = _day(request)
+    reason = request.GET.get("reason", "").strip()[:200]
+    rows = health.person_rows(unit, day, request.user)
+    with_data = bool(reason) and health.can_see_health(request.user, unit)
+    states = dict(HEALTH_STATES)
+    headers = ["姓名", "工号", "岗位", "日期", "状态", "体温(°C)", "症状", "外出", "去向", "隔离情况"]
+    out = []
+    for row in rows:
+        entry, report, data = row["entry"], row["report"], row["data"]
+        if report is None:
+            values = [""] * 5
+        elif with_data and not data["masked"]:
+            yes_no = "是" if data["travelled"] else "否"
+            values = [
+                data["temperature"],
+                "、".join(data["symptoms"]),
+                yes_no,
+                data["travel_note"],
+                data["isolation"],
+            ]
+        else:
+            values = [health.MASK] * 5
+        out.append(
+            [
+                entry.name,
+                entry.employee_no,
+                entry.position,
+                day.isoformat(),
+                str(states[row["state"]]),
+                *values,
+            ]
+        )
+    if with_data:
+        with transaction.atomic():
+            record(
+                "operations.health.exported",
+                unit,
+                actor=request.user,
+                changes={"day": [None, day.isoformat()], "reason": [None, reason]},
+            )
+    body = write_xlsx({"一日一报": (headers, out)})
+    response = HttpResponse(
+        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="health-{unit.code}-{day.isoformat()}.xlsx"'
+    return response
+
+
+HEALTH_STATES = [
+    ("on_time", gettext_lazy("reported")),
+    ("late", gettext_lazy("reported late")),
+    ("missing", gettext_lazy("missing")),
+    ("away", gettext_lazy("on leave")),
+    ("not_expected", gettext_lazy("not expected today")),
+]
+
+
+# --- the roster ----------------------------------------------------------------------------------
+
+
+@staff_view("read")
+def roster(request, code):
+    from yizhan.operations import health
+    from yizhan.operations.forms import LeaveForm, RosterForm
+    from yizhan.operations.models import RosterEntry
+
+    unit = get_for_user(request.user, Unit, code=code)
+    can_keep = request.scope.role == "admin"
+    form = RosterForm(request.POST or None)
+    if request.method == "POST":
+        if not can_keep:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                health.add_to_roster(unit, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("Added to the roster."))
+                return redirect("operations:roster", code=unit.code)
+    entries = RosterEntry.objects.filter(unit=unit).select_related("user").order_by("name")
+    return render(
+        request,
+        "operations/roster.html",
+        {"unit": unit, "entries": entries, "form": form, "can_keep": can_keep, "leave_form": LeaveForm()},
+    )
+
+
+@require_POST
+@staff_view("read")
+def roster_leave(request, pk):
+    from yizhan.operations import health
+    from yizhan.operations.forms import LeaveForm
+    from yizhan.operations.models import RosterEntry
+
+    entry = get_for_user(request.user, RosterEntry.objects.select_related("unit"), "admin", pk=pk)
+    form = LeaveForm(request.POST)
+    if form.is_valid():
+        try:
+            health.add_leave(entry, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _flash(request, exc)
+        else:
+            messages.success(request, _("Leave recorded."))
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {errors[0]}" if label else errors[0])
+    return redirect("operations:roster", code=entry.unit.code)
