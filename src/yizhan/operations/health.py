@@ -484,16 +484,8 @@ def submit_report(*, actor, entry: RosterEntry | None = None, day=None, **fields
     now = timezone.now()
     late = day < today or timezone.localtime(now).time() > deadline()
     reason = clean.pop("reason")
-    existing = HealthReport.objects.select_for_update().filter(entry=entry, day=day).first()
-    if existing is not None:
-        for key, value in clean.items():
-            setattr(existing, key, value)
-        existing.submitted_by = actor if getattr(actor, "pk", None) else None
-        if reason:
-            existing.backfill_reason = reason
-        existing.save()
-        record("operations.health.corrected", existing, actor=actor, changes={"day": [None, day.isoformat()]})
-        return existing
+    submitted_by = actor if getattr(actor, "pk", None) else None
+    counted = is_expected(entry, day)
     try:
         with transaction.atomic():
             report = HealthReport.objects.create(
@@ -501,13 +493,25 @@ def submit_report(*, actor, entry: RosterEntry | None = None, day=None, **fields
                 unit_id=entry.unit_id,
                 day=day,
                 late=late,
+                counted=counted,
                 submitted_at=now,
-                submitted_by=actor if getattr(actor, "pk", None) else None,
+                submitted_by=submitted_by,
                 backfill_reason=reason,
                 **clean,
             )
-    except IntegrityError:  # the same person's report twice at the same moment: the first stands
-        raise ValidationError({"day": _("This day's report was just submitted.")}) from None
+    except IntegrityError:
+        # Reported already that day: this corrects the values (a retry after a lost answer too).
+        existing = HealthReport.objects.select_for_update().filter(entry=entry, day=day).first()
+        if existing is None:
+            raise ValidationError({"day": _("This day's report was just submitted.")}) from None
+        for key, value in clean.items():
+            setattr(existing, key, value)
+        existing.submitted_by = submitted_by
+        if reason:
+            existing.backfill_reason = reason
+        existing.save()
+        record("operations.health.corrected", existing, actor=actor, changes={"day": [None, day.isoformat()]})
+        return existing
     # The audit event says who reported for whom and when, never the health data itself.
     record(
         "operations.health.reported",
@@ -515,23 +519,34 @@ def submit_report(*, actor, entry: RosterEntry | None = None, day=None, **fields
         actor=actor,
         changes={"day": [None, day.isoformat()], "late": [None, late], "for": [None, entry.name]},
     )
-    _count(report)
-    report.refresh_from_db(fields=["counted"])
+    if counted:
+        _count(report, entry.unit)
     return report
 
 
-def _count(report: HealthReport) -> None:
-    unit = report.entry.unit
-    row = HealthDay.objects.filter(unit=unit, day=report.day).first()
-    if row is None:
+def is_expected(entry: RosterEntry, day: datetime.date) -> bool:
+    """Whether this person is in the denominator of `day` (see the module docstring)."""
+    if not _calendar().is_workday(day) or entry.unit.closed_on is not None:
+        return False
+    if not (entry.on_from <= day and (entry.on_until is None or day <= entry.on_until)):
+        return False
+    if Leave.objects.filter(entry=entry, starts_on__lte=day, ends_on__gte=day).exists():
+        return False
+    return not closed_all_day([entry.unit_id], day)
+
+
+def _count(report: HealthReport, unit: Unit) -> None:
+    """One more report on the unit's row and its ancestors', in the caller's transaction."""
+    column = "late" if report.late else "on_time"
+    own = HealthDay.objects.filter(unit=unit, day=report.day).update(
+        **{f"own_{column}": F(f"own_{column}") + 1, column: F(column) + 1}
+    )
+    if not own:
         recount(unit, report.day)  # the day's first figures for this unit, counted from the rows
         return
-    if not expected_entries(report.day, [unit.pk]).filter(pk=report.entry_id).exists():
-        return
-    HealthReport.objects.filter(pk=report.pk).update(counted=True)
-    column = "late" if report.late else "on_time"
-    HealthDay.objects.filter(pk=row.pk).update(**{f"own_{column}": F(f"own_{column}") + 1})
-    HealthDay.objects.filter(unit_id__in=_chain(unit), day=report.day).update(**{column: F(column) + 1})
+    ancestors = _chain(unit)[:-1]
+    if ancestors:
+        HealthDay.objects.filter(unit_id__in=ancestors, day=report.day).update(**{column: F(column) + 1})
 
 
 # --- completeness --------------------------------------------------------------------------------

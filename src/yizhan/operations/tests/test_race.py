@@ -71,3 +71,52 @@ def test_two_overlapping_statuses_at_once_exactly_one_is_saved(django_user_model
     assert OperatingStatus.objects.filter(unit=outlet).count() == 5
     windows = Station.objects.get(code="RACE-S1").operating_windows
     assert len(windows) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reports_at_once_are_all_counted_and_one_person_counts_once(django_user_model):
+    from yizhan.operations import health
+    from yizhan.operations.models import HealthDay, HealthReport, RosterEntry
+    from yizhan.orgs.models import Unit
+    from yizhan.stations import services as station_services
+
+    root = Unit.objects.create(code="RACE-HQ", kind="head_office", name="竞态测试总行", path="/", level=0)
+    root.path = f"/{root.pk}/"
+    root.save()
+    outlet = Unit.objects.create(
+        code="RACE-1", kind="outlet", name="竞态测试网点", parent=root, path="/", level=1
+    )
+    outlet.path = f"{root.path}{outlet.pk}/"
+    outlet.save()
+    today = timezone.localdate()
+    if not health._calendar().is_workday(today):
+        station_services.set_holiday(actor=None, date=today, kind="work", name="测试调休")
+    people = [
+        RosterEntry.objects.create(unit=outlet, name=f"员工{i}", on_from=today - datetime.timedelta(days=1))
+        for i in range(6)
+    ]
+    health.open_day(today)
+    # Six reports at once for six people, and the first person's report twice more.
+    work = [*people, people[0], people[0]]
+    barrier = threading.Barrier(len(work))
+    results = []
+
+    def attempt(entry):
+        try:
+            barrier.wait(timeout=10)
+            health.submit_report(actor=None, entry=entry, temperature="36.5")
+            results.append("ok")
+        except ValidationError:
+            results.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt, args=(e,)) for e in work]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert HealthReport.objects.filter(unit=outlet, day=today).count() == 6
+    row = HealthDay.objects.get(unit=root, day=today)
+    assert row.on_time + row.late == 6
+    assert (row.expected, row.on_time, row.late) == health.raw_completeness(root, today, today)[root.pk]
