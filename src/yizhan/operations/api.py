@@ -387,3 +387,149 @@ def get_completeness(request, unit: str = "", start: IsoDate = None, end: IsoDat
         }
         for r in health.completeness(target, start, end)
     ]
+
+
+# --- spot checks and rectifications ------------------------------------------------------------
+
+
+class ItemIn(Schema):
+    item: str
+    ok: bool
+    note: str = ""
+
+
+class InspectionIn(Schema):
+    outlet: str
+    kind: str
+    items: list[ItemIn] | None = None
+    findings: str = ""
+    working_days: int = 5
+
+
+class RectificationOut(Schema):
+    id: int
+    outlet: str
+    title: str
+    status: str
+    opened_on: datetime.date
+    due_on: datetime.date
+    overdue: bool
+    escalated_to: str | None
+    revision: int
+
+
+def _rect_json(r) -> dict:
+    return {
+        "id": r.pk,
+        "outlet": r.unit.code,
+        "title": r.title,
+        "status": r.status,
+        "opened_on": r.opened_on,
+        "due_on": r.due_on,
+        "overdue": r.is_overdue(timezone.localdate()),
+        "escalated_to": r.escalated_to.code if r.escalated_to_id else None,
+        "revision": r.revision,
+    }
+
+
+class InspectionOut(Schema):
+    id: int
+    outlet: str
+    kind: str
+    failed: int
+    rectifications: list[RectificationOut]
+
+
+@manage_router.post(
+    "/operations/inspections",
+    response={201: InspectionOut},
+    summary="Record a spot check (video or on site); each failed item becomes a rectification",
+)
+def post_inspection(request, payload: InspectionIn):
+    from yizhan.operations import rectifications
+
+    unit = get_for_user(request.user, Unit, "change", code=payload.outlet)
+    data = payload.dict()
+    data.pop("outlet")
+    inspection = rectifications.record_inspection(unit, actor=request.user, **data)
+    rects = rectifications.for_source(inspection).select_related("unit", "escalated_to")
+    return Status(
+        201,
+        {
+            "id": inspection.pk,
+            "outlet": unit.code,
+            "kind": inspection.kind,
+            "failed": inspection.failed,
+            "rectifications": [_rect_json(r) for r in rects],
+        },
+    )
+
+
+@manage_router.get(
+    "/operations/rectifications",
+    response=list[RectificationOut],
+    summary="Rectifications of your subtree: pending (default), overdue or all",
+)
+def list_rectifications(request, status: str = "pending", unit: str = ""):
+    from yizhan.operations.models import Rectification
+
+    require(request.user, "read")
+    items = scoped(request.user, Rectification).select_related("unit", "escalated_to")
+    if unit:
+        items = items.filter(unit__path__startswith=get_for_user(request.user, Unit, code=unit).path)
+    if status == "overdue":
+        items = items.overdue(timezone.localdate())
+    elif status == "pending":
+        items = items.pending()
+    return [_rect_json(r) for r in items.order_by("due_on", "pk")[:1000]]
+
+
+class RespondIn(Schema):
+    text: str
+    revision: int | None = None
+
+
+class RecheckIn(Schema):
+    passed: bool
+    note: str = ""
+    working_days: int = 5
+    revision: int | None = None
+
+
+def _rect(request, rect_id):
+    from yizhan.operations.models import Rectification
+
+    return get_for_user(request.user, Rectification.objects.select_related("unit"), "change", pk=rect_id)
+
+
+@manage_router.post(
+    "/operations/rectifications/{rect_id}/respond",
+    response={200: RectificationOut, 409: Conflict},
+    summary="The outlet's response to a rectification",
+)
+def respond_rectification(request, rect_id: int, payload: RespondIn):
+    from yizhan.operations import rectifications
+
+    r = rectifications.respond(
+        _rect(request, rect_id), actor=request.user, text=payload.text, revision=payload.revision
+    )
+    return _rect_json(r)
+
+
+@manage_router.post(
+    "/operations/rectifications/{rect_id}/recheck",
+    response={200: RectificationOut, 409: Conflict},
+    summary="Re-check a responded rectification: passed closes it, not passed opens it again",
+)
+def recheck_rectification(request, rect_id: int, payload: RecheckIn):
+    from yizhan.operations import rectifications
+
+    r = rectifications.recheck(
+        _rect(request, rect_id),
+        actor=request.user,
+        passed=payload.passed,
+        note=payload.note,
+        working_days=payload.working_days,
+        revision=payload.revision,
+    )
+    return _rect_json(r)

@@ -88,3 +88,36 @@ class LeaveForm(forms.Form):
     starts_on = forms.DateField(label=_("from"), widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(label=_("until"), widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(label=_("note"), required=False, max_length=200)
+
+
+class InspectionForm(forms.Form):
+    outlet = forms.CharField(label=_("outlet code"), max_length=32)
+    kind = forms.ChoiceField(label=_("kind"), choices=[])
+    findings = forms.CharField(label=_("findings"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    working_days = forms.IntegerField(
+        label=_("put right within (working days)"), initial=5, min_value=1, max_value=60
+    )
+
+    def __init__(self, *args, **kwargs):
+        from yizhan.operations.models import InspectionKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = InspectionKind.choices
+
+
+class RespondForm(forms.Form):
+    text = forms.CharField(label=_("what was done"), widget=forms.Textarea(attrs={"rows": 3}))
+    revision = RevisionField()
+
+
+class RecheckForm(forms.Form):
+    passed = forms.TypedChoiceField(
+        label=_("result"),
+        choices=[("1", _("put right: close it")), ("0", _("not yet: open it again"))],
+        coerce=lambda v: v == "1",
+    )
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    working_days = forms.IntegerField(
+        label=_("new deadline (working days)"), initial=5, min_value=1, max_value=60
+    )
+    revision = RevisionField()

@@ -12,6 +12,12 @@ REMIND_DESK_AT = os.environ.get("YIZHAN_HEALTH_REMIND_DESK_AT", "10:30")
 
 SCHEDULES = [
     Every(
+        "operations.rectifications_escalate",
+        "yizhan.operations.rectifications.escalate_overdue",
+        _("Escalate overdue rectifications up the tree"),
+        at="08:00",
+    ),
+    Every(
         "operations.health_open_day",
         "yizhan.operations.health.open_today",
         _("Write the day's health-report completeness for every unit"),

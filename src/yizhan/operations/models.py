@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yizhan.core.concurrency import revision_field
 from yizhan.orgs.scoping import ScopedQuerySet
@@ -273,3 +274,121 @@ class HealthDay(models.Model):
     @property
     def missing(self) -> int:
         return max(self.expected - self.on_time - self.late, 0)
+
+
+# --- spot checks, inspections and THE rectification mechanism -----------------------------------
+
+
+class InspectionKind(models.TextChoices):
+    VIDEO = "video", _("Spot check by video")
+    ON_SITE = "on_site", _("On-site check")
+
+
+class InspectionQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+
+class Inspection(models.Model):
+    """A spot check by video (监控联网抽查) or on site: a checklist, findings; each failed item
+    becomes a rectification."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("outlet"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=InspectionKind.choices)
+    checked_at = models.DateTimeField(_("checked at"), default=timezone.now)
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    items = models.JSONField(_("checklist"), default=list)  # [{"item", "ok", "note"}]
+    findings = models.TextField(_("findings"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = InspectionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["-checked_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.unit} {self.checked_at:%Y-%m-%d}"
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for item in self.items if not item.get("ok"))
+
+
+class RectificationStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("rectification", "Open")
+    RESPONDED = "responded", _("Responded, to be re-checked")
+    CLOSED = "closed", _("Closed")
+
+
+class RectificationQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+    def pending(self):
+        return self.exclude(status=RectificationStatus.CLOSED)
+
+    def overdue(self, today):
+        return self.filter(status=RectificationStatus.OPEN, due_on__lt=today)
+
+
+class Rectification(models.Model):
+    """整改: one finding an outlet must put right by a deadline in working days. THE mechanism
+    every app uses (inspections here; drills, supplies …): create with
+    `rectifications.open_rectification(source, …)`; the source is any model instance."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("outlet"), on_delete=models.PROTECT, related_name="+"
+    )
+    source_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    source_id = models.PositiveBigIntegerField()
+    title = models.CharField(_("finding"), max_length=200)
+    detail = models.TextField(_("details"), blank=True)
+    opened_on = models.DateField(_("opened on"))
+    due_on = models.DateField(_("due on"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=RectificationStatus.choices, default=RectificationStatus.OPEN
+    )
+    response = models.TextField(_("the outlet's response"), blank=True)
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+    recheck_note = models.TextField(_("re-check note"), blank=True)
+    rechecked_at = models.DateTimeField(_("re-checked at"), null=True, blank=True)
+    rechecks = models.PositiveSmallIntegerField(_("re-checks failed"), default=0)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    escalated_to = models.ForeignKey(
+        "orgs.Unit",
+        verbose_name=_("escalated to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revision = revision_field()
+
+    objects = RectificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rectification")
+        verbose_name_plural = _("rectifications")
+        ordering = ["due_on", "pk"]
+        indexes = [
+            models.Index(fields=["source_type", "source_id"]),
+            models.Index(fields=["status", "due_on"]),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def source(self):
+        return self.source_type.get_object_for_this_type(pk=self.source_id)
+
+    def is_overdue(self, today) -> bool:
+        return self.status == RectificationStatus.OPEN and self.due_on < today

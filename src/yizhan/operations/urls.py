@@ -14,4 +14,14 @@ urlpatterns = [
     path("manage/operations/health/units/<str:code>/export.xlsx", views.health_export, name="health_export"),
     path("manage/operations/roster/<str:code>/", views.roster, name="roster"),
     path("manage/operations/roster/entry/<int:pk>/leave/", views.roster_leave, name="roster_leave"),
+    path("manage/operations/inspections/", views.inspections, name="inspections"),
+    path("manage/operations/rectifications/", views.rectification_list, name="rectifications"),
+    path(
+        "manage/operations/rectifications/<int:pk>/", views.rectification_detail, name="rectification_detail"
+    ),
+    path(
+        "manage/operations/rectifications/<int:pk>/<str:action>/",
+        views.rectification_action,
+        name="rectification_action",
+    ),
 ]

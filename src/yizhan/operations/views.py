@@ -356,3 +356,160 @@ def roster_leave(request, pk):
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{label}: {errors[0]}" if label else errors[0])
     return redirect("operations:roster", code=entry.unit.code)
+
+
+# --- spot checks and rectifications ------------------------------------------------------------
+
+
+@staff_view("read")
+def inspections(request):
+    from yizhan.operations import rectifications
+    from yizhan.operations.forms import InspectionForm
+    from yizhan.operations.models import Inspection
+
+    form = InspectionForm(request.POST or None)
+    if request.method == "POST":
+        if not request.scope.can("change"):
+            raise PermissionDenied
+        if form.is_valid():
+            outlet = (
+                Unit.objects.for_user(request.user).filter(code=form.cleaned_data["outlet"].strip()).first()
+            )
+            if outlet is None:
+                form.add_error("outlet", _("Unknown outlet, or one outside your part of the network."))
+            else:
+                items = [
+                    {
+                        "item": str(label),
+                        "ok": request.POST.get(f"item_{n}") != "fail",
+                        "note": request.POST.get(f"note_{n}", "")[:1000],
+                    }
+                    for n, label in enumerate(rectifications.CHECKLIST)
+                ]
+                try:
+                    rectifications.record_inspection(
+                        outlet,
+                        actor=request.user,
+                        kind=form.cleaned_data["kind"],
+                        items=items,
+                        findings=form.cleaned_data["findings"],
+                        working_days=form.cleaned_data["working_days"],
+                    )
+                except ValidationError as exc:
+                    apply_errors(form, exc)
+                else:
+                    messages.success(
+                        request, _("The spot check is recorded; each failed item is a rectification.")
+                    )
+                    return redirect("operations:rectifications")
+    recent = scoped(request.user, Inspection).select_related("unit", "inspector")[:50]
+    return render(
+        request,
+        "operations/inspections.html",
+        {
+            "form": form,
+            "recent": recent,
+            "checklist": list(enumerate(rectifications.CHECKLIST)),
+            "can_change": request.scope.can("change"),
+        },
+    )
+
+
+@staff_view("read")
+def rectification_list(request):
+    from yizhan.operations import rectifications
+    from yizhan.operations.models import Rectification
+
+    today = timezone.localdate()
+    unit = Unit.objects.get(pk=request.scope.unit_id)
+    if request.GET.get("unit"):
+        unit = get_for_user(request.user, Unit, code=request.GET["unit"])
+    items = (
+        scoped(request.user, Rectification)
+        .filter(unit__path__startswith=unit.path)
+        .select_related("unit", "escalated_to")
+    )
+    status = request.GET.get("status", "pending")
+    if status == "overdue":
+        items = items.overdue(today)
+    elif status == "pending":
+        items = items.pending()
+    for_view = list(items.order_by("status", "due_on")[:500])
+    for item in for_view:
+        item.overdue_now = item.is_overdue(today)
+    return render(
+        request,
+        "operations/rectifications.html",
+        {
+            "unit": unit,
+            "items": for_view,
+            "status": status,
+            "overdue_total": scoped(request.user, Rectification)
+            .filter(unit__path__startswith=unit.path)
+            .overdue(today)
+            .count(),
+            "overdue_below": rectifications.overdue_below(unit, today),
+        },
+    )
+
+
+@staff_view("read")
+def rectification_detail(request, pk):
+    from yizhan.audit.services import events_for
+    from yizhan.operations.forms import RecheckForm, RespondForm
+    from yizhan.operations.models import Rectification
+
+    item = get_for_user(request.user, Rectification.objects.select_related("unit", "escalated_to"), pk=pk)
+    scope = request.scope
+    return render(
+        request,
+        "operations/rectification_detail.html",
+        {
+            "item": item,
+            "overdue": item.is_overdue(timezone.localdate()),
+            "can_respond": scope.can("change") and item.status == "open",
+            "can_recheck": scope.can("change")
+            and scope.unit_id != item.unit_id
+            and item.status == "responded",
+            "respond_form": RespondForm(initial={"revision": item.revision}),
+            "recheck_form": RecheckForm(initial={"revision": item.revision}),
+            "events": events_for(request.user, item).order_by("created_at"),
+        },
+    )
+
+
+@require_POST
+@staff_view("read")
+def rectification_action(request, pk, action):
+    from yizhan.operations import rectifications
+    from yizhan.operations.forms import RecheckForm, RespondForm
+    from yizhan.operations.models import Rectification
+
+    forms_by_action = {"respond": RespondForm, "recheck": RecheckForm}
+    if action not in forms_by_action:
+        raise Http404
+    item = get_for_user(request.user, Rectification.objects.select_related("unit"), "change", pk=pk)
+    form = forms_by_action[action](request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {errors[0]}" if label else errors[0])
+        return redirect("operations:rectification_detail", pk=item.pk)
+    data = form.cleaned_data
+    try:
+        if action == "respond":
+            rectifications.respond(item, actor=request.user, text=data["text"], revision=data["revision"])
+        else:
+            rectifications.recheck(
+                item,
+                actor=request.user,
+                passed=data["passed"],
+                note=data["note"],
+                working_days=data["working_days"],
+                revision=data["revision"],
+            )
+    except ValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("operations:rectification_detail", pk=item.pk)
