@@ -12,6 +12,7 @@ DEMO_STEPS = [
     "yizhan.stations.demo",
     "yizhan.visits.demo",
     "yizhan.remittance.demo",
+    "yizhan.operations.demo",
 ]
 DEFAULT_SEED = 2023
 DEMO_PASSWORD = "yizhan-demo-2026"

@@ -259,7 +259,7 @@ def test_api_bad_input_and_scope(outlet, users):
     assert not_outlet.status_code == 422 and not_outlet.json()["detail"][0]["loc"][-1] == "outlet"
     garbage = hq.post(url.format("CQ-SXGC"), "{", content_type="application/json")
     assert garbage.status_code in (400, 422)
-    assert not OperatingStatus.objects.exists()
+    assert not OperatingStatus.objects.filter(unit__code__in=["CQ-SXGC", "CQ"]).exists()
 
 
 # --- permissions -----------------------------------------------------------------------------------
