@@ -169,6 +169,7 @@ def schedule_status(
     if supersedes is not None:
         _set_end(supersedes, clean["starts_at"], actor=actor)
     entry = OperatingStatus.objects.create(unit=unit, created_by=_user(actor), **clean)
+    _recount(unit, entry.starts_at, entry.ends_at)
     record(
         "operations.status.scheduled",
         entry,
@@ -220,6 +221,7 @@ def end_status(entry: OperatingStatus, *, actor, at=None, revision=None) -> Oper
         allow_past=True,
     )
     _set_end(entry, at, actor=actor)
+    _recount(unit, entry.starts_at, None)
     sync_stations(unit, actor=actor)
     return entry
 
@@ -264,6 +266,15 @@ def station_windows(unit: Unit, station, *, now=None) -> list[dict]:
             }
         )
     return out
+
+
+def _recount(unit: Unit, starts_at, ends_at) -> None:
+    """A closure changes who is expected to report on the days it covers (up to today)."""
+    from yizhan.operations import health
+
+    first = timezone.localtime(starts_at).date()
+    last = timezone.localtime(ends_at).date() if ends_at else None
+    health.recount_days(unit, first, last)
 
 
 def sync_stations(unit: Unit, *, actor) -> None:

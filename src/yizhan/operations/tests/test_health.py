@@ -372,3 +372,36 @@ def test_api_report_roster_and_completeness(team, users, unit, today_is_a_workda
         ).status_code
         == 403
     )
+
+
+def test_closing_an_outlet_for_the_day_takes_its_staff_out_of_the_day_s_figures(
+    team, unit, users, today_is_a_workday
+):
+    health.open_day(today_is_a_workday)
+    before = HealthDay.objects.get(unit=unit("CQ"), day=today_is_a_workday).expected
+    midnight = datetime.datetime.combine(today_is_a_workday, datetime.time(), status_services.SHANGHAI)
+    entry = status_services.schedule_status(
+        unit("CQ-SXGC"),
+        actor=users["cq_admin"],
+        state="closed",
+        notice="封控",
+        starts_at=midnight,
+        allow_past=True,
+    )
+    after = HealthDay.objects.get(unit=unit("CQ"), day=today_is_a_workday).expected
+    assert after == before - 3  # Zhang, Wang and Li (her leave was in October)
+    raw = health.raw_completeness(unit("CQ"), today_is_a_workday, today_is_a_workday)[unit("CQ").pk]
+    assert after == raw[0]
+    status_services.end_status(entry, actor=users["cq_admin"])  # reopened today: the day counts again
+    assert HealthDay.objects.get(unit=unit("CQ"), day=today_is_a_workday).expected == before
+
+
+def test_leaving_the_roster(team, users):
+    entry = health.update_roster(
+        team["wang"], actor=users["cq_admin"], on_until=WORKDAY, revision=team["wang"].revision
+    )
+    assert entry.on_until == WORKDAY
+    assert "wang" not in _expected(MAKEUP, {"wang": entry})
+    with pytest.raises(ValidationError) as caught:
+        health.update_roster(entry, actor=users["cq_admin"], on_until=LONG_AGO - datetime.timedelta(days=1))
+    assert "on_until" in caught.value.message_dict
