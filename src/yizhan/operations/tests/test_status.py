@@ -357,3 +357,21 @@ def test_pages_read_cleanly(outlet, users, client_for, lang):
         if lang == "zh-hans"
         else "Limited service · 1 counter window"
     ) in public
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_home_page_panel(outlet, users, client_for, lang):
+    services.schedule_status(
+        outlet, actor=users["cq_admin"], state="limited", counter_windows=1, self_service_24h=True
+    )
+    mine = client_for("sanxia_manager").get("/manage/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    expected = (
+        "限流营业 · 1 个窗口 · 自助银行 24 小时"
+        if lang == "zh-hans"
+        else "Limited service · 1 counter window"
+    )
+    assert expected in mine and "/manage/operations/outlets/CQ-SXGC/status/" in mine
+    assert problems(mine, lang=lang) == []
+    above = client_for("cq_admin").get("/manage/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    assert "/manage/operations/status/" in above
+    assert problems(above, lang=lang) == []
