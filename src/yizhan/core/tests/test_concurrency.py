@@ -316,31 +316,7 @@ def _end_later(entry, actor):
     operations_services.end_status(entry, actor=actor, at=timezone.now() + datetime.timedelta(days=2))
 
 
-def _rectification():
-    from yizhan.operations import rectifications
-
-    inspection = rectifications.record_inspection(
-        Unit.objects.get(code="CQ-SXGC"), actor=None, kind="video", items=[{"item": "一米线", "ok": False}]
-    )
-    return rectifications.for_source(inspection).get()
-
-
-def _respond_first(rect, actor):
-    from yizhan.operations import rectifications
-
-    rectifications.respond(rect, actor=actor, text="我先来")
-
-
 API_PATHS = {
-    "respond to a rectification": (
-        "sanxia_manager",
-        "post",
-        lambda r: f"/api/v1/manage/operations/rectifications/{r.pk}/respond",
-        _rectification,
-        {"text": "已整改"},
-        _respond_first,
-        "status",
-    ),
     "end operating status": (
         "cq_admin",
         "post",
