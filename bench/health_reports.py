@@ -190,11 +190,18 @@ def build(args, today):
             "self_service_24h, notice, reason, created_at, revision) VALUES (%s, %s, %s, %s, 0, %s, '', %s, 1)",
             closures,
         )
-        # Reports: ~95 % of the people each day (yesterday and before), 5 % of them late, in one
-        # INSERT … SELECT per day; some land on days people were not expected (kept, not counted).
-        table = quote(HealthReport._meta.db_table)
-        roster = quote(RosterEntry._meta.db_table)
-        for n, day in enumerate(days[1:], start=1):
+    # Reports: ~95 % of the people each day (yesterday and before), 5 % of them late, in one
+    # INSERT … SELECT per day, committed day by day (the WAL is checkpointed as it goes); some
+    # land on days people were not expected (kept, not counted).
+    table = quote(HealthReport._meta.db_table)
+    roster = quote(RosterEntry._meta.db_table)
+    from yizhan.stations import hours
+
+    calendar = hours.load_calendar()
+    for n, day in enumerate(days[1:], start=1):
+        if not calendar.is_workday(day):
+            continue
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (entry_id, unit_id, day, temperature, symptoms, travelled, travel_note, "  # noqa: S608
                 "isolation, late, counted, submitted_at, backfill_reason) "
