@@ -302,8 +302,8 @@ def insert_network(n, lat, lng, data, facility_ids, theme_ids, unit_id) -> int:
         cursor.executemany(
             "INSERT INTO stations_station (id, code, name, name_en, address, lat, lng, phone, status, "
             "public_notice, access_policy, external_ids, opening_hours, verification_source, created_at, "
-            "updated_at, unit_id, revision) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'open', '{}', %s, '', %s, %s, %s, 1)",
+            "updated_at, unit_id, revision, operating_windows) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'open', '{}', %s, '', %s, %s, %s, 1, '[]')",
             [
                 (
                     i + 1,

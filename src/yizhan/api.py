@@ -21,6 +21,7 @@ API_APPS = [
     "locator",
     "visits",
     "remittance",
+    "operations",
     "cases",
     "jobs",
     "notify",

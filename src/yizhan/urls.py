@@ -27,6 +27,7 @@ for app in (
     "stations",
     "visits",
     "remittance",
+    "operations",
     "cases",
     "locator",
     "jobs",

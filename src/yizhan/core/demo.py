@@ -18,6 +18,7 @@ DEMO_STEPS = [
     "yizhan.events.demo",
     "yizhan.locator.demo",
     "yizhan.planning.demo",
+    "yizhan.operations.demo",
 ]
 DEFAULT_SEED = 2023
 DEMO_PASSWORD = "yizhan-demo-2026"

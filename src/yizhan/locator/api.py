@@ -98,6 +98,14 @@ class Links(Schema):
     tencent: str = Field(description="Tencent Maps marker link, GCJ-02 coordinates.")
 
 
+class OperatingOut(Schema):
+    state: str = Field(description="limited | closed | closed_by_order (the outlet's operating status).")
+    counter_windows: int | None = Field(description="Counter windows open (limited service).")
+    self_service_24h: bool = Field(description="The self-service bank is open 24 hours.")
+    notice: str
+    label: str = Field(description="The status as the page shows it, in the request's language.")
+
+
 class NearbyStation(Schema):
     code: str
     name: str
@@ -111,6 +119,9 @@ class NearbyStation(Schema):
     open: bool = Field(description="Open at `at` (or now), public holidays and make-up workdays included.")
     next_change: str | None = Field(
         description="When it next opens or closes (ISO-8601, +08:00); null: never."
+    )
+    operating: OperatingOut | None = Field(
+        description="The outlet's operating status in force at `at`; null: ordinary operation."
     )
     facilities: dict[str, str] = Field(
         description="Facility code -> yes | no | out_of_order; facilities not listed are unknown."
@@ -170,6 +181,7 @@ class StationOut(Schema):
     at: str
     open: bool
     next_change: str | None
+    operating: OperatingOut | None
     hours_known: bool
     week: list[DayOut] = Field(description="This week's opening intervals (Monday first), holidays applied.")
     facilities: dict[str, str] = Field(description="Facility code -> yes | no | unknown | out_of_order.")

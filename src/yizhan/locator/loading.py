@@ -72,7 +72,8 @@ def load_rows(catalogue: Catalogue, positions: dict[int, int], *, since=None) ->
     text_columns = ", ".join(quote(name) for name in TEXT_FIELDS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, lat, lng, status, reopens_on, CAST(opening_hours AS TEXT), {text_columns} "  # noqa: S608
+            f"SELECT id, lat, lng, status, reopens_on, CAST(opening_hours AS TEXT), {text_columns}, "  # noqa: S608
+            "CAST(operating_windows AS TEXT) "
             f"FROM {station_table} {where} ORDER BY id",
             params,
         )
@@ -127,11 +128,14 @@ def load_rows(catalogue: Catalogue, positions: dict[int, int], *, since=None) ->
 
     schedule_keys, compiled = [], {}
     for r in public:
-        key = (r[3], str(r[4]) if r[4] else "", r[5] or "")
+        windows = r[-1] if r[-1] not in (None, "[]") else ""
+        key = (r[3], str(r[4]) if r[4] else "", r[5] or "", windows)
         schedule_keys.append(key)
         if key not in compiled:
             reopens_on = r[4] if not isinstance(r[4], str) else datetime.date.fromisoformat(r[4])
-            compiled[key] = hours.Schedule.from_station(json.loads(r[5]) if r[5] else {}, r[3], reopens_on)
+            compiled[key] = hours.Schedule.from_station(
+                json.loads(r[5]) if r[5] else {}, r[3], reopens_on, json.loads(windows) if windows else None
+            )
     rows = Rows(
         ids=ids,
         lat=np.fromiter((r[1] for r in public), dtype=np.float64, count=n),

@@ -239,6 +239,7 @@ class Result:
     facilities: dict[str, str]
     themes: list[str]
     projected: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # GCJ-02 lat/lng, BD-09 lat/lng
+    operating: object = None  # the outlet's hours.StatusWindow in force at the query's time, or None
 
     @property
     def display_name(self) -> str:
@@ -273,7 +274,10 @@ def index() -> StationIndex:
 def result_for(
     idx: StationIndex, row: int, distance_m: float, at: datetime.datetime, is_open: bool
 ) -> Result:
+    from yizhan.stations.hours import status_at
+
     schedule = idx.schedule(row)
+    operating = status_at(schedule, at) if at is not None else None
     return Result(
         row=row,
         code=idx.text("code", row),
@@ -281,7 +285,7 @@ def result_for(
         name_en=idx.text("name_en", row),
         address=idx.text("address", row),
         phone=idx.text("phone", row),
-        notice=idx.text("public_notice", row),
+        notice=(operating.notice if operating and operating.notice else idx.text("public_notice", row)),
         lat=float(idx.lat[row]),
         lng=float(idx.lng[row]),
         distance_m=float(distance_m),
@@ -292,6 +296,7 @@ def result_for(
         facilities=idx.facility_states(row),
         themes=idx.theme_codes(row),
         projected=idx.projected(row),
+        operating=operating,
     )
 
 
@@ -358,10 +363,54 @@ def day_text(change: datetime.datetime, at: datetime.datetime) -> str:
     return when_text(change, at)
 
 
+OPERATING_STATES = {
+    "limited": gettext_lazy("Limited service"),
+    "closed": gettext_lazy("Outlet closed"),
+    "closed_by_order": gettext_lazy("Outlet closed by order of the authorities"),
+}
+
+
+def operating_label(window) -> str:
+    """ "限流营业 · 1 个窗口 · 自助银行 24 小时" for an hours.StatusWindow ("" for ordinary operation)."""
+    from django.utils.translation import ngettext
+
+    if window is None or window.state not in OPERATING_STATES:
+        return ""
+    parts = [str(OPERATING_STATES[window.state])]
+    if window.state == "limited" and window.counter_windows:
+        n = window.counter_windows
+        parts.append(ngettext("%(n)s counter window", "%(n)s counter windows", n) % {"n": n})
+    if window.self_service_24h:
+        parts.append(_("self-service bank 24 hours"))
+    return " · ".join(parts)
+
+
+def operating_json(window) -> dict | None:
+    if window is None or window.state not in OPERATING_STATES:
+        return None
+    return {
+        "state": window.state,
+        "counter_windows": window.counter_windows,
+        "self_service_24h": window.self_service_24h,
+        "notice": window.notice,
+        "label": operating_label(window),
+    }
+
+
 def status_badge(result, at: datetime.datetime) -> tuple[str, str]:
-    """(css kind, text) for a result: "Open · closes 17:00", "Closed · opens tomorrow 09:00"."""
+    """(css kind, text) for a result: "Open · closes 17:00", "Closed · opens tomorrow 09:00";
+    under an operating status its label first ("限流营业 · 1 个窗口 · 自助银行 24 小时")."""
     if result.temporarily_closed:
         return "bad", _("Temporarily closed")
+    label = operating_label(result.operating)
+    if label:
+        if not result.open:
+            return "bad", label
+        if result.next_change is None:
+            return "warn", f"{label} · " + _("Open 24 hours")
+        return "warn", f"{label} · " + _("Open · closes %(when)s") % {
+            "when": when_text(result.next_change, at)
+        }
     if not result.hours_known:
         return "warn", _("Hours unknown")
     if result.open:
@@ -467,7 +516,15 @@ def _hours_part(idx: StationIndex, row: int, at: datetime.datetime) -> bytes:
     is_open = bool(idx.open_rows(np.array([row], dtype=np.intp), at)[0])
     change = idx.next_change_texts([row], at)[0]
     when = f'"{change}"' if change is not None else "null"
-    return f',"open":{"true" if is_open else "false"},"next_change":{when}}}'.encode()
+    operating = "null"
+    schedule = idx.schedule(row)
+    if schedule.windows:
+        from yizhan.stations.hours import status_at
+
+        found = operating_json(status_at(schedule, at))
+        if found is not None:
+            operating = json.dumps(found, ensure_ascii=False, separators=(",", ":"))
+    return f',"open":{"true" if is_open else "false"},"next_change":{when},"operating":{operating}}}'.encode()
 
 
 def nearby_json(query: NearbyQuery, idx: StationIndex | None = None) -> bytes:
@@ -506,6 +563,7 @@ def result_json(result: Result, crs: str) -> dict:
         "notice": result.notice,
         "open": result.open,
         "next_change": result.next_change.isoformat() if result.next_change else None,
+        "operating": operating_json(result.operating),
         "facilities": result.facilities,
         "themes": result.themes,
         "address": result.address,
@@ -729,10 +787,18 @@ class StationView:
     links: dict[str, str]
     busy: object = None  # busy.Busy, now (whatever `at` says)
     usual_peak: int | None = None  # the hour of day it is usually busiest
+    operating: object = None  # hours.StatusWindow in force at `at`, or None
 
     @property
     def badge(self) -> tuple[str, str]:
         return status_badge(self, self.at)
+
+    @property
+    def notice(self) -> str:
+        """The operating status's notice while one is in force, else the station's own."""
+        if self.operating is not None and self.operating.notice:
+            return self.operating.notice
+        return self.station.public_notice
 
     @property
     def temporarily_closed(self) -> bool:
@@ -805,6 +871,7 @@ def station_view(station, at: datetime.datetime | None = None) -> StationView:
         links=navigation_links(station.lat, station.lng, station.name, station.address),
         busy=busy.busy_now([station.pk])[station.pk],
         usual_peak=busy.usual_peak(station.pk),
+        operating=hours.status_at(schedule, at),
     )
 
 
@@ -816,7 +883,7 @@ def station_json(view: StationView, crs: str = "wgs84") -> dict:
         "name": station.name,
         "name_en": station.name_en,
         "status": station.status,
-        "notice": station.public_notice,
+        "notice": view.notice,
         "reopens_on": station.reopens_on.isoformat() if station.reopens_on else None,
         "lat": round(lat, 6),
         "lng": round(lng, 6),
@@ -826,6 +893,7 @@ def station_json(view: StationView, crs: str = "wgs84") -> dict:
         "at": view.at.isoformat(),
         "open": view.open,
         "next_change": view.next_change.isoformat() if view.next_change else None,
+        "operating": operating_json(view.operating),
         "hours_known": view.hours_known,
         "week": [
             {

@@ -12,6 +12,11 @@ def _facility_names() -> dict:
     return {f.code: f.display_name for f in Facility.objects.all()}
 
 
+def _windows(value) -> str:
+    # The whole list is in the event; the display names how many windows the station now follows.
+    return str(len(value)) if isinstance(value, list) else str(value)
+
+
 def _hours(value) -> str:
     from yizhan.stations.hours import describe_hours
 
@@ -23,6 +28,7 @@ register(
         "station.created": _("Station registered"),
         "station.updated": _("Station changed"),
         "station.verified": _("Station checked"),
+        "station.operating_status": _("Outlet operating status passed to the station"),
         "standard.created": _("Standard created"),
         "standard.updated": _("Standard changed"),
         "wave.created": _("Roll-out wave created"),
@@ -37,7 +43,7 @@ register(
         "work": _("make-up workdays"),
         "source": _("source"),
     },
-    formatters={"opening_hours": _hours},
+    formatters={"opening_hours": _hours, "operating_windows": _windows},
     values={"source": {"manual": _("entered by hand"), "import": _("imported file")}},
     terms=_facility_names,
 )

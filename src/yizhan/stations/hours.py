@@ -19,12 +19,18 @@ ever, for a closed one) → closed; a date exception; 24/7; with `statutory` and
 calendar: a holiday → closed, a make-up workday → the station's *workday hours* (the most common
 Monday–Friday hours); otherwise the weekly hours of that weekday. A year missing from the
 calendar falls back to the weekly hours and `calendar_missing` says so.
+
+On top of that, the outlet's operating status (`Station.operating_windows`, written by
+`yizhan.operations`) cuts the minutes of its closing windows out of those intervals, from the
+minute a window starts to the minute it ends: a change scheduled ahead takes effect at its time
+without anything being reloaded. `status_at` gives the window in force for the badge and notice.
 """
 
 import datetime
 import re
 import zoneinfo
 from collections import Counter
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -62,10 +68,35 @@ class Calendar:
         return flag if flag is not None else day.weekday() < 5
 
 
+class StatusWindow(NamedTuple):
+    """One window of an outlet's operating status as its station sees it. `start` / `end` are
+    local minutes (date.toordinal() * 1440 + minute of the day, Asia/Shanghai); `end` None = until
+    further notice. `closes`: the station is shut for the window (a closed outlet, unless the
+    station lives in its 24-hour self-service area)."""
+
+    start: int
+    end: int | None
+    closes: bool
+    state: str
+    counter_windows: int | None
+    self_service_24h: bool
+    notice: str
+
+
 class Schedule:
     """A compiled, immutable schedule. Build it with `Schedule.from_json` or `Station.schedule()`."""
 
-    __slots__ = ("weekly", "workday", "always_open", "statutory", "exceptions", "closed_until", "known")
+    __slots__ = (
+        "weekly",
+        "workday",
+        "always_open",
+        "statutory",
+        "exceptions",
+        "closed_until",
+        "known",
+        "windows",
+        "closing",
+    )
 
     def __init__(
         self,
@@ -76,8 +107,11 @@ class Schedule:
         exceptions=None,
         closed_until: datetime.date | None = None,
         known=True,
+        windows: tuple[StatusWindow, ...] = (),
     ):
         self.weekly = tuple(_merge(day) for day in weekly)
+        self.windows = tuple(sorted(windows))
+        self.closing = tuple(w for w in self.windows if w.closes)
         self.always_open = always_open
         self.statutory = statutory
         self.exceptions = {d: _merge(iv) for d, iv in (exceptions or {}).items()}
@@ -109,24 +143,96 @@ class Schedule:
         )
 
     @classmethod
-    def from_station(cls, data: dict | None, status: str, reopens_on: datetime.date | None) -> "Schedule":
+    def from_station(
+        cls, data: dict | None, status: str, reopens_on: datetime.date | None, windows=None
+    ) -> "Schedule":
         if status == "closed":
             closed_until = datetime.date.max
         elif status == "temporarily_closed":
             closed_until = reopens_on or datetime.date.max
         else:
             closed_until = None
-        return cls.from_json(data, closed_until=closed_until)
+        schedule = cls.from_json(data, closed_until=closed_until)
+        if windows:
+            schedule = cls(
+                schedule.weekly,
+                always_open=schedule.always_open,
+                statutory=schedule.statutory,
+                exceptions=schedule.exceptions,
+                closed_until=closed_until,
+                known=schedule.known,
+                windows=compile_windows(windows),
+            )
+        return schedule
 
     @property
     def never_changes(self) -> bool:
         if self.closed_until == datetime.date.max:
             return True
+        if self.closing:
+            return False
         if self.closed_until is not None:
             return False
         if self.always_open:
             return not self.exceptions
         return not self.exceptions and not any(self.weekly)
+
+
+def local_minute(t: datetime.datetime) -> int:
+    """A moment as a local minute (see StatusWindow)."""
+    local = _local(t)
+    return local.date().toordinal() * 1440 + local.hour * 60 + local.minute
+
+
+def compile_windows(items) -> tuple[StatusWindow, ...]:
+    """`Station.operating_windows` JSON ([{"from", "to", "closes", "state", "counter_windows",
+    "self_service_24h", "notice"}], ISO-8601 times with offset) as StatusWindows."""
+    out = []
+    for item in items or ():
+        end = item.get("to")
+        out.append(
+            StatusWindow(
+                local_minute(datetime.datetime.fromisoformat(item["from"])),
+                local_minute(datetime.datetime.fromisoformat(end)) if end else None,
+                bool(item.get("closes")),
+                str(item.get("state") or ""),
+                item.get("counter_windows"),
+                bool(item.get("self_service_24h")),
+                str(item.get("notice") or ""),
+            )
+        )
+    return tuple(out)
+
+
+def status_at(schedule: Schedule, t: datetime.datetime) -> StatusWindow | None:
+    """The operating-status window in force at t, or None (ordinary operation)."""
+    if not schedule.windows:
+        return None
+    minute = local_minute(t)
+    for window in schedule.windows:
+        if window.start <= minute and (window.end is None or minute < window.end):
+            return window
+    return None
+
+
+def _cut(intervals: tuple[Interval, ...], day: datetime.date, closing) -> tuple[Interval, ...]:
+    """`intervals` of `day` without the minutes of the closing windows."""
+    base = day.toordinal() * 1440
+    out = intervals
+    for window in closing:
+        start = window.start - base
+        end = 1440 if window.end is None else window.end - base
+        if end <= 0 or start >= 1440:
+            continue
+        start, end = max(start, 0), min(end, 1440)
+        kept: list[Interval] = []
+        for s, e in out:
+            if s < start:
+                kept.append((s, min(e, start)))
+            if e > end:
+                kept.append((max(s, end), e))
+        out = tuple(kept)
+    return out
 
 
 def _merge(intervals) -> tuple[Interval, ...]:
@@ -161,6 +267,12 @@ def _interval(start, end) -> Interval:
 
 def intervals_on(schedule: Schedule, day: datetime.date, calendar: Calendar) -> tuple[Interval, ...]:
     """The open intervals of one date, after every rule in the module docstring."""
+    if schedule.closing:
+        return _cut(_intervals_on(schedule, day, calendar), day, schedule.closing)
+    return _intervals_on(schedule, day, calendar)
+
+
+def _intervals_on(schedule: Schedule, day: datetime.date, calendar: Calendar) -> tuple[Interval, ...]:
     if schedule.closed_until is not None and day < schedule.closed_until:
         return NO_HOURS
     special = schedule.exceptions.get(day)

@@ -495,7 +495,7 @@ def _prepare(plans, result, actor, theme_codes, progress, total) -> _Write:
     current = _current_states([p.station.pk for p in plans if p.station])
     new = [p for p in plans if p.is_new]
     defaults = {"verified_at": None, "verified_by_id": None, "verification_source": "", "created_at": now,
-                "updated_at": now, "revision": 1}  # fmt: skip
+                "updated_at": now, "revision": 1, "operating_windows": []}  # fmt: skip
     changed: list[_Plan] = []
     diffs: dict[int, dict] = {}
     read_at: dict[int, int] = {}

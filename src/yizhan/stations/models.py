@@ -119,6 +119,11 @@ class Station(models.Model):
     external_ids = models.JSONField(_("external ids"), default=dict, blank=True)
     # Validated by hours.clean_schedule; compiled into an hours.Schedule by `schedule()`.
     opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True)
+    # The outlet's operating status as it bears on this station, kept by yizhan.operations through
+    # `services.set_operating_windows` (see hours.StatusWindow); current and future windows only.
+    operating_windows = models.JSONField(
+        _("operating status windows"), default=list, blank=True, editable=False
+    )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -154,7 +159,7 @@ class Station(models.Model):
         """The compact hours.Schedule for this station, status included."""
         from yizhan.stations.hours import Schedule
 
-        return Schedule.from_station(self.opening_hours, self.status, self.reopens_on)
+        return Schedule.from_station(self.opening_hours, self.status, self.reopens_on, self.operating_windows)
 
 
 class FacilityState(models.TextChoices):

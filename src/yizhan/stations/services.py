@@ -505,6 +505,24 @@ def set_schedule(station: Station, opening_hours: dict, *, actor, revision: int 
 
 
 @transaction.atomic
+def set_operating_windows(station: Station, windows: list[dict], *, actor) -> Station:
+    """Mirror the outlet's operating status onto its station (hours.StatusWindow JSON), so that
+    every reader of `station.schedule()` — the locator's index, the station page, the API — follows
+    it. Written by `yizhan.operations` only; it leaves the station's revision alone (no station
+    form shows these), and bumps the data version so that every process re-reads the station."""
+    station = Station.objects.select_for_update().get(pk=station.pk)
+    if station.operating_windows == windows:
+        return station
+    before = station.operating_windows
+    station.operating_windows = windows
+    station.updated_at = timezone.now()
+    station.save(update_fields=["operating_windows", "updated_at"])
+    record("station.operating_status", station, actor=actor, changes={"operating_windows": [before, windows]})
+    bump()
+    return station
+
+
+@transaction.atomic
 def verify_station(station: Station, *, actor) -> Station:
     """Record that the station's data was checked: by a staff member (`actor`) or, with
     actor=None, confirmed by a member of the public on the station's page. It leaves the

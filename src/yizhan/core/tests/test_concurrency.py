@@ -442,6 +442,20 @@ def _feedback():
     return visit_services.submit_feedback(_station(), kind="suggestion", text="饮水机再多一台")
 
 
+def _operating_status():
+    from yizhan.operations import services as operations_services
+
+    return operations_services.schedule_status(
+        Unit.objects.get(code="CQ-SXGC"), actor=None, state="limited", counter_windows=1
+    )
+
+
+def _end_later(entry, actor):
+    from yizhan.operations import services as operations_services
+
+    operations_services.end_status(entry, actor=actor, at=timezone.now() + datetime.timedelta(days=2))
+
+
 API_PATHS = {
     "patch event": (
         "cq_admin",
@@ -460,6 +474,15 @@ API_PATHS = {
             speakers="并发主讲人",
         ),  # fmt: skip
         "speakers",
+    ),
+    "end operating status": (
+        "cq_admin",
+        "post",
+        lambda e: f"/api/v1/manage/operations/statuses/{e.pk}/end",
+        _operating_status,
+        {},
+        _end_later,
+        "ends_at",
     ),
     "patch station": (
         "cq_admin",

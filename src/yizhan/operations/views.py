@@ -1,0 +1,515 @@
+"""Back-office pages of outlet operations; they translate HTTP and call the verbs in services.py."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from yizhan.core.forms import apply_errors
+from yizhan.operations import services
+from yizhan.operations.forms import CustomersForm, EndForm, StatusForm
+from yizhan.operations.models import DailyCustomers, OperatingStatus
+from yizhan.orgs.models import Unit, UnitKind
+from yizhan.orgs.scoping import get_for_user, scoped, staff_view
+
+
+@staff_view("read")
+def status_list(request):
+    """Outlets of the subtree closed or limited right now, and the changes scheduled ahead."""
+    now = timezone.now()
+    mine = scoped(request.user, OperatingStatus).select_related("unit")
+    unit_code = request.GET.get("unit", "")
+    if unit_code:
+        within = get_for_user(request.user, Unit, code=unit_code)
+        mine = mine.filter(unit__path__startswith=within.path)
+    current = list(mine.in_force(now).exclude(state="open").order_by("state", "unit__path")[:500])
+    upcoming = list(mine.live().filter(starts_at__gt=now).order_by("starts_at")[:100])
+    counts = {
+        "closed": sum(e.is_closed for e in current),
+        "limited": sum(e.state == "limited" for e in current),
+    }
+    return render(
+        request,
+        "operations/status_list.html",
+        {"current": current, "upcoming": upcoming, "counts": counts, "unit_code": unit_code},
+    )
+
+
+@staff_view("read")
+def outlet_status(request, code):
+    unit = get_for_user(request.user, Unit.objects.filter(kind=UnitKind.OUTLET), code=code)
+    can_change = request.scope.can("change")
+    form = StatusForm(request.POST or None)
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.schedule_status(unit, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(
+                    request, _("The operating status is saved; the public station page follows it.")
+                )
+                return redirect("operations:outlet_status", code=unit.code)
+    now = timezone.now()
+    history = list(OperatingStatus.objects.filter(unit=unit).order_by("-starts_at")[:100])
+    for entry in history:
+        entry.in_force = entry.covers(now)
+        entry.ended = entry.ends_at is not None and entry.ends_at <= now
+        entry.upcoming = entry.cancelled_at is None and entry.starts_at > now
+    return render(
+        request,
+        "operations/outlet_status.html",
+        {
+            "unit": unit,
+            "form": form,
+            "can_change": can_change,
+            "history": history,
+            "current": services.status_in_force(unit, now),
+            "customers": DailyCustomers.objects.filter(unit=unit).order_by("-day")[:14],
+            "customers_form": CustomersForm(initial={"day": timezone.localdate()}),
+        },
+    )
+
+
+@require_POST
+@staff_view("read")
+def outlet_customers(request, code):
+    unit = get_for_user(request.user, Unit.objects.filter(kind=UnitKind.OUTLET), "change", code=code)
+    form = CustomersForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_customers(unit, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _flash(request, exc)
+        else:
+            messages.success(request, _("Customers served recorded."))
+    else:
+        for field, errors in form.errors.items():
+            messages.error(
+                request, f"{form.fields[field].label}: {errors[0]}" if field in form.fields else errors[0]
+            )
+    return redirect("operations:outlet_status", code=unit.code)
+
+
+def _flash(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+ACTIONS = {
+    "end": (services.end_status, gettext_lazy("The status is ended: the outlet runs as usual again.")),
+    "withdraw": (services.cancel_status, gettext_lazy("The scheduled status is withdrawn.")),
+}
+
+
+@require_POST
+@staff_view("read")
+def status_action(request, pk, action):
+    if action not in ACTIONS:
+        raise Http404
+    entry = get_for_user(request.user, OperatingStatus.objects.select_related("unit"), "change", pk=pk)
+    verb, done = ACTIONS[action]
+    form = EndForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+    else:
+        try:
+            verb(entry, actor=request.user, revision=form.cleaned_data["revision"])
+        except ValidationError as exc:
+            _flash(request, exc)
+        else:
+            messages.success(request, str(done))
+    return redirect("operations:outlet_status", code=entry.unit.code)
+
+
+# --- the daily health report -------------------------------------------------------------------
+
+
+def _day(request, name="day"):
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(request.GET.get(name, ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+@staff_view("read")
+def health_report(request):
+    """One phone screen: today's report for me, or — for the desk — for someone of its subtree."""
+    from yizhan.operations import health
+    from yizhan.operations.forms import HealthReportForm
+    from yizhan.operations.models import HealthReport, RosterEntry
+
+    desk_paths = health.desk_paths(request.user)
+    entry = health.own_entry(request.user)
+    if request.GET.get("entry") or request.POST.get("entry"):
+        pk = request.POST.get("entry") or request.GET.get("entry")
+        candidates = RosterEntry.objects.select_related("unit").filter(
+            pk__in=[pk] if str(pk).isdigit() else []
+        )
+        entry = next((e for e in candidates if any(e.unit.path.startswith(p) for p in desk_paths)), None)
+        if entry is None:
+            raise Http404
+    desk = bool(entry is not None and health.is_desk_for(request.user, entry.unit))
+    form = HealthReportForm(request.POST or None, desk=desk)
+    if request.method == "POST" and entry is not None and form.is_valid():
+        try:
+            health.submit_report(actor=request.user, entry=entry, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Thank you: the report is in."))
+            if entry.user_id != request.user.pk:
+                return redirect("operations:health_people", code=entry.unit.code)
+            return redirect("operations:health_report")
+    today = timezone.localdate()
+    done = HealthReport.objects.filter(entry=entry, day=today).first() if entry is not None else None
+    return render(
+        request,
+        "operations/health_report.html",
+        {
+            "entry": entry,
+            "form": form,
+            "done": done,
+            "today": today,
+            "is_desk": bool(desk_paths),
+            "late_after": health.deadline(),
+        },
+    )
+
+
+@staff_view("read")
+def health_units(request):
+    """Completeness of a unit and each unit directly below, for a day or a month."""
+    import datetime
+
+    from yizhan.operations import health
+
+    code = request.GET.get("unit") or Unit.objects.get(pk=request.scope.unit_id).code
+    unit = get_for_user(request.user, Unit, code=code)
+    month = request.GET.get("month", "")
+    try:
+        first = datetime.date.fromisoformat(f"{month}-01") if month else None
+    except ValueError:
+        first = None
+    if first is not None:
+        start = first
+        end = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+        end = min(end, timezone.localdate())
+    else:
+        start = end = _day(request)
+    rows = health.completeness(unit, start, end)
+    return render(
+        request,
+        "operations/health_units.html",
+        {"unit": unit, "rows": rows[1:], "total": rows[0], "start": start, "end": end, "month": month},
+    )
+
+
+@staff_view("read")
+def health_people(request, code):
+    from yizhan.operations import health
+
+    unit = get_for_user(request.user, Unit, code=code)
+    day = _day(request)
+    rows = health.person_rows(unit, day, request.user)
+    return render(
+        request,
+        "operations/health_people.html",
+        {
+            "unit": unit,
+            "day": day,
+            "rows": rows,
+            "entitled": health.can_see_health(request.user, unit),
+            "is_desk": health.is_desk_for(request.user, unit),
+        },
+    )
+
+
+@staff_view("read")
+def health_export(request, code):
+    """The unit's people for a day as xlsx (Chinese headers). Health data only for the entitled,
+    with a reason, which is recorded; masked otherwise."""
+    from django.db import transaction
+    from django.http import HttpResponse
+
+    from yizhan.audit.services import record
+    from yizhan.core.tabular import write_xlsx
+    from yizhan.operations import health
+
+    unit = get_for_user(request.user, Unit, code=code)
+    day = _day(request)
+    reason = request.GET.get("reason", "").strip()[:200]
+    rows = health.person_rows(unit, day, request.user)
+    with_data = bool(reason) and health.can_see_health(request.user, unit)
+    states = dict(HEALTH_STATES)
+    headers = ["姓名", "工号", "岗位", "日期", "状态", "体温(°C)", "症状", "外出", "去向", "隔离情况"]
+    out = []
+    for row in rows:
+        entry, report, data = row["entry"], row["report"], row["data"]
+        if report is None:
+            values = [""] * 5
+        elif with_data and not data["masked"]:
+            yes_no = "是" if data["travelled"] else "否"
+            values = [
+                data["temperature"],
+                "、".join(data["symptoms"]),
+                yes_no,
+                data["travel_note"],
+                data["isolation"],
+            ]
+        else:
+            values = [health.MASK] * 5
+        out.append(
+            [
+                entry.name,
+                entry.employee_no,
+                entry.position,
+                day.isoformat(),
+                str(states[row["state"]]),
+                *values,
+            ]
+        )
+    if with_data:
+        with transaction.atomic():
+            record(
+                "operations.health.exported",
+                unit,
+                actor=request.user,
+                changes={"day": [None, day.isoformat()], "reason": [None, reason]},
+            )
+    body = write_xlsx({"一日一报": (headers, out)})
+    response = HttpResponse(
+        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="health-{unit.code}-{day.isoformat()}.xlsx"'
+    return response
+
+
+HEALTH_STATES = [
+    ("on_time", gettext_lazy("reported")),
+    ("late", gettext_lazy("reported late")),
+    ("missing", gettext_lazy("missing")),
+    ("away", gettext_lazy("on leave")),
+    ("not_expected", gettext_lazy("not expected today")),
+]
+
+
+# --- the roster ----------------------------------------------------------------------------------
+
+
+@staff_view("read")
+def roster(request, code):
+    from yizhan.operations import health
+    from yizhan.operations.forms import LeaveForm, RosterForm
+    from yizhan.operations.models import RosterEntry
+
+    unit = get_for_user(request.user, Unit, code=code)
+    can_keep = request.scope.role == "admin"
+    form = RosterForm(request.POST or None)
+    if request.method == "POST":
+        if not can_keep:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                health.add_to_roster(unit, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("Added to the roster."))
+                return redirect("operations:roster", code=unit.code)
+    entries = RosterEntry.objects.filter(unit=unit).select_related("user").order_by("name")
+    return render(
+        request,
+        "operations/roster.html",
+        {"unit": unit, "entries": entries, "form": form, "can_keep": can_keep, "leave_form": LeaveForm()},
+    )
+
+
+@require_POST
+@staff_view("read")
+def roster_leave(request, pk):
+    from yizhan.operations import health
+    from yizhan.operations.forms import LeaveForm
+    from yizhan.operations.models import RosterEntry
+
+    entry = get_for_user(request.user, RosterEntry.objects.select_related("unit"), "admin", pk=pk)
+    form = LeaveForm(request.POST)
+    if form.is_valid():
+        try:
+            health.add_leave(entry, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _flash(request, exc)
+        else:
+            messages.success(request, _("Leave recorded."))
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {errors[0]}" if label else errors[0])
+    return redirect("operations:roster", code=entry.unit.code)
+
+
+# --- spot checks and rectifications ------------------------------------------------------------
+
+
+@staff_view("read")
+def inspections(request):
+    from yizhan.operations import rectifications
+    from yizhan.operations.forms import InspectionForm
+    from yizhan.operations.models import Inspection
+
+    form = InspectionForm(request.POST or None)
+    if request.method == "POST":
+        if not request.scope.can("change"):
+            raise PermissionDenied
+        if form.is_valid():
+            outlet = (
+                Unit.objects.for_user(request.user).filter(code=form.cleaned_data["outlet"].strip()).first()
+            )
+            if outlet is None:
+                form.add_error("outlet", _("Unknown outlet, or one outside your part of the network."))
+            else:
+                items = [
+                    {
+                        "item": str(label),
+                        "ok": request.POST.get(f"item_{n}") != "fail",
+                        "note": request.POST.get(f"note_{n}", "")[:1000],
+                    }
+                    for n, label in enumerate(rectifications.CHECKLIST)
+                ]
+                try:
+                    rectifications.record_inspection(
+                        outlet,
+                        actor=request.user,
+                        kind=form.cleaned_data["kind"],
+                        items=items,
+                        findings=form.cleaned_data["findings"],
+                        working_days=form.cleaned_data["working_days"],
+                    )
+                except ValidationError as exc:
+                    apply_errors(form, exc)
+                else:
+                    messages.success(
+                        request, _("The spot check is recorded; each failed item is a rectification.")
+                    )
+                    return redirect("operations:rectifications")
+    recent = scoped(request.user, Inspection).select_related("unit", "inspector")[:50]
+    return render(
+        request,
+        "operations/inspections.html",
+        {
+            "form": form,
+            "recent": recent,
+            "checklist": list(enumerate(rectifications.CHECKLIST)),
+            "can_change": request.scope.can("change"),
+        },
+    )
+
+
+@staff_view("read")
+def rectification_list(request):
+    from yizhan.operations import rectifications
+    from yizhan.operations.models import Rectification
+
+    today = timezone.localdate()
+    unit = Unit.objects.get(pk=request.scope.unit_id)
+    if request.GET.get("unit"):
+        unit = get_for_user(request.user, Unit, code=request.GET["unit"])
+    items = (
+        scoped(request.user, Rectification)
+        .filter(unit__path__startswith=unit.path)
+        .select_related("unit", "escalated_to")
+    )
+    status = request.GET.get("status", "pending")
+    if status == "overdue":
+        items = items.overdue(today)
+    elif status == "pending":
+        items = items.pending()
+    for_view = list(items.order_by("status", "due_on")[:500])
+    for item in for_view:
+        item.overdue_now = item.is_overdue(today)
+    return render(
+        request,
+        "operations/rectifications.html",
+        {
+            "unit": unit,
+            "items": for_view,
+            "status": status,
+            "overdue_total": scoped(request.user, Rectification)
+            .filter(unit__path__startswith=unit.path)
+            .overdue(today)
+            .count(),
+            "overdue_below": rectifications.overdue_below(unit, today),
+        },
+    )
+
+
+@staff_view("read")
+def rectification_detail(request, pk):
+    from yizhan.audit.services import events_for
+    from yizhan.operations.forms import RecheckForm, RespondForm
+    from yizhan.operations.models import Rectification
+
+    item = get_for_user(request.user, Rectification.objects.select_related("unit", "escalated_to"), pk=pk)
+    scope = request.scope
+    return render(
+        request,
+        "operations/rectification_detail.html",
+        {
+            "item": item,
+            "overdue": item.is_overdue(timezone.localdate()),
+            "can_respond": scope.can("change") and item.status == "open",
+            "can_recheck": scope.can("change")
+            and scope.unit_id != item.unit_id
+            and item.status == "responded",
+            "respond_form": RespondForm(initial={"revision": item.revision}),
+            "recheck_form": RecheckForm(initial={"revision": item.revision}),
+            "events": events_for(request.user, item).order_by("created_at"),
+        },
+    )
+
+
+@require_POST
+@staff_view("read")
+def rectification_action(request, pk, action):
+    from yizhan.operations import rectifications
+    from yizhan.operations.forms import RecheckForm, RespondForm
+    from yizhan.operations.models import Rectification
+
+    forms_by_action = {"respond": RespondForm, "recheck": RecheckForm}
+    if action not in forms_by_action:
+        raise Http404
+    item = get_for_user(request.user, Rectification.objects.select_related("unit"), "change", pk=pk)
+    form = forms_by_action[action](request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {errors[0]}" if label else errors[0])
+        return redirect("operations:rectification_detail", pk=item.pk)
+    data = form.cleaned_data
+    try:
+        if action == "respond":
+            rectifications.respond(item, actor=request.user, text=data["text"], revision=data["revision"])
+        else:
+            rectifications.recheck(
+                item,
+                actor=request.user,
+                passed=data["passed"],
+                note=data["note"],
+                working_days=data["working_days"],
+                revision=data["revision"],
+            )
+    except ValidationError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("operations:rectification_detail", pk=item.pk)
