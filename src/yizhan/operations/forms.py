@@ -77,7 +77,7 @@ class RosterForm(forms.Form):
     name = forms.CharField(label=_("name"), max_length=60)
     employee_no = forms.CharField(label=_("staff number"), required=False, max_length=32)
     user = forms.CharField(label=_("login (user name, optional)"), required=False, max_length=150)
-    position = forms.CharField(label=_("position"), required=False, max_length=60)
+    position = forms.CharField(label=_("job title"), required=False, max_length=60)
     health_desk = forms.BooleanField(label=_("collects the daily health report (desk)"), required=False)
     on_from = forms.DateField(
         label=_("on the roster from"), required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -137,7 +137,7 @@ class RosterEntry(models.Model):
         on_delete=models.SET_NULL,
         related_name="roster_entries",
     )
-    position = models.CharField(_("position"), max_length=60, blank=True)
+    position = models.CharField(_("job title"), max_length=60, blank=True)
     # The named desk (专人) that collects the daily report for this unit's subtree and may see it.
     health_desk = models.BooleanField(_("health report desk"), default=False)
     on_from = models.DateField(_("on the roster from"))

@@ -151,8 +151,9 @@ def health_report(request):
 
     desk_paths = health.desk_paths(request.user)
     entry = health.own_entry(request.user)
-    if request.GET.get("entry") or request.POST.get("entry"):
-        pk = request.POST.get("entry") or request.GET.get("entry")
+    pk = request.POST.get("entry") or request.GET.get("entry")
+    # The form names its entry even for one's own report; only someone else's needs the desk.
+    if pk and not (entry is not None and str(entry.pk) == pk):
         candidates = RosterEntry.objects.select_related("unit").filter(
             pk__in=[pk] if str(pk).isdigit() else []
         )

@@ -124,6 +124,8 @@ def _offer():
     from yizhan.events.models import Offer
 
     return Offer.objects.order_by("pk").first()
+
+
 def _place():
     return Place.objects.select_related("unit").get(name="解放碑")
 

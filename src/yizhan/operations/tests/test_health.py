@@ -326,8 +326,17 @@ def test_one_screen_form_submits(team, today_is_a_workday):
 
     me = Client()
     me.force_login(team["zhang_user"])
-    answer = me.post("/manage/operations/health/", {"temperature": "36.7", "isolation": "none"})
+    # As the page sends it: the form names its entry, even for one's own report.
+    page = me.get("/manage/operations/health/").content.decode()
+    assert f'name="entry" value="{team["zhang"].pk}"' in page
+    answer = me.post(
+        "/manage/operations/health/", {"entry": team["zhang"].pk, "temperature": "36.7", "isolation": "none"}
+    )
     assert answer.status_code == 302
+    # Someone else's entry needs the desk: 404 for Zhang, nothing written for Wang.
+    other = me.post("/manage/operations/health/", {"entry": team["wang"].pk, "temperature": "36.7"})
+    assert other.status_code == 404
+    assert not HealthReport.objects.filter(entry=team["wang"]).exists()
     assert HealthReport.objects.filter(entry=team["zhang"], day=today_is_a_workday).exists()
     bad = me.post("/manage/operations/health/", {"temperature": "45", "isolation": "none"})
     assert bad.status_code == 200 and "34.0" in bad.content.decode()
