@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yizhan.audit.services import diff, record
+from yizhan.core.approval import Approval
 from yizhan.core.masking import mask_phone
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import scope_for, scoped
@@ -314,10 +315,19 @@ def available_actions(inst: Instruction, actor) -> Actions:
     return actions
 
 
+# The one maker-checker mechanism (core.approval): the maker is who decided, the checker approves.
+INSTRUCTIONS = Approval(
+    pending=State.PENDING,
+    maker="decided_by",
+    checker="approved_by",
+    checked_at="approved_at",
+    error_field="decision",
+)
+
+
 def needs_approval(inst: Instruction, decision: str) -> bool:
-    return (
-        decision in (Decision.PROCESS_NOW, Decision.DELETE_DUPLICATE)
-        and inst.amount > inst.batch.approval_threshold
+    return decision in (Decision.PROCESS_NOW, Decision.DELETE_DUPLICATE) and INSTRUCTIONS.required(
+        inst.amount, inst.batch.approval_threshold
     )
 
 
@@ -355,20 +365,22 @@ def approve(instruction: Instruction, *, actor) -> Instruction:
     """The checker confirms a decision above the threshold; the maker may not check their own."""
     _require_change(actor)
     current = Instruction.objects.filter(pk=instruction.pk).values_list("decision", flat=True).first()
+    # Group members are locked before the instruction, in the one order every verb uses.
     members = _lock_group(instruction) if current == Decision.DELETE_DUPLICATE else []
-    inst = _locked(instruction)
-    if inst.state != State.PENDING:
-        raise ValidationError({"decision": _("This instruction is not awaiting approval.")})
-    if inst.decided_by_id == actor.pk:
-        raise ValidationError({"approved_by": _("You made this decision; a second person must approve it.")})
-    if inst.decision == Decision.DELETE_DUPLICATE:
-        _check_group_keeps_one(inst, members)
-    before = _work_state(inst)
-    inst.state = State.DECIDED
-    inst.approved_by, inst.approved_at = actor, timezone.now()
-    inst.save(update_fields=["state", "approved_by", "approved_at"])
-    record("remittance.instruction.approved", inst, actor=actor, changes=diff(before, _work_state(inst)))
-    return inst
+
+    def keeps_one(inst: Instruction) -> None:
+        if inst.decision == Decision.DELETE_DUPLICATE:
+            _check_group_keeps_one(inst, members)
+
+    return INSTRUCTIONS.approve(
+        instruction,
+        actor=actor,
+        to=State.DECIDED,
+        action="remittance.instruction.approved",
+        own=_("You made this decision; a second person must approve it."),
+        check=keeps_one,
+        snapshot=_work_state,
+    )
 
 
 @transaction.atomic
