@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from yizhan.notify.seeding import template_seeder
+
 TEMPLATE = {
     "key": "case-overdue", "name": "服务案件逾期", "variables": ["case", "unit", "days"],
     "text_zh": "{unit}的服务案件“{case}”已逾期 {days} 个工作日，请督办。",
@@ -7,11 +9,6 @@ TEMPLATE = {
 }  # fmt: skip
 
 
-def create(apps, schema_editor):
-    Template = apps.get_model("notify", "Template")
-    Template.objects.get_or_create(key=TEMPLATE["key"], version=1, defaults=TEMPLATE)
-
-
 class Migration(migrations.Migration):
     dependencies = [("cases", "0001_initial"), ("notify", "0002_default_templates")]
-    operations = [migrations.RunPython(create, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(template_seeder([TEMPLATE]), migrations.RunPython.noop)]

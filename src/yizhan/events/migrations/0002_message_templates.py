@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from yizhan.notify.seeding import template_seeder
+
 # The messages this app sends through notify(); the public receive them only with the "events"
 # consent the sign-up form records.
 TEMPLATES = [
@@ -26,12 +28,6 @@ TEMPLATES = [
 ]  # fmt: skip
 
 
-def create(apps, schema_editor):
-    Template = apps.get_model("notify", "Template")
-    for values in TEMPLATES:
-        Template.objects.get_or_create(key=values["key"], version=1, defaults=values)
-
-
 class Migration(migrations.Migration):
     dependencies = [("events", "0001_initial"), ("notify", "0002_default_templates")]
-    operations = [migrations.RunPython(create, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(template_seeder(TEMPLATES), migrations.RunPython.noop)]

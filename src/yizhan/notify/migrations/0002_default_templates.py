@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from yizhan.notify.seeding import template_seeder
+
 TEMPLATES = [
     {
         "key": "notice", "name": "工作通知", "variables": ["text"],
@@ -19,12 +21,6 @@ TEMPLATES = [
 ]  # fmt: skip
 
 
-def create(apps, schema_editor):
-    Template = apps.get_model("notify", "Template")
-    for values in TEMPLATES:
-        Template.objects.get_or_create(key=values["key"], version=1, defaults=values)
-
-
 class Migration(migrations.Migration):
     dependencies = [("notify", "0001_initial")]
-    operations = [migrations.RunPython(create, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(template_seeder(TEMPLATES), migrations.RunPython.noop)]

@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from yizhan.notify.seeding import template_seeder
+
 TEMPLATES = [
     {
         "key": "rectification-opened", "name": "整改通知", "variables": ["outlet", "title", "due_on"],
@@ -14,12 +16,6 @@ TEMPLATES = [
 ]  # fmt: skip
 
 
-def create(apps, schema_editor):
-    Template = apps.get_model("notify", "Template")
-    for values in TEMPLATES:
-        Template.objects.get_or_create(key=values["key"], version=1, defaults=values)
-
-
 class Migration(migrations.Migration):
     dependencies = [("operations", "0004_inspections_rectifications"), ("notify", "0002_default_templates")]
-    operations = [migrations.RunPython(create, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(template_seeder(TEMPLATES), migrations.RunPython.noop)]

@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from yizhan.notify.seeding import template_seeder
+
 # Kept here, not imported from the app: a migration must not change when the app's code does.
 TRIGGERS = {
     "sqlite": [
@@ -45,15 +47,9 @@ def drop_triggers(apps, schema_editor):
         schema_editor.execute(sql)
 
 
-def templates(apps, schema_editor):
-    Template = apps.get_model("notify", "Template")
-    for values in TEMPLATES:
-        Template.objects.get_or_create(key=values["key"], version=1, defaults=values)
-
-
 class Migration(migrations.Migration):
     dependencies = [("supplies", "0001_initial"), ("notify", "0002_default_templates")]
     operations = [
         migrations.RunPython(triggers, drop_triggers),
-        migrations.RunPython(templates, migrations.RunPython.noop),
+        migrations.RunPython(template_seeder(TEMPLATES), migrations.RunPython.noop),
     ]
