@@ -15,7 +15,9 @@ class Command(BaseCommand):
         if sync:
             for change in schedules.sync():
                 self.stdout.write(change)
-        for item in schedules.listing():
+        items = schedules.listing()
+        width = max((len(item["spec"].name) for item in items), default=0)
+        for item in items:
             spec, next_run = item["spec"], item["next_run"]
             when = timezone.localtime(next_run).strftime("%Y-%m-%d %H:%M") if next_run else _("not synced")
-            self.stdout.write(f"{spec.name:<28} {spec.when():<16} {when:<17} {spec.label}")
+            self.stdout.write(f"{spec.name:<{width}}  {spec.when():<12} {when:<17} {spec.label}")
