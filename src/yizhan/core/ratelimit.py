@@ -84,11 +84,14 @@ def _usage(request, group: str, value: str, limit: int, window: int, increment: 
     )
     if usage is None:  # RATELIMIT_ENABLE = False
         return Usage(0, limit, 0)
-    if usage["time_left"] < 0:  # the counter vanished between add() and incr(): fail closed
+    if usage["limit"] == 0 and usage["time_left"] < 0:
+        # django-ratelimit's answer when the counter could not be read (it vanished between add()
+        # and incr()): fail closed. A real count carries the rate's limit.
         return Usage(limit + 1, limit, window)
     # django-ratelimit's window still holds through the whole second numbered `window end`, so
-    # it turns over one second after time_left reaches 0: that is the wait to announce.
-    return Usage(usage["count"], limit, usage["time_left"] + 1)
+    # it turns over one second after time_left reaches 0: that is the wait to announce. A hit
+    # that began in that last second and finished in the next reads -1: its window is over.
+    return Usage(usage["count"], limit, max(usage["time_left"], 0) + 1)
 
 
 def hit(request, group: str, value: str, limit: int, window: int) -> Usage:

@@ -300,3 +300,34 @@ def test_twenty_threads_against_a_limit_of_ten_on_redis():
     }
     with override_settings(CACHES=caches):
         assert [race() for _ in range(3)] == [(10, [])] * 3
+
+
+class _ClockCrossingTheWindowEnd:
+    """django-ratelimit's clock: the window is picked in its last second, the time left read in the next."""
+
+    def __init__(self, end: int):
+        self.reads = iter([end + 0.9, end + 1.1])
+
+    def time(self):
+        return next(self.reads, time.time())
+
+
+def test_a_hit_in_the_last_second_of_its_window_counts_and_is_not_refused(db, monkeypatch):
+    import django_ratelimit.core
+
+    value, period = "198.51.100.60", 600
+    now = int(time.time())
+    end = now - now % period + zlib.crc32(value.encode()) % period  # this value's window end
+    monkeypatch.setattr(django_ratelimit.core, "time", _ClockCrossingTheWindowEnd(end))
+    usage = ratelimit.hit(request(), "test:last-second", value, 10, period)
+    assert not usage.over and usage.count == 1 and usage.retry_after == 1
+
+
+def test_a_counter_that_cannot_be_read_fails_closed(db, monkeypatch):
+    from django.core.cache import caches
+
+    cache = caches[settings.RATELIMIT_USE_CACHE]
+    monkeypatch.setattr(cache, "add", lambda *a, **k: False)  # someone else's counter…
+    monkeypatch.setattr(cache, "incr", lambda *a, **k: (_ for _ in ()).throw(ValueError("gone")))  # …vanished
+    usage = ratelimit.hit(request(), "test:vanished", "198.51.100.61", 10, 600)
+    assert usage.over and usage.retry_after == 600
