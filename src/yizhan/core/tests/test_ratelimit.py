@@ -317,7 +317,7 @@ def test_a_hit_in_the_last_second_of_its_window_counts_and_is_not_refused(db, mo
 
     value, period = "198.51.100.60", 600
     now = int(time.time())
-    end = now - now % period + zlib.crc32(value.encode()) % period  # this value's window end
+    end = now + seconds_left(value, period, now) - 1  # this value's window holds through second `end`
     monkeypatch.setattr(django_ratelimit.core, "time", _ClockCrossingTheWindowEnd(end))
     usage = ratelimit.hit(request(), "test:last-second", value, 10, period)
     assert not usage.over and usage.count == 1 and usage.retry_after == 1
