@@ -646,7 +646,8 @@ def chase(day: datetime.date | None = None, *, desks: bool = False) -> int:
         users = [e.user for e in missing.filter(user__isnull=False).select_related("user")]
         if not users:
             return 0
-        return notify(staff(users), "health-missing", {"day": day.isoformat()}, key=f"health-{day}").queued
+        summary = notify(staff(users), "health-missing", {"day": day.isoformat()}, key=f"health-{day}")
+        return summary.queued + summary.held
     by_path = list(missing.values_list("unit__path", flat=True))
     sent = 0
     for desk in (

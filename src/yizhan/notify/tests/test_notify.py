@@ -99,10 +99,10 @@ def test_staff_mute_holds_back_only_non_urgent_kinds(db, users, at):
     assert services.notify(services.staff([users["cq_admin"]]), "notice", {"text": "x"}).queued == 1
 
 
-def test_quiet_hours_hold_until_eight_unless_urgent(db, users, at):
+def test_quiet_hours_hold_sms_until_eight_unless_urgent(db, outlet, at):
+    consent(outlet)
     at(datetime.datetime(2026, 7, 15, 23, 30, tzinfo=BEIJING))
-    summary = services.notify(services.staff([users["cq_admin"]]), "notice", {"text": "夜间"})
-    assert summary.held == 1
+    assert pension(PHONE, outlet).held == 1
     held = Message.objects.get()
     assert timezone.localtime(held.not_before) == datetime.datetime(2026, 7, 16, 8, 0, tzinfo=BEIJING)
     assert services.deliver_due() == 0
@@ -110,6 +110,22 @@ def test_quiet_hours_hold_until_eight_unless_urgent(db, users, at):
     assert services.deliver_due() == 1
     held.refresh_from_db()
     assert held.state == Message.State.DELIVERED
+    from yizhan.notify.models import Template
+
+    Template.objects.filter(key="pension-day").update(urgent=True)
+    other = "13900000009"
+    consent(outlet, other)
+    at(datetime.datetime(2026, 7, 16, 23, 30, tzinfo=BEIJING))
+    assert pension(other, outlet).queued == 1
+
+
+def test_the_inbox_is_not_held_in_quiet_hours(db, users, at):
+    """It rings no phone: a manager reading the inbox at 23:30 sees what was just sent."""
+    at(datetime.datetime(2026, 7, 15, 23, 30, tzinfo=BEIJING))
+    summary = services.notify(services.staff([users["cq_admin"]]), "notice", {"text": "夜间"})
+    assert summary.queued == 1 and summary.held == 0
+    assert Message.objects.get().not_before is None
+    assert services.deliver_due() == 1
 
 
 def test_caps_hold_the_second_sms_of_a_minute_instead_of_failing_at_the_provider(db, outlet, at):
