@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "yizhan.visits",
     "yizhan.remittance",
     "yizhan.cases",
+    "yizhan.mobile",
     "yizhan.operations",
     "yizhan.jobs",
     "yizhan.notify",

@@ -7,10 +7,8 @@ without validating every answer a second time on the hot path.
 import datetime
 import json
 from typing import Literal
-from urllib.parse import unquote_plus
 
-from django.conf import settings
-from django.core.exceptions import TooManyFieldsSent, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -64,33 +62,6 @@ def _query_parameters(model) -> list[dict]:
     return out
 
 
-def query_params(request) -> dict[str, list[str]]:
-    """The query string as {name: [values]}, decoded as Django decodes request.GET (UTF-8,
-    undecodable bytes replaced), for the nearby endpoint: building a QueryDict costs 6–11 µs,
-    about what the search itself costs. The same limit on the number of fields (400 beyond)."""
-    raw = request.META.get("QUERY_STRING", "")
-    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
-    if limit is not None and raw.count("&") >= limit:
-        raise TooManyFieldsSent(
-            "The number of GET/POST parameters exceeded settings.DATA_UPLOAD_MAX_NUMBER_FIELDS."
-        )
-    if not raw.isascii():  # WSGI hands the bytes over as Latin-1
-        raw = raw.encode("iso-8859-1").decode("utf-8", "replace")
-    params: dict[str, list[str]] = {}
-    for part in raw.split("&"):
-        if not part:
-            continue
-        name, _sep, value = part.partition("=")
-        if "%" in part or "+" in part:
-            name, value = unquote_plus(name), unquote_plus(value)
-        values = params.get(name)
-        if values is None:
-            params[name] = [value]
-        else:
-            values.append(value)
-    return params
-
-
 class Links(Schema):
     page: str
     amap: str = Field(description="Amap marker link, GCJ-02 coordinates.")
@@ -106,8 +77,15 @@ class OperatingOut(Schema):
     label: str = Field(description="The status as the page shows it, in the request's language.")
 
 
+class VisitOut(Schema):
+    place: str = Field(description="Where the mobile station is, or will be later that day.")
+    starts_at: str = Field(description="ISO-8601, +08:00.")
+    ends_at: str = Field(description="ISO-8601, +08:00.")
+
+
 class NearbyStation(Schema):
     code: str
+    kind: str = Field(description="fixed (in an outlet) or mobile (a van visiting workers' sites).")
     name: str
     name_en: str
     distance_m: int = Field(description="Great-circle distance from the given point, metres.")
@@ -130,6 +108,10 @@ class NearbyStation(Schema):
     address: str
     phone: str
     links: Links
+    visit: VisitOut | None = Field(
+        None,
+        description="Mobile stations only: the visit that puts it here (open: there now; else later that day).",
+    )
 
 
 class NearbyOut(Schema):
@@ -217,10 +199,8 @@ def _problem(exc: ValidationError) -> HttpResponse:
 def stations_nearby(request):
     idx = services.index()
     try:
-        params = query_params(request)
-        query = services.quick_nearby(params, idx.catalogue) or services.clean_nearby(
-            params, catalogue=idx.catalogue
-        )
+        params = services.read_query_string(request.META.get("QUERY_STRING", ""))
+        query = services.clean_nearby(params, catalogue=idx.catalogue)
     except ValidationError as exc:
         return _problem(exc)
     return HttpResponse(services.nearby_json(query, idx), content_type="application/json; charset=utf-8")

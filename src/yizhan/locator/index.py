@@ -19,9 +19,18 @@ A query asks the tree for the nearest candidates and filters them; when too few 
 again for more. A facility/theme combination that only a small share of stations passes gets its
 own small tree (built once, cached), so a rare facility never makes a query walk the country.
 
-The index is immutable. `refresh.current_index()` swaps in a new one when the stations' data
-version counter moves: patched from the stations changed since the last load (milliseconds), or
-rebuilt from the database when that is not enough.
+Mobile stations (kind `mobile`) are not in these arrays: they have no fixed position. The
+index's `mobile` layer (locator/mobile.py) holds their visits and answers where each van is now
+or later today; `nearest_rows` merges its points into the fixed stations' answer.
+
+The station data never changes inside an index: `loading.current_index()` swaps in a new one
+when the stations' data version counter moves — patched from the stations changed since the last
+load (milliseconds), or rebuilt from the database when that is not enough — so a request never
+sees half-updated data. What does change is derived from that data and kept for reuse, behind
+`_lock` and each bounded: the per-minute memos of opening state (`MinuteMemo`), the facility/theme
+filters' counts and small trees, the grid cells' candidate lists and the marks of cells asked
+about once, the stations' JSON fragments (services.py) and the mobile layer's snapshots. Losing
+any of them only costs the time to compute it again.
 """
 
 import datetime
@@ -229,6 +238,29 @@ class PointTree:
 
 
 @dataclass
+class MinuteMemo:
+    """What the index knows about opening hours for one minute (open_at and next_change only
+    look at the minute, so all of it is exact for any moment within it)."""
+
+    known: np.ndarray  # per schedule id: 1 open, 0 closed, -1 not worked out yet
+    open_share: float  # the share of stations open (0.5 when not every schedule is settled)
+    settled: np.ndarray | None  # per schedule id, open as booleans, when every schedule is settled
+    changes: dict = field(default_factory=dict)  # schedule id -> next change (datetime or None)
+    change_texts: dict = field(default_factory=dict)  # schedule id -> next change as ISO text
+    open_list: list | None = None  # `settled` as a list, for the grid cells' plain-Python scan
+    callers: dict = field(default_factory=dict)  # schedule id -> what a caller derives (minute_cache)
+
+
+@dataclass
+class StaticFilter:
+    """A facility/theme filter's count of passing stations and, when rare, their own tree."""
+
+    count: int
+    rare: bool
+    subset: np.ndarray | None = None  # rows passing, for a rare filter
+
+
+@dataclass
 class Rows:
     """Stations as loaded, before they become (part of) an index. `ids` ascending."""
 
@@ -246,8 +278,9 @@ class Rows:
 
 
 class StationIndex:
-    """Arrays for every public station and the tree over their positions. Immutable once built:
-    new data makes a new index, so a request never sees a half-updated one."""
+    """Arrays for every public fixed station, the tree over their positions, and the mobile
+    layer. Its station data never changes once built (new data makes a new index); the caches
+    derived from it fill as queries come (see the module docstring)."""
 
     def __init__(
         self,
@@ -272,8 +305,10 @@ class StationIndex:
         calendar_version: int = 0,
         synced_at: datetime.datetime | None = None,
         tree: PointTree | None = None,
+        mobile=None,
     ):
         self.catalogue = catalogue
+        self.mobile = mobile  # locator.mobile.MobileLayer, or None
         self.version = version
         self.calendar_version = calendar_version
         self.synced_at = synced_at
@@ -390,6 +425,7 @@ class StationIndex:
             calendar_version=calendar_version,
             synced_at=synced_at,
             tree=self.tree if same_places else None,
+            mobile=self.mobile,
             **columns,
         )
 
@@ -405,12 +441,15 @@ class StationIndex:
         facilities: np.ndarray | None = None,
         themes: int = 0,
         open_at: datetime.datetime | None = None,
+        at: datetime.datetime | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the k nearest stations passing every filter, nearest first, and their
         great-circle distances in metres. `facilities`: all of these (a catalogue mask);
-        `themes`: any of these (a bitmask); `open_at`: open at that aware datetime."""
+        `themes`: any of these (a bitmask); `open_at`: open at that aware datetime. Mobile
+        stations come in where they are at `at` (or `open_at`) — there now, or later that day
+        without `open_at` — as rows from `n` on (see `is_mobile`); with neither, none."""
         rows, metres = self.nearest_rows(
-            lat, lng, k=k, radius_m=radius_m, facilities=facilities, themes=themes, open_at=open_at
+            lat, lng, k=k, radius_m=radius_m, facilities=facilities, themes=themes, open_at=open_at, at=at
         )
         return np.array(rows, dtype=np.intp), np.array(metres, dtype=np.float64)
 
@@ -424,11 +463,11 @@ class StationIndex:
         facilities: np.ndarray | None = None,
         themes: int = 0,
         open_at: datetime.datetime | None = None,
+        at: datetime.datetime | None = None,
     ) -> tuple[list[int], list[float]]:
         """`nearest` as Python lists, for the API's hot path: ten rows are cheaper to finish in
         plain Python than through a dozen small numpy calls."""
-        n = self.n
-        if n == 0 or k <= 0:
+        if k <= 0:
             return [], []
         phi, lam = math.radians(lat), math.radians(lng)
         cos_phi = math.cos(phi)
@@ -436,6 +475,17 @@ class StationIndex:
         bound = chord_for_metres(radius_m) * (1 + 1e-9) if radius_m is not None else None
         has_facilities = facilities is not None and bool(facilities.any())
         facilities = facilities if has_facilities else None
+        answer = self._fixed_nearest(lat, lng, point, k, bound, radius_m, facilities, themes, open_at)
+        mobile_at = open_at or at
+        if self.mobile is not None and mobile_at is not None and self.mobile.n_visits:
+            answer = self._with_mobile(
+                answer, point, lat, lng, k, radius_m, facilities, themes, open_at, mobile_at
+            )
+        return answer
+
+    def _fixed_nearest(self, lat, lng, point, k, bound, radius_m, facilities, themes, open_at):
+        if self.n == 0:
+            return [], []
         if -CELL_MAX_LAT < lat < CELL_MAX_LAT and k <= MAX_CELL_K:
             static = (facilities.tobytes() if facilities is not None else b"", themes)
             key = (math.floor(lat / CELL_DEG), math.floor(lng / CELL_DEG), k, static)
@@ -449,6 +499,36 @@ class StationIndex:
             elif cell is None:
                 self._remember_cell(key, facilities, themes)
         return self._tree_nearest(point, k, bound, radius_m, facilities, themes, open_at)
+
+    def _with_mobile(self, answer, point, lat, lng, k, radius_m, facilities, themes, open_at, at):
+        """The fixed stations' answer with the mobile stations nearer than its k-th (or within the
+        radius, when fewer than k) merged in, nearest first."""
+        rows, metres = answer
+        snap = self.mobile.snapshot(at)
+        if not snap.count:
+            return answer
+        if len(rows) == k:
+            bound2 = chord_for_metres(metres[-1]) ** 2 * (1 + 1e-9)
+        elif radius_m is not None:
+            bound2 = chord_for_metres(radius_m) ** 2 * (1 + 1e-9)
+        else:
+            bound2 = math.inf
+        hits = self.mobile.nearest(snap, point, lat, lng, k, bound2, facilities, themes, open_at is not None)
+        if not hits:
+            return answer
+        n = self.n
+        merged = list(zip(metres, rows, strict=True))
+        for chord2, visit in hits:
+            distance = math.asin(min(math.sqrt(chord2) * 0.5, 1.0)) * TWO_R
+            if radius_m is None or distance <= radius_m:
+                merged.append((distance, n + visit))
+        merged.sort()
+        merged = merged[:k]
+        return [row for _d, row in merged], [d for d, _row in merged]
+
+    def is_mobile(self, row: int) -> bool:
+        """Whether a row of an answer is a mobile station's visit (its visit: row - n)."""
+        return row >= self.n
 
     def _tree_nearest(self, point, k, bound, radius_m, facilities, themes, open_at):
         n = self.n
@@ -468,7 +548,7 @@ class StationIndex:
         memo = None
         if open_at is not None:
             memo = self._minute_memo(open_at)
-            share *= memo[2]
+            share *= memo.open_share
         theme_bits = np.uint64(themes) if themes and subset is None else None
         size = tree.n
         # Enough candidates that k pass in one round, taking the filters as independent.
@@ -491,12 +571,11 @@ class StationIndex:
     def _open_list(self, at: datetime.datetime) -> list[bool] | None:
         """Open at `at` per schedule id as a list, when every timetable is settled for the minute."""
         memo = self._minute_memo(at)
-        if memo[3] is None:
+        if memo.settled is None:
             return None
-        flags = memo[5].get("open")
-        if flags is None:
-            flags = memo[5]["open"] = memo[3].tolist()
-        return flags
+        if memo.open_list is None:
+            memo.open_list = memo.settled.tolist()
+        return memo.open_list
 
     def _remember_cell(self, key: tuple, facilities, themes: int) -> None:
         """A cell's first query only marks it; its second builds its candidate list (False when
@@ -580,7 +659,11 @@ class StationIndex:
             ok = (self.themes[rows] & theme_bits) != 0
             keep = ok if keep is None else keep & ok
         if memo is not None:
-            ok = memo[3][self.schedule_ids[rows]] if memo[3] is not None else self.open_rows(rows, open_at)
+            ok = (
+                memo.settled[self.schedule_ids[rows]]
+                if memo.settled is not None
+                else self.open_rows(rows, open_at)
+            )
             keep = ok if keep is None else keep & ok
         return keep
 
@@ -625,22 +708,18 @@ class StationIndex:
             if themes:
                 passing &= (self.themes & np.uint64(themes)) != 0
             count = int(passing.sum())
-            entry = (count, count < SUBTREE_SHARE * self.n)
+            rare = count < SUBTREE_SHARE * self.n
+            # A rare filter keeps its passing rows for its tree (at most 12 % of the stations).
+            entry = StaticFilter(count, rare, np.flatnonzero(passing) if rare and count else None)
             with self._lock:
                 if len(self._static) >= STATIC_CACHE_SIZE:
                     self._static.clear()
                 self._static[key] = entry
-        count, rare = entry
-        if not rare or count == 0:
-            return count, None, None
+        if not entry.rare or entry.count == 0:
+            return entry.count, None, None
         subtree = self._subtrees.get(key)
         if subtree is None:
-            passing = np.ones(self.n, dtype=bool)
-            if facilities is not None:
-                passing &= np.all((self.usable & facilities) == facilities, axis=1)
-            if themes:
-                passing &= (self.themes & np.uint64(themes)) != 0
-            subset = np.flatnonzero(passing)
+            subset = entry.subset
             subtree = (subset, PointTree(self.tree.points[subset]))
             with self._lock:
                 trees = self._subtrees
@@ -652,16 +731,12 @@ class StationIndex:
                 ):
                     trees.pop(next(iter(trees)))
                 trees[key] = subtree
-        return count, subtree[0], subtree[1]
+        return entry.count, subtree[0], subtree[1]
 
     # --- opening hours -------------------------------------------------------------------------
 
-    def _minute_memo(self, at: datetime.datetime):
-        """For the minute of `at`: (open per schedule: 1, 0 or -1 for not known yet; next change
-        per schedule; the share of stations open; open per schedule as booleans when every
-        schedule is settled, else None; next change as text per schedule; the callers' own
-        per-schedule values, see minute_cache). open_at and next_change only look at the minute, so
-        the memo is exact."""
+    def _minute_memo(self, at: datetime.datetime) -> MinuteMemo:
+        """The opening-hours memo of `at`'s minute, made on first need."""
         minute = int(at.timestamp() // 60)
         memo = self._memo.get(minute)
         if memo is None:
@@ -675,7 +750,7 @@ class StationIndex:
                     known[sid] = 1 if open_at(schedule, at, self.calendar) else 0
                 settled = known == 1
                 share = float(self.schedule_counts[settled].sum()) / self.n
-            memo = (known, {}, share, settled, {}, {})
+            memo = MinuteMemo(known=known, open_share=share, settled=settled)
             with self._lock:
                 if len(self._memo) >= MEMO_MINUTES:
                     self._memo.clear()
@@ -685,7 +760,7 @@ class StationIndex:
     def minute_cache(self, at: datetime.datetime) -> dict:
         """A dict that lives as long as the memo of `at`'s minute, keyed by schedule id: callers
         keep what they derive from a timetable's state in that minute there."""
-        return self._minute_memo(at)[5]
+        return self._minute_memo(at).callers
 
     def open_rows(self, rows: np.ndarray, at: datetime.datetime) -> np.ndarray:
         """Whether each row is open at `at` (aware), by the registry's hours rules."""
@@ -693,10 +768,10 @@ class StationIndex:
 
         if len(rows) == 0:
             return np.zeros(0, dtype=bool)
-        known, _changes, _share, settled, _texts, _own = self._minute_memo(at)
-        sids = self.schedule_ids[rows]
-        if settled is not None:
-            return settled[sids]
+        memo = self._minute_memo(at)
+        known, sids = memo.known, self.schedule_ids[rows]
+        if memo.settled is not None:
+            return memo.settled[sids]
         values = known[sids]
         unknown = values < 0
         if unknown.any():
@@ -709,7 +784,7 @@ class StationIndex:
         from yizhan.stations.hours import next_change
 
         sid = int(self.schedule_ids[row])
-        changes = self._minute_memo(at)[1]
+        changes = self._minute_memo(at).changes
         if sid not in changes:
             changes[sid] = next_change(self.schedules[sid], at, self.calendar)
         return changes[sid]
@@ -717,7 +792,7 @@ class StationIndex:
     def next_change_texts(self, rows, at: datetime.datetime) -> list[str | None]:
         """`next_change` of each row as ISO-8601 text (Asia/Shanghai), for the API's hot path."""
         memo = self._minute_memo(at)
-        changes, texts = memo[1], memo[4]
+        changes, texts = memo.changes, memo.change_texts
         out = []
         for sid in self.schedule_ids[rows].tolist():
             text = texts.get(sid, False)

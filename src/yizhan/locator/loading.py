@@ -11,6 +11,10 @@ are read again and replace their rows — milliseconds, whatever the size of the
 load happens instead when the catalogue changed, the version went backwards (a restored
 database), the patch would be large, or the patched index does not hold as many stations as the
 database (a station deleted outside the verbs).
+
+Mobile stations are not rows of the arrays: their visits make the index's mobile layer
+(`load_mobile`), read again whenever the `mobile` data version moved (every mobile verb bumps
+it with the stations' version) and kept as it is otherwise.
 """
 
 import datetime
@@ -66,9 +70,11 @@ def load_rows(catalogue: Catalogue, positions: dict[int, int], *, since=None) ->
 
     quote = connection.ops.quote_name
     station_table = quote(Station._meta.db_table)
-    where, params = "", []
+    # Mobile stations have no fixed place: they are the mobile layer's (load_mobile).
+    where, params = "WHERE kind = 'fixed'", []
     if since is not None:
-        where, params = "WHERE updated_at >= %s", [connection.ops.adapt_datetimefield_value(since)]
+        where += " AND updated_at >= %s"
+        params = [connection.ops.adapt_datetimefield_value(since)]
     text_columns = ", ".join(quote(name) for name in TEXT_FIELDS)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -170,7 +176,86 @@ def _theme_bits(catalogue: Catalogue) -> dict[int, int]:
 def public_count() -> int:
     from yizhan.stations.models import Station
 
-    return Station.objects.filter(status__in=list(STATUS_CODES)).count()
+    return Station.objects.filter(status__in=list(STATUS_CODES), kind="fixed").count()
+
+
+def load_mobile(catalogue: Catalogue, positions: dict[int, int], version: int = 0):
+    """The mobile layer: every active mobile station with its masks and texts, and its planned
+    visits from yesterday to the generation horizon and a day."""
+    from yizhan.locator.mobile import MobileLayer
+    from yizhan.mobile.models import Visit
+    from yizhan.mobile.services import HORIZON_DAYS
+    from yizhan.stations.models import Station, StationFacility
+
+    stations = list(
+        Station.objects.filter(kind="mobile", status="active")
+        .order_by("pk")
+        .values_list("pk", "code", "name", "name_en", "phone", "public_notice")
+    )
+    slot = {row[0]: i for i, row in enumerate(stations)}
+    words = catalogue.words
+    m = len(stations)
+    yes = np.zeros((m, words), dtype=np.uint64)
+    no = np.zeros((m, words), dtype=np.uint64)
+    broken = np.zeros((m, words), dtype=np.uint64)
+    themes = np.zeros(m, dtype=np.uint64)
+    if m:
+        for station_id, facility_id, state, out_of_order in StationFacility.objects.filter(
+            station__kind="mobile", station__status="active"
+        ).values_list("station_id", "facility_id", "state", "out_of_order"):
+            position = positions.get(facility_id)
+            if position is None:
+                continue
+            word, bit = divmod(position, BITS_PER_WORD)
+            mask = np.uint64(1 << bit)
+            row = slot[station_id]
+            if state == "yes":
+                yes[row, word] |= mask
+                if out_of_order:
+                    broken[row, word] |= mask
+            elif state == "no":
+                no[row, word] |= mask
+        theme_bits = _theme_bits(catalogue)
+        for station_id, theme_id in Station.themes.through.objects.filter(
+            station__kind="mobile", station__status="active"
+        ).values_list("station_id", "theme_id"):
+            themes[slot[station_id]] |= np.uint64(theme_bits.get(theme_id, 0))
+    now = timezone.now()
+    visits = list(
+        Visit.objects.filter(
+            status="planned",
+            station__kind="mobile",
+            station__status="active",
+            ends_at__gt=now - datetime.timedelta(days=1),
+            starts_at__lt=now + datetime.timedelta(days=HORIZON_DAYS + 1),
+        ).values_list(
+            "pk",
+            "station_id",
+            "starts_at",
+            "ends_at",
+            "place__lat",
+            "place__lng",
+            "place__name",
+            "place__address",
+        )
+    )
+    return MobileLayer(
+        station_ids=[row[0] for row in stations],
+        yes=yes,
+        no=no,
+        out_of_order=broken,
+        themes=themes,
+        texts=[tuple(row[1:]) for row in stations],
+        visit_ids=[v[0] for v in visits],
+        visit_station=[slot[v[1]] for v in visits],
+        starts=[int(v[2].timestamp()) for v in visits],
+        ends=[int(v[3].timestamp()) for v in visits],
+        lat=[v[4] for v in visits],
+        lng=[v[5] for v in visits],
+        places=[v[6] for v in visits],
+        addresses=[v[7] for v in visits],
+        version=version,
+    )
 
 
 def full_load(version: int = 0) -> StationIndex:
@@ -179,9 +264,10 @@ def full_load(version: int = 0) -> StationIndex:
 
     started = timezone.now()
     calendar_version = version_of("calendar")
+    mobile_version = version_of("mobile")
     catalogue, positions = load_catalogue()
     _read, rows = load_rows(catalogue, positions)
-    return StationIndex.build(
+    index = StationIndex.build(
         rows,
         catalogue=catalogue,
         calendar=hours.load_calendar(),
@@ -189,6 +275,8 @@ def full_load(version: int = 0) -> StationIndex:
         calendar_version=calendar_version,
         synced_at=started,
     )
+    index.mobile = load_mobile(catalogue, positions, mobile_version)
+    return index
 
 
 def refreshed(old: StationIndex | None, version: int) -> StationIndex:
@@ -217,6 +305,9 @@ def refreshed(old: StationIndex | None, version: int) -> StationIndex:
     )
     if index.n != public_count():
         return full_load(version)
+    mobile_version = version_of("mobile")
+    if old.mobile is None or old.mobile.version != mobile_version:
+        index.mobile = load_mobile(catalogue, positions, mobile_version)
     return index
 
 

@@ -12,7 +12,7 @@ import json
 import time
 import zoneinfo
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
 import numpy as np
 from django.core.exceptions import ValidationError
@@ -49,9 +49,39 @@ class NearbyQuery:
     at_given: bool = False
 
 
+def read_query_string(raw: str) -> dict[str, list[str]]:
+    """A query string as {name: [values]}, decoded as Django decodes request.GET (UTF-8,
+    undecodable bytes replaced), with the same cap on the number of fields: the nearby API reads
+    its parameters here (a QueryDict costs 6–11 µs, about what the search itself costs)."""
+    from django.conf import settings
+    from django.core.exceptions import TooManyFieldsSent
+
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    if limit is not None and raw.count("&") >= limit:
+        raise TooManyFieldsSent(
+            "The number of GET/POST parameters exceeded settings.DATA_UPLOAD_MAX_NUMBER_FIELDS."
+        )
+    if not raw.isascii():  # WSGI hands the bytes over as Latin-1
+        raw = raw.encode("iso-8859-1").decode("utf-8", "replace")
+    params: dict[str, list[str]] = {}
+    for part in raw.split("&"):
+        if not part:
+            continue
+        name, _sep, value = part.partition("=")
+        if "%" in part or "+" in part:
+            name, value = unquote_plus(name), unquote_plus(value)
+        values = params.get(name)
+        if values is None:
+            params[name] = [value]
+        else:
+            values.append(value)
+    return params
+
+
 def _params(data) -> dict[str, list]:
-    """Every parameter with the list of its values: a QueryDict's own lists, or a plain dict's
-    values (a list, or one value). Read once, so each parameter costs one dict lookup."""
+    """Every parameter with the list of its values: a QueryDict's own lists, a plain dict's
+    values (a list, or one value), or read_query_string's answer as it is. Read once, so each
+    parameter costs one dict lookup."""
     if hasattr(data, "lists"):
         return dict(data.lists())
     return {name: list(value) if isinstance(value, list | tuple) else [value] for name, value in data.items()}
@@ -93,9 +123,14 @@ def clean_at(value, field_name: str = "at") -> datetime.datetime | None:
 
 
 def clean_nearby(data, *, catalogue, now: datetime.datetime | None = None) -> NearbyQuery:
-    """Validate the nearby parameters (the API's and the page's): every error names its parameter."""
-    errors: dict[str, str] = {}
+    """Validate the nearby parameters (the API's and the page's): every error names its parameter.
+    The everyday request (see `_everyday`) takes a short way to the same answer."""
     data = _params(data)
+    if now is None:
+        quick = _everyday(data, catalogue)
+        if quick is not None:
+            return quick
+    errors: dict[str, str] = {}
     crs = (_one(data, "crs") or "wgs84").lower()
     if crs not in CRS_CHOICES:
         errors["crs"] = _("Unknown coordinate system; use wgs84, gcj02 or bd09.")
@@ -169,11 +204,11 @@ def clean_nearby(data, *, catalogue, now: datetime.datetime | None = None) -> Ne
 QUICK_PARAMETERS = frozenset({"lat", "lng", "limit", "facility", "theme", "open_now"})
 
 
-def quick_nearby(params: dict[str, list[str]], catalogue) -> NearbyQuery | None:
-    """What clean_nearby makes of the API's everyday request (a WGS-84 point inside China, and
-    perhaps a limit, facilities, themes and open_now, all valid), without its general detours:
-    the nearby API's hot path. Anything rarer or wrong gives None, and clean_nearby answers it,
-    with its messages. A property test holds the two to the same results."""
+def _everyday(params: dict[str, list], catalogue) -> NearbyQuery | None:
+    """clean_nearby's answer to the API's everyday request (a WGS-84 point inside China, and
+    perhaps a limit, facilities, themes and open_now, all valid, all text), without its general
+    detours: the nearby API's hot path. Anything rarer or wrong gives None, and the general
+    rules answer it, with their messages. A property test holds the two ways to one result."""
     if not QUICK_PARAMETERS.issuperset(params):
         return None
     try:
@@ -185,7 +220,7 @@ def quick_nearby(params: dict[str, list[str]], catalogue) -> NearbyQuery | None:
     limit = DEFAULT_LIMIT
     if "limit" in params:
         raw = params["limit"][-1]
-        if not (raw.isascii() and raw.isdigit()):
+        if not (isinstance(raw, str) and raw.isascii() and raw.isdigit()):
             return None
         limit = int(raw)
         if not 1 <= limit <= MAX_LIMIT:
@@ -194,6 +229,8 @@ def quick_nearby(params: dict[str, list[str]], catalogue) -> NearbyQuery | None:
     for name, known in (("facility", catalogue.facilities), ("theme", catalogue.themes)):
         codes = []
         for value in params.get(name, ()):
+            if not isinstance(value, str):
+                return None
             for code in value.split(","):
                 if code not in known:
                     return None
@@ -201,7 +238,10 @@ def quick_nearby(params: dict[str, list[str]], catalogue) -> NearbyQuery | None:
         chosen[name] = list(dict.fromkeys(codes))
     open_now = False
     if "open_now" in params:
-        raw = params["open_now"][-1].lower()
+        raw = params["open_now"][-1]
+        if not isinstance(raw, str):
+            return None
+        raw = raw.lower()
         if raw in TRUE_WORDS:
             open_now = True
         elif raw not in FALSE_WORDS:
@@ -240,6 +280,12 @@ class Result:
     themes: list[str]
     projected: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # GCJ-02 lat/lng, BD-09 lat/lng
     operating: object = None  # the outlet's hours.StatusWindow in force at the query's time, or None
+    station_id: int = 0
+    visit: "VisitWindow | None" = None  # a mobile station's visit that put it here
+
+    @property
+    def kind(self) -> str:
+        return "mobile" if self.visit is not None else "fixed"
 
     @property
     def display_name(self) -> str:
@@ -267,8 +313,70 @@ class Result:
         return self.lat, self.lng
 
 
+@dataclass(frozen=True)
+class VisitWindow:
+    """Where and when a mobile station is (or will be later that day)."""
+
+    place: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+
+    def text(self, at: datetime.datetime) -> str:
+        """ "今天 10:00–16:00 在 XX 物流园" ("today" only when it is `at`'s day)."""
+        values = {
+            "start": local_time(self.starts_at),
+            "end": local_time(self.ends_at),
+            "place": self.place,
+        }
+        if self.starts_at.astimezone(SHANGHAI).date() == at.astimezone(SHANGHAI).date():
+            return _("Today %(start)s–%(end)s at %(place)s") % values
+        return _("%(day)s %(start)s–%(end)s at %(place)s") % {
+            **values,
+            "day": self.starts_at.astimezone(SHANGHAI).strftime("%m-%d"),
+        }
+
+
 def index() -> StationIndex:
     return loading.current_index()
+
+
+def mobile_result(idx: StationIndex, row: int, distance_m: float, at: datetime.datetime) -> Result:
+    """The Result of a mobile station's row (see StationIndex.is_mobile): at its visit's place;
+    open while the van is there, its next change the visit's start or end."""
+    layer = idx.mobile
+    visit = row - idx.n
+    station = layer.station_of(visit)
+    code, name, name_en, phone, notice = layer.texts[station]
+    starts_at, ends_at = layer.window(visit)
+    is_open = layer.is_open(visit, at)
+    lat, lng = float(layer.lat[visit]), float(layer.lng[visit])
+    g_lat, g_lng = from_wgs84(lat, lng, "gcj02")
+    b_lat, b_lng = from_wgs84(lat, lng, "bd09")
+    catalogue = idx.catalogue
+    states = dict.fromkeys(catalogue.facility_codes_in(layer.yes[station]), "yes")
+    states.update(dict.fromkeys(catalogue.facility_codes_in(layer.no[station]), "no"))
+    states.update(dict.fromkeys(catalogue.facility_codes_in(layer.out_of_order[station]), "out_of_order"))
+    return Result(
+        row=row,
+        code=code,
+        name=name,
+        name_en=name_en,
+        address=layer.addresses[visit],
+        phone=phone,
+        notice=notice,
+        lat=lat,
+        lng=lng,
+        distance_m=float(distance_m),
+        status="active",
+        open=is_open,
+        next_change=ends_at if is_open else starts_at,
+        hours_known=True,
+        facilities=states,
+        themes=catalogue.theme_codes_in(int(layer.themes[station])),
+        projected=(g_lat, g_lng, b_lat, b_lng),
+        station_id=int(layer.station_ids[station]),
+        visit=VisitWindow(layer.places[visit], starts_at, ends_at),
+    )
 
 
 def result_for(
@@ -297,6 +405,7 @@ def result_for(
         themes=idx.theme_codes(row),
         projected=idx.projected(row),
         operating=operating,
+        station_id=int(idx.ids[row]),
     )
 
 
@@ -311,17 +420,24 @@ def _search(query: NearbyQuery, idx: StationIndex) -> tuple[list[int], list[floa
         facilities=catalogue.facility_mask(query.facilities) if query.facilities else None,
         themes=catalogue.theme_mask(query.themes) if query.themes else 0,
         open_at=query.at if query.open_now else None,
+        at=query.at,
     )
 
 
 def nearby(query: NearbyQuery, idx: StationIndex | None = None) -> list[Result]:
-    """The stations nearest to the query's point that pass its filters, nearest first."""
+    """The stations nearest to the query's point that pass its filters, nearest first: mobile
+    ones where they are at the query's time, or will be later that day."""
     idx = idx if idx is not None else index()
     rows, metres = _search(query, idx)
-    open_flags = idx.open_rows(np.array(rows, dtype=np.intp), query.at).tolist()
+    fixed = [row for row in rows if row < idx.n]
+    open_flags = dict(
+        zip(fixed, idx.open_rows(np.array(fixed, dtype=np.intp), query.at).tolist(), strict=True)
+    )
     return [
-        result_for(idx, row, distance, query.at, is_open)
-        for row, distance, is_open in zip(rows, metres, open_flags, strict=True)
+        result_for(idx, row, distance, query.at, open_flags[row])
+        if row < idx.n
+        else mobile_result(idx, row, distance, query.at)
+        for row, distance in zip(rows, metres, strict=True)
     ]
 
 
@@ -402,6 +518,11 @@ def status_badge(result, at: datetime.datetime) -> tuple[str, str]:
     under an operating status its label first ("限流营业 · 1 个窗口 · 自助银行 24 小时")."""
     if result.temporarily_closed:
         return "bad", _("Temporarily closed")
+    visit = getattr(result, "visit", None)
+    if visit is not None:
+        if result.open:
+            return "ok", _("Here now") + " · " + visit.text(at)
+        return "warn", visit.text(at)
     label = operating_label(result.operating)
     if label:
         if not result.open:
@@ -491,7 +612,7 @@ def _fragment(idx: StationIndex, row: int, crs: str) -> bytes:
     links = links_at(projected, name, address)
     fragment = (
         (
-            f'{{"code":{_encode(code)},"name":{_encode(name)},"name_en":{_encode(name_en)},'
+            f'{{"code":{_encode(code)},"kind":"fixed","name":{_encode(name)},"name_en":{_encode(name_en)},'
             f'"lat":{round(lat, 6)!r},"lng":{round(lng, 6)!r},"crs":"{crs}","status":"{status}",'
             f'"notice":{_encode(notice)},"facilities":'
         ).encode()
@@ -539,6 +660,10 @@ def nearby_json(query: NearbyQuery, idx: StationIndex | None = None) -> bytes:
         # Open / next change depend on the timetable and the minute only: kept per timetable.
         hours_parts = idx.minute_cache(query.at)
         for row, distance in zip(rows, metres, strict=True):
+            if row >= idx.n:  # a mobile station: a handful at most, written whole
+                found = result_json(mobile_result(idx, row, distance, query.at), crs)
+                out += (json.dumps(found, ensure_ascii=False, separators=(",", ":")).encode(), b",")
+                continue
             sid = sid_of[row]
             hours = hours_parts.get(sid)
             if hours is None:
@@ -551,8 +676,9 @@ def nearby_json(query: NearbyQuery, idx: StationIndex | None = None) -> bytes:
 
 def result_json(result: Result, crs: str) -> dict:
     lat, lng = result.position(crs)
-    return {
+    out = {
         "code": result.code,
+        "kind": result.kind,
         "name": result.name,
         "name_en": result.name_en,
         "distance_m": round(result.distance_m),
@@ -570,6 +696,13 @@ def result_json(result: Result, crs: str) -> dict:
         "phone": result.phone,
         "links": {"page": f"/s/{result.code}", **result.links()},
     }
+    if result.visit is not None:
+        out["visit"] = {
+            "place": result.visit.place,
+            "starts_at": result.visit.starts_at.isoformat(),
+            "ends_at": result.visit.ends_at.isoformat(),
+        }
+    return out
 
 
 # --- the catalogue as people read it -------------------------------------------------------------
@@ -921,3 +1054,55 @@ def station_json(view: StationView, crs: str = "wgs84") -> dict:
             "usual_peak_hour": view.usual_peak,
         },
     }
+
+
+# --- mobile stations ------------------------------------------------------------------------------
+
+NEXT_VISITS = 10
+
+
+def next_visits(station, at: datetime.datetime | None = None, limit: int = NEXT_VISITS) -> list[dict]:
+    """A mobile station's visits from the one running at `at` on (cancelled ones with their
+    notice), for its page and its API: {place, address, starts_at, ends_at, now, cancelled,
+    notice, text, navigation links}."""
+    from yizhan.mobile.models import Visit, VisitStatus
+
+    at = at or timezone.now()
+    out = []
+    for visit in (
+        Visit.objects.filter(station=station, ends_at__gt=at)
+        .select_related("place")
+        .order_by("starts_at")[:limit]
+    ):
+        window = VisitWindow(
+            visit.place.name, visit.starts_at.astimezone(SHANGHAI), visit.ends_at.astimezone(SHANGHAI)
+        )
+        cancelled = visit.status == VisitStatus.CANCELLED
+        out.append(
+            {
+                "place": visit.place.name,
+                "address": visit.place.address,
+                "starts_at": window.starts_at,
+                "ends_at": window.ends_at,
+                "now": not cancelled and visit.starts_at <= at < visit.ends_at,
+                "cancelled": cancelled,
+                "notice": visit.notice,
+                "moved": visit.moved,
+                "text": window.text(at),
+                "links": navigation_links(
+                    visit.place.lat, visit.place.lng, visit.place.name, visit.place.address
+                ),
+            }
+        )
+    return out
+
+
+def mobile_badge(visits: list[dict], at: datetime.datetime) -> tuple[str, str]:
+    """The station page's badge for a mobile station: there now, or where it goes next."""
+    planned = [v for v in visits if not v["cancelled"]]
+    if not planned:
+        return "bad", _("No visit planned")
+    first = planned[0]
+    if first["now"]:
+        return "ok", _("Here now") + " · " + first["text"]
+    return "warn", _("Next: %(visit)s") % {"visit": first["text"]}

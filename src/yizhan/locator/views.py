@@ -99,7 +99,7 @@ def index(request):
             results = services.nearby(query, idx)
 
     rows = []
-    station_ids = [int(idx.ids[result.row]) for result in results]
+    station_ids = [result.station_id for result in results]
     if station_ids and not params.get("city") and not request.headers.get("HX-Request"):
         # A point the visitor typed or shared: demand, for the planner (rounded; nothing else).
         searched.send(__name__, request=request, lat=query.lat, lng=query.lng, station_id=station_ids[0])
@@ -276,6 +276,23 @@ def map_stations(request):
         lat, lng = from_wgs84(float(idx.lat[row]), float(idx.lng[row]), crs)
         name = (english and idx.text("name_en", row)) or idx.text("name", row)
         markers.append([idx.text("code", row), name, round(lat, 6), round(lng, 6), bool(is_open)])
+    if idx.mobile is not None and idx.mobile.n_visits:
+        # Mobile stations where they are now or later today, named with their visit.
+        for visit in idx.mobile.in_box(
+            query.at,
+            south,
+            west,
+            north,
+            east,
+            idx.catalogue.facility_mask(query.facilities) if query.facilities else None,
+            idx.catalogue.theme_mask(query.themes) if query.themes else 0,
+            query.open_now,
+        ):
+            found = services.mobile_result(idx, idx.n + visit, 0.0, query.at)
+            lat, lng = from_wgs84(found.lat, found.lng, crs)
+            label = f"{found.display_name} · {found.visit.text(query.at)}"
+            markers.append([found.code, label, round(lat, 6), round(lng, 6), found.open])
+            total += 1
     return JsonResponse({"markers": markers, "total": total})
 
 
@@ -291,12 +308,17 @@ def station(request, code: str):
         at = None
     view = services.station_view(found, at)
     kind, text = view.badge
+    visits = []
+    if found.kind == "mobile":
+        visits = services.next_visits(found, view.at)
+        kind, text = services.mobile_badge(visits, view.at)
     context = {
         "view": view,
         "station": found,
         "badge_kind": kind,
         "badge": text,
         "sections": sections.for_station(found, request),
+        "visits": visits,
         "share_url": _absolute(request, reverse("locator:station", args=[found.code])),
     }
     return render(request, "locator/station.html", context)

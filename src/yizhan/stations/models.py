@@ -65,6 +65,11 @@ class StationStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class StationKind(models.TextChoices):
+    FIXED = "fixed", _("Station in an outlet")
+    MOBILE = "mobile", _("Mobile station")
+
+
 class AccessPolicy(models.TextChoices):
     OPEN = "open", _("Anyone may walk in")
     ASK_STAFF = "ask_staff", _("Ask the staff at the counter")
@@ -98,6 +103,9 @@ class Station(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True, validators=[code_validator])
     name = models.CharField(_("name (Chinese)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    # A mobile station (移动驿站, yizhan.mobile) hangs on a sub-branch and is found where its
+    # visits take it; its own lat/lng is only its base. The kind never changes.
+    kind = models.CharField(_("kind"), max_length=10, choices=StationKind.choices, default=StationKind.FIXED)
     unit = models.ForeignKey(
         "orgs.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="stations"
     )

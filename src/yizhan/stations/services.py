@@ -38,6 +38,7 @@ from yizhan.stations.models import (
     Standard,
     Station,
     StationFacility,
+    StationKind,
     StationStatus,
     Theme,
     VerificationSource,
@@ -142,7 +143,9 @@ class Lookups:
         )
 
 
-def _resolve_unit(value, scope: Scope | None, errors: dict, lookups: Lookups | None = None) -> Unit | None:
+def _resolve_unit(
+    value, scope: Scope | None, errors: dict, lookups: Lookups | None = None, kind: str = "fixed"
+) -> Unit | None:
     if isinstance(value, Unit):
         unit = value
     else:
@@ -155,6 +158,12 @@ def _resolve_unit(value, scope: Scope | None, errors: dict, lookups: Lookups | N
     if unit is None or (scope is not None and not scope.covers(unit.path)):
         errors["unit"] = _("No unit with this code in your part of the network.")
         return None
+    if kind == StationKind.MOBILE:
+        if unit.kind != UnitKind.SUB_BRANCH:
+            errors["unit"] = _("A mobile station belongs to a sub-branch.")
+        elif unit.closed_on is not None:
+            errors["unit"] = _("The sub-branch is closed.")
+        return unit
     if unit.kind != UnitKind.OUTLET:
         errors["unit"] = _("A station belongs to an outlet.")
     elif unit.closed_on is not None:
@@ -268,7 +277,14 @@ def clean_station(
             errors[field] = _("At most %(n)s characters.") % {"n": limit}
         out[field] = text
 
-    unit = _resolve_unit(data.get("unit"), scope, errors, lookups)
+    kind = str(data.get("kind") or (instance.kind if instance is not None else StationKind.FIXED))
+    if kind not in StationKind.values:
+        errors["kind"] = _("Unknown kind of station.")
+        kind = StationKind.FIXED
+    elif instance is not None and kind != instance.kind:
+        errors["kind"] = _("A station's kind never changes.")
+    out["kind"] = kind
+    unit = _resolve_unit(data.get("unit"), scope, errors, lookups, kind=kind)
     out["unit"] = unit
 
     # With the unit itself in error, a blank address or position is that error's echo, not a second one.
