@@ -14,6 +14,7 @@ DEMO_STEPS = [
     "yizhan.remittance.demo",
     "yizhan.supplies.demo",
     "yizhan.cases.demo",
+    "yizhan.mobile.demo",
     "yizhan.notify.demo",
     "yizhan.events.demo",
     "yizhan.locator.demo",

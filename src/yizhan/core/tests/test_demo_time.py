@@ -20,6 +20,8 @@ FUTURE_BY_DESIGN = {
     ("remittance.callback", "call_back_at"),
     ("events.occurrence", "starts_at"),  # upcoming events, open for sign-up
     ("events.occurrence", "ends_at"),
+    ("mobile.visit", "starts_at"),  # mobile stations' visits, generated 60 days ahead
+    ("mobile.visit", "ends_at"),
 }
 
 
