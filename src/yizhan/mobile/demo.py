@@ -19,7 +19,15 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 # (code, sub-branch, name, name_en, base address, base lat, lng): where the van is kept
 VANS = [
     ("SZ-YD-BA", "SZ-BA", "宝安移动驿站", "Bao'an mobile station", "深圳市宝安区新安街道", 22.5700, 113.8800),
-    ("SZ-YD-LG", "SZ-LG", "龙岗移动驿站", "Longgang mobile station", "深圳市龙岗区龙城街道", 22.7200, 114.2470),
+    (
+        "SZ-YD-LG",
+        "SZ-LG",
+        "龙岗移动驿站",
+        "Longgang mobile station",
+        "深圳市龙岗区龙城街道",
+        22.7200,
+        114.2470,
+    ),
 ]
 # (van, name, kind, address, lat, lng, RRULE, from, until, on a holiday)
 SITES = [
@@ -80,7 +88,9 @@ def build(ctx: DemoContext) -> None:
     # What the past visits did: check-ins at the van (its QR code travels with it) and services.
     rng = ctx.rng("mobile")
     now = timezone.now()
-    past = Visit.objects.filter(station__in=vans.values(), ends_at__lte=now).select_related("station", "place")
+    past = Visit.objects.filter(station__in=vans.values(), ends_at__lte=now).select_related(
+        "station", "place"
+    )
     kinds = ["card_issued", "account_opened", "payroll_card", "question_answered", "anti_fraud_talk"]
     for visit in past.order_by("starts_at"):
         span = int((visit.ends_at - visit.starts_at).total_seconds())
@@ -90,5 +100,6 @@ def build(ctx: DemoContext) -> None:
             record_checkin(visit.station, group=group, services=["water", "charging"], now=at)
         counts = {kind: rng.randint(0, 4) for kind in kinds}
         services.record_services(visit, actor=actor, counts=counts, staff=[])
-    ctx.log(f"mobile: {len(vans)} mobile stations, {Visit.objects.filter(station__in=vans.values()).count()} visits")
-
+    ctx.log(
+        f"mobile: {len(vans)} mobile stations, {Visit.objects.filter(station__in=vans.values()).count()} visits"
+    )

@@ -397,11 +397,13 @@ def cancel_visit(visit: Visit, *, actor, notice: str, revision: int | None = Non
     visit.save(update_fields=["status", "notice"])
     record("mobile.visit_cancelled", visit, actor=actor, unit=visit.station.unit, changes=changes)
     unit = visit.station.unit
-    users = {
-        m.user
-        for m in Membership.objects.filter(unit=unit, role__in=["manager", "admin"]).select_related("user")
-    }
-    users |= set(visit.staff.all())
+    users = set(visit.staff.all())
+    # The sub-branch's managers and admins, or those of the nearest unit above that has any.
+    for target in [unit, *unit.ancestors()[::-1]]:
+        members = Membership.objects.filter(unit=target, role__in=["manager", "admin"]).select_related("user")
+        if members:
+            users |= {m.user for m in members}
+            break
     if users:
         notify(
             [Recipient(unit_id=unit.pk, user=user) for user in sorted(users, key=lambda u: u.pk)],
@@ -519,3 +521,64 @@ def schedule_case_visit(case, *, actor, station: Station, place: VisitPlace, sta
     record("case.visit_scheduled", case, actor=actor, changes={"visit": [None, visit.pk]})
     bump()
     return visit
+
+
+# --- figures --------------------------------------------------------------------------------------
+
+
+def site_figures(visits) -> list[dict]:
+    """Per place and month (Beijing time), beside the fixed stations' figures: visits made,
+    check-ins during them (at the van, whose QR code travels with it), check-ins by visitor
+    group, and services given by kind. `visits`: a (scoped) queryset of Visit."""
+    from collections import defaultdict
+
+    from yizhan.visits.models import CheckIn
+
+    rows: dict = {}
+    visits = list(
+        visits.filter(status=VisitStatus.PLANNED, starts_at__lte=timezone.now())
+        .select_related("place")
+        .order_by("starts_at")
+    )
+    if not visits:
+        return []
+    by_station = defaultdict(list)
+    for visit in visits:
+        by_station[visit.station_id].append(visit)
+    for station_id, own in by_station.items():
+        checkins = list(
+            CheckIn.objects.filter(station_id=station_id, at__gte=own[0].starts_at, at__lt=own[-1].ends_at)
+            .order_by("at")
+            .values_list("at", "group")
+        )
+        position = 0
+        for visit in own:
+            month = visit.starts_at.astimezone(SHANGHAI).strftime("%Y-%m")
+            row = rows.setdefault(
+                (visit.place_id, month),
+                {
+                    "place": visit.place,
+                    "month": month,
+                    "visits": 0,
+                    "checkins": 0,
+                    "groups": {},
+                    "services": {},
+                },
+            )
+            row["visits"] += 1
+            while position < len(checkins) and checkins[position][0] < visit.starts_at:
+                position += 1
+            while position < len(checkins) and checkins[position][0] < visit.ends_at:
+                group = checkins[position][1]
+                row["checkins"] += 1
+                row["groups"][group] = row["groups"].get(group, 0) + 1
+                position += 1
+    for visit_place, month, kind, count in (
+        VisitServiceCount.objects.filter(visit__in=[v.pk for v in visits])
+        .values_list("visit__place_id", "visit__starts_at", "kind", "count")
+        .iterator()
+    ):
+        key = (visit_place, month.astimezone(SHANGHAI).strftime("%Y-%m"))
+        services = rows[key]["services"]
+        services[kind] = services.get(kind, 0) + count
+    return sorted(rows.values(), key=lambda r: (r["place"].name, r["month"]))
