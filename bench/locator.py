@@ -9,7 +9,10 @@ the facility catalogue, themes and bank-outlet hours; 5,000 queries, 90 % near a
 - PostGIS `ORDER BY geog <-> point LIMIT 10` on the same points (a temporary database on the
   local PostgreSQL; install `postgresql-15-postgis-3` when the extension is missing);
 - index build time and memory from arrays, and the full rebuild from a SQLite database;
-- correctness: identical results to a brute-force haversine on 300 random queries.
+- correctness: identical results to a brute-force haversine on 300 random queries;
+- mobile stations (issue 17): 10,000 vans with 60 days of visits (a van visits a few sites of its
+  city on a few weekdays): nearest-10 with open now with and without them (goal: median ≤ 1.2×),
+  and the merged answer against brute force at random moments, visits in progress or not.
 
 Run: .venv/bin/python bench/locator.py [--stations 200000] [--queries 5000]
 The last line is the figure: medians and the ratios against cKDTree and PostGIS.
@@ -204,6 +207,175 @@ def index_rows(n, lat, lng, data, catalogue):
     )
 
 
+def mobile_network(m, days, first_day, city_lat, city_lng, spread_km, weights, catalogue, seed=17):
+    """m vans, each of one city with 2–4 sites there, visiting one of them on 2–5 weekdays a week
+    for `days` days from `first_day` (plus the day before), one visit a day of 3–7 hours between
+    08:00 and 19:00. Returns the layer and the visits as plain arrays for the brute force."""
+    from yizhan.locator.index import BITS_PER_WORD
+    from yizhan.locator.mobile import MobileLayer
+
+    rng = np.random.default_rng(seed)
+    city = rng.choice(len(city_lat), size=m, p=weights)
+    station, starts, ends, lat, lng = [], [], [], [], []
+    midnight = datetime.datetime.combine(first_day, datetime.time(), SHANGHAI)
+    for van in range(m):
+        sd = spread_km[city[van]] / 111.0
+        sites = [
+            (
+                city_lat[city[van]] + rng.normal() * sd,
+                city_lng[city[van]] + rng.normal() * sd / np.cos(np.radians(city_lat[city[van]])),
+            )
+            for _ in range(int(rng.integers(2, 5)))
+        ]
+        weekdays = rng.choice(5, size=int(rng.integers(2, 6)), replace=False)
+        start_hour = int(rng.integers(8, 13))
+        length = int(rng.integers(3, 8))
+        for day in range(-1, days):
+            date = first_day + datetime.timedelta(days=day)
+            if date.weekday() not in weekdays:
+                continue
+            site = sites[(day + 1) % len(sites)]
+            begin = midnight + datetime.timedelta(days=day, hours=start_hour)
+            station.append(van)
+            starts.append(int(begin.timestamp()))
+            ends.append(int((begin + datetime.timedelta(hours=length)).timestamp()))
+            lat.append(float(np.clip(site[0], 18.5, 53)))
+            lng.append(float(np.clip(site[1], 74, 134)))
+    words = catalogue.words
+    yes = np.zeros((m, words), dtype=np.uint64)
+    for position, code in enumerate(catalogue.facilities):
+        w, bit = divmod(position, BITS_PER_WORD)
+        yes[rng.random(m) < PREVALENCE.get(code, 0.02), w] |= np.uint64(1 << bit)
+    zeros = np.zeros((m, words), dtype=np.uint64)
+    n_visits = len(station)
+    layer = MobileLayer(
+        station_ids=np.arange(10_000_001, 10_000_001 + m),
+        yes=yes,
+        no=zeros,
+        out_of_order=zeros,
+        themes=np.zeros(m, dtype=np.uint64),
+        texts=[(f"M{i:05d}", f"移动驿站{i}", "", "", "") for i in range(m)],
+        visit_ids=np.arange(1, n_visits + 1),
+        visit_station=station,
+        starts=starts,
+        ends=ends,
+        lat=lat,
+        lng=lng,
+        places=[""] * n_visits,
+        addresses=[""] * n_visits,
+    )
+    truth = {
+        "station": np.array(station),
+        "starts": np.array(starts),
+        "ends": np.array(ends),
+        "lat": np.array(lat),
+        "lng": np.array(lng),
+    }
+    return layer, truth
+
+
+def van_points(truth, moment: datetime.datetime):
+    """Brute force, apart from the layer's code: per van, the visit of the moment's Beijing day
+    that is not over and starts first; (van, lat, lng, open) arrays."""
+    t = moment.timestamp()
+    day = moment.astimezone(SHANGHAI).date()
+    start_of_day = datetime.datetime.combine(day, datetime.time(), SHANGHAI).timestamp()
+    today = (truth["starts"] >= start_of_day) & (truth["starts"] < start_of_day + 86400) & (truth["ends"] > t)
+    chosen = {}
+    for i in np.flatnonzero(today).tolist():
+        van = int(truth["station"][i])
+        if van not in chosen or truth["starts"][i] < truth["starts"][chosen[van]]:
+            chosen[van] = i
+    idx = np.array(sorted(chosen.values()), dtype=np.int64)
+    vans = truth["station"][idx] if len(idx) else np.zeros(0, dtype=np.int64)
+    return vans, truth["lat"][idx], truth["lng"][idx], truth["starts"][idx] <= t
+
+
+def mobile_part(index, layer, truth, filter_args, at, check, usable, lat, lng, rows):
+    """Timings with and without the layer (interleaved), and the brute-force check."""
+    perf = time.perf_counter_ns
+    for a, b, m in filter_args[:300]:  # warm, as the fixed part was
+        index.mobile = layer
+        index.nearest(a, b, k=10, open_at=at)
+        index.nearest(a, b, k=10, facilities=m, open_at=at)
+    without, with_layer, without_f, with_f, plain_today = [], [], [], [], []
+    for a, b, m in filter_args:
+        index.mobile = None
+        t0 = perf()
+        index.nearest(a, b, k=10, open_at=at)
+        t1 = perf()
+        index.nearest(a, b, k=10, facilities=m, open_at=at)
+        t2 = perf()
+        index.mobile = layer
+        t3 = perf()
+        index.nearest(a, b, k=10, open_at=at)
+        t4 = perf()
+        index.nearest(a, b, k=10, facilities=m, open_at=at)
+        t5 = perf()
+        index.nearest(a, b, k=10, at=at)
+        t6 = perf()
+        without.append((t1 - t0) / 1000)
+        without_f.append((t2 - t1) / 1000)
+        with_layer.append((t4 - t3) / 1000)
+        with_f.append((t5 - t4) / 1000)
+        plain_today.append((t6 - t5) / 1000)
+
+    # Brute force at random moments of the 60 days (daytime mostly: visits in progress or not).
+    rng = np.random.default_rng(2026)
+    first = datetime.datetime.fromtimestamp(int(truth["starts"].min()), SHANGHAI)
+    mismatches = mobile_hits = 0
+    for j in range(check):
+        moment = first + datetime.timedelta(
+            days=int(rng.integers(1, 58)), hours=int(rng.integers(6, 21)), minutes=int(rng.integers(0, 60))
+        )
+        a, b, m = filter_args[j]
+        if j % 3 == 2:
+            a, b = a + float(rng.uniform(-0.01, 0.01)), b + float(rng.uniform(-0.01, 0.01))
+        open_now = j % 2 == 0
+        filtered = j % 4 in (1, 2)
+        radius = 20_000.0 if j % 5 == 0 else None
+        hours_open = index.open_rows(np.arange(index.n), moment) if open_now else np.ones(index.n, dtype=bool)
+        d_fixed = haversine_m(a, b, lat, lng)
+        ok = hours_open.copy()
+        if filtered:
+            ok &= np.all((usable & m) == m, axis=1)
+        vans, v_lat, v_lng, v_open = van_points(truth, moment)
+        v_ok = v_open.copy() if open_now else np.ones(len(vans), dtype=bool)
+        if filtered and len(vans):
+            v_ok &= np.all((layer.usable[vans] & m) == m, axis=1)
+        d_vans = haversine_m(a, b, v_lat, v_lng)
+        candidates = [(float(d_fixed[i]), ("fixed", int(rows.ids[i]))) for i in np.flatnonzero(ok)]
+        candidates += [(float(d_vans[i]), ("mobile", int(vans[i]))) for i in np.flatnonzero(v_ok)]
+        if radius is not None:
+            candidates = [c for c in candidates if c[0] <= radius]
+        want = sorted(candidates)[:10]
+        got_rows, got_metres = index.nearest(
+            a, b, k=10, radius_m=radius, facilities=m if filtered else None,
+            open_at=moment if open_now else None, at=moment,
+        )  # fmt: skip
+        got = [
+            ("mobile", layer.station_of(int(r) - index.n))
+            if index.is_mobile(int(r))
+            else ("fixed", int(index.ids[r]))
+            for r in got_rows
+        ]
+        mobile_hits += sum(1 for kind, _x in got if kind == "mobile")
+        same = got == [w[1] for w in want]
+        tie = len(got) == len(want) and np.allclose(got_metres, [w[0] for w in want], rtol=0, atol=1e-6)
+        if not (same or tie) or not np.allclose(got_metres, [w[0] for w in want], rtol=0, atol=0.01):
+            mismatches += 1
+    index.mobile = None
+    return {
+        "without": summary(without),
+        "with": summary(with_layer),
+        "without_f": summary(without_f),
+        "with_f": summary(with_f),
+        "plain_today": summary(plain_today),
+        "mismatches": mismatches,
+        "mobile_hits": mobile_hits,
+    }
+
+
 def make_queries(rng, count, city_lat, city_lng, spread_km, weights):
     near = int(count * 0.9)
     city = rng.choice(len(city_lat), size=near, p=weights)
@@ -302,8 +474,8 @@ def insert_network(n, lat, lng, data, facility_ids, theme_ids, unit_id) -> int:
         cursor.executemany(
             "INSERT INTO stations_station (id, code, name, name_en, address, lat, lng, phone, status, "
             "public_notice, access_policy, external_ids, opening_hours, verification_source, created_at, "
-            "updated_at, unit_id, revision, operating_windows) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'open', '{}', %s, '', %s, %s, %s, 1, '[]')",
+            "updated_at, unit_id, revision, operating_windows, kind) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'open', '{}', %s, '', %s, %s, %s, 1, '[]', 'fixed')",
             [
                 (
                     i + 1,
@@ -386,6 +558,7 @@ def main():
     parser.add_argument("--stations", type=int, default=200_000)
     parser.add_argument("--queries", type=int, default=5_000)
     parser.add_argument("--check", type=int, default=300, help="queries checked against brute force")
+    parser.add_argument("--mobile", type=int, default=10_000, help="mobile stations (0: none)")
     args = parser.parse_args()
     started = time.monotonic()
     deadline = started + DEADLINE_S
@@ -554,6 +727,40 @@ def main():
         f"correctness: {check} queries × (plain, filtered) against brute-force haversine: {mismatches} mismatches"
     )
 
+    # Mobile stations: the same points, with and without 10,000 vans' 60 days of visits.
+    mobile_text = "no mobile stations"
+    if args.mobile:
+        t0 = time.perf_counter()
+        layer, truth = mobile_network(
+            args.mobile, 60, QUERY_TIME.date() - datetime.timedelta(days=20),
+            city_lat, city_lng, spread_km, weights, catalogue,
+        )  # fmt: skip
+        layer_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        layer.snapshot(at)
+        snapshot_ms = (time.perf_counter() - t0) * 1000
+        found = mobile_part(index, layer, truth, filtered_args, at, check, usable, lat, lng, rows)
+        (wo, wo99), (wi, wi99) = found["without"], found["with"]
+        (wof, _), (wif, _) = found["without_f"], found["with_f"]
+        print(
+            f"mobile layer: {args.mobile:,} vans, {layer.n_visits:,} visits over 60 days, built in "
+            f"{layer_s:.1f} s (generation included); a minute's snapshot {snapshot_ms:.1f} ms"
+        )
+        print(f"open now, without vans:               median {wo:7.1f} µs  p99 {wo99:7.1f} µs")
+        print(
+            f"open now, with vans:                  median {wi:7.1f} µs  p99 {wi99:7.1f} µs  = {wi / wo:.2f}×"
+        )
+        print(f"1–2 facilities + open now, w/o / with: median {wof:6.1f} / {wif:.1f} µs = {wif / wof:.2f}×")
+        print(f"nearest-10 with vans there later today: median {found['plain_today'][0]:5.1f} µs")
+        print(
+            f"mobile correctness: {check} queries at random moments against brute force: "
+            f"{found['mismatches']} mismatches ({found['mobile_hits']} van results among them)"
+        )
+        mobile_text = (
+            f"with {args.mobile:,} mobile stations open now {wi:.1f} µs = {wi / wo:.2f}× without ({wo:.1f} µs; "
+            f"goal ≤ 1.2×), filtered {wif / wof:.2f}×, {found['mismatches']} mismatches in {check}"
+        )
+
     # PostGIS on the same points.
     pg_plain, pg_detail = postgis_times(
         lat, lng, usable[:, 0], q_lat, q_lng, [int(m[0]) for m in filter_masks], deadline
@@ -593,7 +800,7 @@ def main():
         f"cKDTree ({rp_med:.1f} µs); {of_med:.1f} µs with 1–2 facilities + open now = {of_med / rp_med:.2f}× raw "
         f"cKDTree; a point asked before {oc_med:.1f} µs; {pg_text}; build {build_s * 1000:.0f} ms, "
         f"{memory / 2**20:.0f} MB; "
-        f"{mismatches} mismatches in {check * 2}"
+        f"{mismatches} mismatches in {check * 2}; {mobile_text}"
     )
     tmp.cleanup()
 

@@ -504,26 +504,27 @@ class StationIndex:
         """The fixed stations' answer with the mobile stations nearer than its k-th (or within the
         radius, when fewer than k) merged in, nearest first."""
         rows, metres = answer
-        snap = self.mobile.snapshot(at)
+        layer = self.mobile
+        snap = layer.snapshot(at)
         if not snap.count:
             return answer
-        if len(rows) == k:
-            bound2 = chord_for_metres(metres[-1]) ** 2 * (1 + 1e-9)
-        elif radius_m is not None:
-            bound2 = chord_for_metres(radius_m) ** 2 * (1 + 1e-9)
-        else:
-            bound2 = math.inf
-        hits = self.mobile.nearest(snap, point, lat, lng, k, bound2, facilities, themes, open_at is not None)
-        if not hits:
+        reach = metres[-1] if len(rows) == k else radius_m
+        near = layer.near(snap, point, lat, lng, reach, open_at is not None)
+        if not near:
             return answer
+        words = facilities.tolist() if facilities is not None else None
         n = self.n
         merged = list(zip(metres, rows, strict=True))
-        for chord2, visit in hits:
+        for chord2, visit, station in near:
+            if (words is not None or themes) and not layer.passes(station, words, themes):
+                continue
             distance = math.asin(min(math.sqrt(chord2) * 0.5, 1.0)) * TWO_R
             if radius_m is None or distance <= radius_m:
                 merged.append((distance, n + visit))
+        if len(merged) == len(rows):
+            return answer
         merged.sort()
-        merged = merged[:k]
+        del merged[k:]
         return [row for _d, row in merged], [d for d, _row in merged]
 
     def is_mobile(self, row: int) -> bool:

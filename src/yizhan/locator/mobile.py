@@ -19,13 +19,20 @@ import datetime
 import math
 import threading
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
-GRID_DEG = 0.05  # ~5.5 km: a city's vans spread over a few dozen cells
-MAX_GRID_CELLS = 16  # a bound wider than this many cells asks the snapshot's tree instead
+# Grids of a snapshot, finest first (0.005° is ~550 m of latitude), each cell twice the last.
+# A cell's block lists the vans of the cell and of its eight neighbours, so a query reads the one
+# block of its cell in the finest grid whose cell is at least its reach in degrees (either way):
+# one lookup and a few vans, whatever the reach — where a single grid would hold hundreds of a
+# big city's vans in the cells of a wide query. A grid is built on first need in a minute.
+GRID_LEVELS = tuple(0.005 * 2**i for i in range(7))  # up to 0.32°, ~35 km
+GRID_MAX_LAT = 80.0
+EARTH_M = 6_371_008.8
+DEG_M = math.radians(1.0) * EARTH_M  # metres per degree of latitude
 SNAPSHOTS = 8
 
 
@@ -38,39 +45,46 @@ def _xyz(lat, lng) -> np.ndarray:
 @dataclass
 class Snapshot:
     """Each mobile station's point for one minute: `visits` (into the layer's visit arrays),
-    `open` (the van is there now), their unit vectors as Python floats, and the grid of them."""
+    `open` (the van is there now), and per point (x, y, z, visit, open, station) as plain
+    Python, in the grid cell of its position; blocks of 3 × 3 cells and trees on first need."""
 
     visits: np.ndarray
     open: np.ndarray
-    x: list
-    y: list
-    z: list
-    grid: dict  # (row, column) -> [position in the snapshot]
-    _tree: object = None
-    _open_tree: object = None
+    entries: list  # (x, y, z, visit, open, station) per point
+    lat: list
+    lng: list
+    # [open only][level] -> {(row, column): [entry] of the 3 × 3 cells around}, on first need
+    grids: tuple = field(default_factory=lambda: ([None] * len(GRID_LEVELS), [None] * len(GRID_LEVELS)))
+    _trees: dict = field(default_factory=dict)
 
     @property
     def count(self) -> int:
         return len(self.visits)
 
+    def grid(self, level: int, open_only: bool) -> dict:
+        size = GRID_LEVELS[level]
+        found: dict = {}
+        for entry, lat, lng in zip(self.entries, self.lat, self.lng, strict=True):
+            if entry[4] or not open_only:
+                row, column = math.floor(lat / size), math.floor(lng / size)
+                for r in (row - 1, row, row + 1):
+                    for c in (column - 1, column, column + 1):
+                        found.setdefault((r, c), []).append(entry)
+        self.grids[open_only][level] = found  # a race only builds the same grid twice
+        return found
+
     def tree(self, open_only: bool):
-        """(tree, positions) over all points or the open ones, built on first need."""
+        """(tree or None, entries in tree order) over all points or the open ones."""
         from yizhan.locator.index import PointTree
 
-        if open_only:
-            if self._open_tree is None:
-                positions = np.flatnonzero(self.open)
-                points = (
-                    np.column_stack((self.x, self.y, self.z))[positions]
-                    if len(positions)
-                    else np.zeros((0, 3))
-                )
-                self._open_tree = (PointTree(points) if len(positions) else None, positions)
-            return self._open_tree
-        if self._tree is None:
-            points = np.column_stack((self.x, self.y, self.z))
-            self._tree = (PointTree(points), np.arange(self.count))
-        return self._tree
+        found = self._trees.get(open_only)
+        if found is None:
+            entries = [entry for entry in self.entries if entry[4]] if open_only else self.entries
+            tree = (
+                PointTree(np.array([entry[:3] for entry in entries], dtype=np.float64)) if entries else None
+            )
+            found = self._trees[open_only] = (tree, entries)
+        return found
 
 
 class MobileLayer:
@@ -117,6 +131,7 @@ class MobileLayer:
         self.days = _local_days(self.starts)
         self.points = _xyz(self.lat, self.lng) if len(self.lat) else np.zeros((0, 3))
         self._snapshots: dict = {}
+        self._last: tuple = (None, None)
         self._lock = threading.Lock()
 
     @property
@@ -124,6 +139,9 @@ class MobileLayer:
         return len(self.visit_ids)
 
     def snapshot(self, at: datetime.datetime) -> Snapshot:
+        last = self._last
+        if last[0] is at:  # a request asks more than once about its own moment
+            return last[1]
         minute = int(at.timestamp() // 60)
         snap = self._snapshots.get(minute)
         if snap is None:
@@ -132,6 +150,7 @@ class MobileLayer:
                 if len(self._snapshots) >= SNAPSHOTS:
                     self._snapshots.clear()
                 snap = self._snapshots.setdefault(minute, snap)
+        self._last = (at, snap)
         return snap
 
     def choose(self, t: int) -> tuple[np.ndarray, np.ndarray]:
@@ -153,90 +172,79 @@ class MobileLayer:
     def _build_snapshot(self, t: int) -> Snapshot:
         visits, is_open = self.choose(t)
         points = self.points[visits]
-        grid: dict = {}
-        rows = np.floor(self.lat[visits] / GRID_DEG).astype(np.int64).tolist()
-        columns = np.floor(self.lng[visits] / GRID_DEG).astype(np.int64).tolist()
-        for position, key in enumerate(zip(rows, columns, strict=True)):
-            grid.setdefault(key, []).append(position)
+        entries = list(
+            zip(
+                points[:, 0].tolist(),
+                points[:, 1].tolist(),
+                points[:, 2].tolist(),
+                visits.tolist(),
+                is_open.tolist(),
+                self.visit_station[visits].tolist(),
+                strict=True,
+            )
+        )
         return Snapshot(
             visits=visits,
             open=is_open,
-            x=points[:, 0].tolist(),
-            y=points[:, 1].tolist(),
-            z=points[:, 2].tolist(),
-            grid=grid,
+            entries=entries,
+            lat=self.lat[visits].tolist(),
+            lng=self.lng[visits].tolist(),
         )
 
-    def passes(self, station: int, facilities, themes: int) -> bool:
+    def near(
+        self, snap: Snapshot, point, lat: float, lng: float, reach_m: float | None, open_only: bool
+    ) -> list:
+        """(squared chord, visit, station) of the snapshot's points within `reach_m` metres of
+        `point` (None: all), unsorted; open ones only with `open_only`."""
+        if reach_m is not None and -GRID_MAX_LAT < lat < GRID_MAX_LAT:
+            # The box around the point holding everything within reach: a meridian degree is
+            # DEG_M metres; along a parallel, at the box's poleward edge, it is cos(lat) of that
+            # (1 % more for the poleward bend of a great circle this short).
+            d_lat = reach_m / DEG_M
+            d_lng = d_lat * 1.01 / math.cos(math.radians(min(abs(lat) + d_lat, 89.9)))
+            half = d_lng if d_lng > d_lat else d_lat
+            # The finest level whose cell is at least `half` wide: 0.005° · 2**level >= half.
+            level = math.frexp(half / GRID_LEVELS[0])[1] if half > GRID_LEVELS[0] else 0
+            if level < len(GRID_LEVELS):
+                size = GRID_LEVELS[level]
+                grid = snap.grids[open_only][level] or snap.grid(level, open_only)
+                block = grid.get((math.floor(lat / size), math.floor(lng / size)))
+                if not block:
+                    return ()
+                px, py, pz = point
+                # The squared chord of reach_m, with a little slack for rounding.
+                bound2 = (2.0 * math.sin(reach_m / EARTH_M / 2.0)) ** 2 * (1 + 1e-9) + 1e-18
+                out = []
+                for x, y, z, visit, _open, station in block:
+                    d2 = (x - px) ** 2 + (y - py) ** 2 + (z - pz) ** 2
+                    if d2 <= bound2:
+                        out.append((d2, visit, station))
+                return out
+        tree, entries = snap.tree(open_only)
+        if tree is None:
+            return []
+        bound = math.sqrt(chord2_for_metres(reach_m)) if reach_m is not None else None
+        # Without a reach (fewer fixed stations than asked for, no radius) every van counts.
+        ask = min(tree.n, 16) if bound is not None else tree.n
+        while True:
+            chords, found = tree.query(point, ask, bound)
+            out = [
+                (c * c, entries[r][3], entries[r][5])
+                for c, r in zip(chords.tolist(), found.tolist(), strict=True)
+                if r < tree.n
+            ]
+            if len(out) < ask or ask >= tree.n:
+                return out
+            ask = min(tree.n, ask * 4)  # every van within reach is wanted: the filters come after
+
+    def passes(self, station: int, facilities: list | None, themes: int) -> bool:
+        """Whether a station has every facility of `facilities` (mask words as ints) working
+        and any theme of `themes`."""
         if facilities is not None:
-            for word, bits in enumerate(facilities.tolist()):
+            for word, bits in enumerate(facilities):
                 if bits and (self.usable_words[word][station] & bits) != bits:
                     return False
         return not themes or bool(self.theme_list[station] & themes)
-
-    def nearest(
-        self,
-        snap: Snapshot,
-        point,
-        lat: float,
-        lng: float,
-        k: int,
-        bound2: float,
-        facilities,
-        themes,
-        open_only,
-    ):
-        """(squared chord, visit) of up to k points of the snapshot within squared chord `bound2`
-        of `point` (math.inf: any) that pass the filters, nearest first."""
-        px, py, pz = point
-        found = []
-        if bound2 < 4.0:
-            reach_deg = math.degrees(2.0 * math.asin(min(math.sqrt(bound2) / 2.0, 1.0))) * 1.001
-            squeeze = math.cos(math.radians(min(abs(lat) + reach_deg, 89.0)))
-            r0, r1 = math.floor((lat - reach_deg) / GRID_DEG), math.floor((lat + reach_deg) / GRID_DEG)
-            c0 = math.floor((lng - reach_deg / squeeze) / GRID_DEG)
-            c1 = math.floor((lng + reach_deg / squeeze) / GRID_DEG)
-            if (r1 - r0 + 1) * (c1 - c0 + 1) <= MAX_GRID_CELLS:
-                grid, xs, ys, zs = snap.grid, snap.x, snap.y, snap.z
-                for r in range(r0, r1 + 1):
-                    for c in range(c0, c1 + 1):
-                        for position in grid.get((r, c), ()):
-                            d2 = (
-                                (xs[position] - px) ** 2 + (ys[position] - py) ** 2 + (zs[position] - pz) ** 2
-                            )
-                            if d2 <= bound2:
-                                found.append((d2, position))
-                return self._finish(snap, sorted(found), k, facilities, themes, open_only)
-        tree, positions = snap.tree(open_only)
-        if tree is None:
-            return []
-        ask = min(tree.n, max(4 * k, 16))
-        bound = math.sqrt(bound2) if bound2 < 4.0 else None
-        while True:
-            chords, rows = tree.query(point, ask, bound)
-            hits = [
-                (c * c, int(positions[r]))
-                for c, r in zip(chords.tolist(), rows.tolist(), strict=True)
-                if r < tree.n
-            ]
-            out = self._finish(snap, hits, k, facilities, themes, open_only)
-            if len(out) >= k or len(hits) < ask or ask >= tree.n:
-                return out
-            ask = min(tree.n, ask * 4)
-
-    def _finish(self, snap, ordered, k, facilities, themes, open_only):
-        out = []
-        for d2, position in ordered:
-            if open_only and not snap.open[position]:
-                continue
-            visit = int(snap.visits[position])
-            filtered = facilities is not None or themes
-            if filtered and not self.passes(int(self.visit_station[visit]), facilities, themes):
-                continue
-            out.append((d2, visit))
-            if len(out) == k:
-                break
-        return out
 
     def in_box(self, at, south, west, north, east, facilities, themes, open_only) -> list[int]:
         snap = self.snapshot(at)
@@ -249,11 +257,11 @@ class MobileLayer:
         )
         if open_only:
             inside &= snap.open
+        words = facilities.tolist() if facilities is not None else None
         return [
             int(v)
             for v in visits[inside].tolist()
-            if not (facilities is not None or themes)
-            or self.passes(int(self.visit_station[v]), facilities, themes)
+            if (words is None and not themes) or self.passes(int(self.visit_station[v]), words, themes)
         ]
 
     # --- what a visit says ---------------------------------------------------------------------
@@ -270,6 +278,11 @@ class MobileLayer:
             datetime.datetime.fromtimestamp(int(self.starts[visit]), SHANGHAI),
             datetime.datetime.fromtimestamp(int(self.ends[visit]), SHANGHAI),
         )
+
+
+def chord2_for_metres(metres: float) -> float:
+    """The squared chord of a great-circle distance, with a little slack for rounding."""
+    return (2.0 * math.sin(min(metres / 6_371_008.8, math.pi) / 2.0)) ** 2 * (1 + 1e-9) + 1e-18
 
 
 def _local_days(epoch_seconds) -> np.ndarray:

@@ -46,6 +46,7 @@ from yizhan.stations.models import (
 
 STATION_FIELDS = [
     "code",
+    "kind",
     "name",
     "name_en",
     "unit_id",

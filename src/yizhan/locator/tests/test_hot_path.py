@@ -130,7 +130,11 @@ def test_query_string_reader_decodes_as_django_does(query):
 def test_query_string_reader_takes_raw_utf8_bytes_as_django_does():
     request = RequestFactory().get("/api/v1/stations/nearby")
     request.META["QUERY_STRING"] = "q=三峡".encode().decode("iso-8859-1")  # what WSGI hands over
-    assert services.read_query_string(request.META["QUERY_STRING"]) == {"q": ["三峡"]} == dict(request.GET.lists())
+    assert (
+        services.read_query_string(request.META["QUERY_STRING"])
+        == {"q": ["三峡"]}
+        == dict(request.GET.lists())
+    )
 
 
 def test_too_many_parameters_are_refused_as_django_refuses_them(client, db, settings):
