@@ -270,3 +270,15 @@ def test_a_home_service_case_is_scheduled_as_a_visit_of_a_mobile_station(van, ad
             ends_at=start + datetime.timedelta(hours=1),
         )
     assert "case" in caught.value.message_dict
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_van_s_page_and_the_list_read_well(client, lang):
+    from yizhan.core.tests.pagecheck import problems
+
+    client.cookies["django_language"] = lang
+    for url in ("/s/SZ-YD-LG?at=2026-10-05T12:00", "/s/SZ-YD-BA", "/?lat=22.6930&lng=114.1230&at=2026-12-09T10:00&when=at"):
+        response = client.get(url)
+        assert response.status_code == 200
+        # The search box's example (pinyin initials) is the list page's own, not the van's.
+        assert problems(response.content.decode(), lang=lang, allow=("sxgc", "e.g")) == [], url
