@@ -277,7 +277,11 @@ def test_the_van_s_page_and_the_list_read_well(client, lang):
     from yizhan.core.tests.pagecheck import problems
 
     client.cookies["django_language"] = lang
-    for url in ("/s/SZ-YD-LG?at=2026-10-05T12:00", "/s/SZ-YD-BA", "/?lat=22.6930&lng=114.1230&at=2026-12-09T10:00&when=at"):
+    for url in (
+        "/s/SZ-YD-LG?at=2026-10-05T12:00",
+        "/s/SZ-YD-BA",
+        "/?lat=22.6930&lng=114.1230&at=2026-12-09T10:00&when=at",
+    ):
         response = client.get(url)
         assert response.status_code == 200
         # The search box's example (pinyin initials) is the list page's own, not the van's.
