@@ -253,11 +253,10 @@ class MinuteMemo:
 
 @dataclass
 class StaticFilter:
-    """A facility/theme filter's count of passing stations and, when rare, their own tree."""
+    """A facility/theme filter's count of passing stations; a rare one gets its own tree."""
 
     count: int
     rare: bool
-    subset: np.ndarray | None = None  # rows passing, for a rare filter
 
 
 @dataclass
@@ -702,37 +701,44 @@ class StationIndex:
         rare filters get their own tree over just the stations that pass."""
         key = (facilities.tobytes() if facilities is not None else b"", themes)
         entry = self._static.get(key)
+        subtree = None
         if entry is None:
-            passing = np.ones(self.n, dtype=bool)
-            if facilities is not None:
-                passing &= np.all((self.usable & facilities) == facilities, axis=1)
-            if themes:
-                passing &= (self.themes & np.uint64(themes)) != 0
+            passing = self._pass_mask(facilities, themes)
             count = int(passing.sum())
-            rare = count < SUBTREE_SHARE * self.n
-            # A rare filter keeps its passing rows for its tree (at most 12 % of the stations).
-            entry = StaticFilter(count, rare, np.flatnonzero(passing) if rare and count else None)
+            entry = StaticFilter(count, count < SUBTREE_SHARE * self.n)
             with self._lock:
                 if len(self._static) >= STATIC_CACHE_SIZE:
                     self._static.clear()
                 self._static[key] = entry
+            if entry.rare and count:
+                subtree = self._keep_subtree(key, np.flatnonzero(passing))
         if not entry.rare or entry.count == 0:
             return entry.count, None, None
-        subtree = self._subtrees.get(key)
-        if subtree is None:
-            subset = entry.subset
-            subtree = (subset, PointTree(self.tree.points[subset]))
-            with self._lock:
-                trees = self._subtrees
-                # The oldest go first (dicts keep insertion order) until the new one fits.
-                while trees and (
-                    len(trees) >= SUBTREE_CACHE_SIZE
-                    or sum(len(rows) for rows, _tree in trees.values()) + len(subset)
-                    > SUBTREE_POINTS * self.n
-                ):
-                    trees.pop(next(iter(trees)))
-                trees[key] = subtree
+        subtree = subtree or self._subtrees.get(key)
+        if subtree is None:  # dropped from the cache since: the mask once more
+            subtree = self._keep_subtree(key, np.flatnonzero(self._pass_mask(facilities, themes)))
         return entry.count, subtree[0], subtree[1]
+
+    def _pass_mask(self, facilities, themes: int) -> np.ndarray:
+        passing = np.ones(self.n, dtype=bool)
+        if facilities is not None:
+            passing &= np.all((self.usable & facilities) == facilities, axis=1)
+        if themes:
+            passing &= (self.themes & np.uint64(themes)) != 0
+        return passing
+
+    def _keep_subtree(self, key, subset: np.ndarray):
+        subtree = (subset, PointTree(self.tree.points[subset]))
+        with self._lock:
+            trees = self._subtrees
+            # The oldest go first (dicts keep insertion order) until the new one fits.
+            while trees and (
+                len(trees) >= SUBTREE_CACHE_SIZE
+                or sum(len(rows) for rows, _tree in trees.values()) + len(subset) > SUBTREE_POINTS * self.n
+            ):
+                trees.pop(next(iter(trees)))
+            trees[key] = subtree
+        return subtree
 
     # --- opening hours -------------------------------------------------------------------------
 

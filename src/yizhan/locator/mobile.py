@@ -31,6 +31,7 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 # big city's vans in the cells of a wide query. A grid is built on first need in a minute.
 GRID_LEVELS = tuple(0.005 * 2**i for i in range(7))  # up to 0.32°, ~35 km
 GRID_MAX_LAT = 80.0
+CELL_KEY = 1 << 20  # a cell's key is one int (cheaper to hash than a pair): columns stay below 2**17
 EARTH_M = 6_371_008.8
 DEG_M = math.radians(1.0) * EARTH_M  # metres per degree of latitude
 SNAPSHOTS = 8
@@ -53,7 +54,7 @@ class Snapshot:
     entries: list  # (x, y, z, visit, open, station) per point
     lat: list
     lng: list
-    # [open only][level] -> {(row, column): [entry] of the 3 × 3 cells around}, on first need
+    # [open only][level] -> {row * CELL_KEY + column: [entry] of the 3 × 3 cells around}, on first need
     grids: tuple = field(default_factory=lambda: ([None] * len(GRID_LEVELS), [None] * len(GRID_LEVELS)))
     _trees: dict = field(default_factory=dict)
 
@@ -69,7 +70,7 @@ class Snapshot:
                 row, column = math.floor(lat / size), math.floor(lng / size)
                 for r in (row - 1, row, row + 1):
                     for c in (column - 1, column, column + 1):
-                        found.setdefault((r, c), []).append(entry)
+                        found.setdefault(r * CELL_KEY + c, []).append(entry)
         self.grids[open_only][level] = found  # a race only builds the same grid twice
         return found
 
@@ -208,7 +209,7 @@ class MobileLayer:
             if level < len(GRID_LEVELS):
                 size = GRID_LEVELS[level]
                 grid = snap.grids[open_only][level] or snap.grid(level, open_only)
-                block = grid.get((math.floor(lat / size), math.floor(lng / size)))
+                block = grid.get(math.floor(lat / size) * CELL_KEY + math.floor(lng / size))
                 if not block:
                     return ()
                 px, py, pz = point
