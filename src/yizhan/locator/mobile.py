@@ -208,7 +208,9 @@ class MobileLayer:
             level = math.frexp(half / GRID_LEVELS[0])[1] if half > GRID_LEVELS[0] else 0
             if level < len(GRID_LEVELS):
                 size = GRID_LEVELS[level]
-                grid = snap.grids[open_only][level] or snap.grid(level, open_only)
+                grid = snap.grids[open_only][level]
+                if grid is None:  # (an empty grid is built: no van open yet at 07:00)
+                    grid = snap.grid(level, open_only)
                 block = grid.get(math.floor(lat / size) * CELL_KEY + math.floor(lng / size))
                 if not block:
                     return ()
