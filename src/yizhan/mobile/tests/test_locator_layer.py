@@ -190,3 +190,20 @@ def test_a_van_is_found_only_while_it_is_there_or_later_that_day():
     assert found(at(2, 11)) == [False]
     assert found(at(1, 11), facilities=np.array([2], dtype=np.uint64)) == []  # lacks facility 2
     assert found(None) == [False]  # no moment, no van
+
+
+def test_before_any_van_is_there_the_open_grid_is_built_once_and_found_empty():
+    zeros = np.zeros((1, 1), dtype=np.uint64)
+    layer = MobileLayer(
+        station_ids=[7], yes=zeros, no=zeros, out_of_order=zeros, themes=np.zeros(1, dtype=np.uint64),
+        texts=[("SZ-YD", "移动驿站", "", "", "")], visit_ids=[1], visit_station=[0],
+        starts=[int(at(1, 10).timestamp())], ends=[int(at(1, 16).timestamp())],
+        lat=[22.69], lng=[114.12], places=["平湖物流园"], addresses=[""],
+    )  # fmt: skip
+    snap = layer.snapshot(at(1, 7))
+    point = (0.0, 0.0, 0.0)
+    assert layer.near(snap, point, 22.69, 114.12, 1000.0, True) == ()
+    built = [grid for grid in snap.grids[True] if grid is not None]
+    assert built == [{}]
+    layer.near(snap, point, 22.69, 114.12, 1000.0, True)
+    assert [grid for grid in snap.grids[True] if grid is not None] == built and built[0] is not None
