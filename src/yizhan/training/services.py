@@ -735,9 +735,7 @@ def clean_times(value) -> list[dict]:
         return []
     if isinstance(value, str):
         items = []
-        for n, line in enumerate(
-            [ln for ln in value.replace("；", "\n").splitlines() if ln.strip()], start=1
-        ):
+        for line in [ln for ln in value.replace("；", "\n").splitlines() if ln.strip()]:
             label, _sep, seconds = line.rpartition(" ")
             items.append({"label": label.strip(), "seconds": seconds.strip().rstrip("秒s")})
         value = items
