@@ -13,8 +13,9 @@ ranks the gaps; `raw_coverage` recomputes the same from the rows in Python (test
 """
 
 import datetime
+import json
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from yizhan.operations.health import closed_all_day
@@ -49,7 +50,9 @@ def open_outlets(outlet_ids, day: datetime.date) -> set[int]:
 
     cal = hours.current_calendar()
     with_station: dict[int, bool] = {}
-    rows = Station.objects.filter(unit_id__in=outlet_ids).exclude(status="closed")
+    # Most stations share their hours: compile each distinct set once.
+    memo: dict[str, bool] = {}
+    rows = Station.objects.filter(unit_id__in=list(outlet_ids)).exclude(status="closed").order_by()
     for unit_id, data, status, reopens_on, windows in rows.values_list(
         "unit_id", "opening_hours", "status", "reopens_on", "operating_windows"
     ).iterator():
@@ -72,12 +75,18 @@ def on_duty(day: datetime.date):
     return RosterEntry.objects.on(day).exclude(Exists(away))
 
 
-def covered_outlets(unit: Unit, day: datetime.date) -> set[int]:
-    """Units of the subtree where a certified first responder is on duty on `day`."""
-    duty = on_duty(day).filter(unit__path__startswith=unit.path)
+def covered_outlets(outlet_ids, day: datetime.date) -> set[int]:
+    """Of these units, those where a certified first responder is on duty on `day`. By unit ids
+    (an indexed IN), not by path prefix: SQLite cannot use an index for a LIKE."""
+    if not hours.current_calendar().is_workday(day):
+        return set()
+    away = Leave.objects.filter(entry=OuterRef("entry_id"), starts_on__lte=day, ends_on__gte=day)
     return set(
         Certificate.objects.valid_on(day)
-        .filter(first_responder=True, unit__path__startswith=unit.path, entry__in=duty)
+        .filter(first_responder=True, unit_id__in=list(outlet_ids), entry__on_from__lte=day)
+        .filter(Q(entry__on_until__isnull=True) | Q(entry__on_until__gte=day))
+        .exclude(Exists(away))
+        .order_by()
         .values_list("unit_id", flat=True)
         .distinct()
     )
@@ -88,7 +97,7 @@ def coverage(unit: Unit, day: datetime.date | None = None, *, gaps: int = 50) ->
     outlets = _outlets(unit)
     ids = [o[0] for o in outlets]
     counted = open_outlets(ids, day)
-    certified_at = covered_outlets(unit, day)
+    certified_at = covered_outlets(counted, day)
     children = list(
         Unit.objects.filter(parent=unit).order_by("path").values_list("pk", "path", "code", "name", "name_en")
     )
@@ -119,17 +128,20 @@ def staff_shares(unit: Unit, day: datetime.date | None = None) -> dict:
     """People on the roster of the subtree that day, how many have ever attended a session, how
     many hold a valid first-responder certificate."""
     day = day or timezone.localdate()
-    people = RosterEntry.objects.on(day).filter(unit__path__startswith=unit.path)
+    units = list(Unit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True))
+    people = RosterEntry.objects.on(day).filter(unit_id__in=units)
     staff = people.count()
     trained = (
-        Enrolment.objects.filter(unit__path__startswith=unit.path, status__in=TRAINED, entry__in=people)
+        Enrolment.objects.filter(unit_id__in=units, status__in=TRAINED, entry__in=people)
+        .order_by()
         .values("entry_id")
         .distinct()
         .count()
     )
     certified = (
         Certificate.objects.valid_on(day)
-        .filter(first_responder=True, unit__path__startswith=unit.path, entry__in=people)
+        .filter(first_responder=True, unit_id__in=units, entry__in=people)
+        .order_by()
         .values("entry_id")
         .distinct()
         .count()

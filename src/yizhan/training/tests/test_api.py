@@ -27,7 +27,9 @@ def test_the_api_creates_a_course_and_a_session_and_records_results(api, cq_peop
     sid = answer.json()["id"]
     answer = client.post(f"{A}/sessions/{sid}/invite", {"unit": "CQ-SXGC"}, content_type="application/json")
     assert answer.json() == {"invited": 5}
-    answer = client.post(f"{A}/sessions/{sid}/results", {"badge": "CQ001", "grade": 88}, content_type="application/json")
+    answer = client.post(
+        f"{A}/sessions/{sid}/results", {"badge": "CQ001", "grade": 88}, content_type="application/json"
+    )
     assert answer.status_code == 200 and answer.json()["status"] == "passed"
     cert = Certificate.objects.get(enrolment__session_id=sid)
     assert str(cert.expires_on) == "2024-11-14"
@@ -35,9 +37,17 @@ def test_the_api_creates_a_course_and_a_session_and_records_results(api, cq_peop
     assert answer.json()["certificates"][0]["expires_on"] == "2024-11-14"
     answer = client.delete(f"{A}/sessions/{sid}/results/{cq_people[0].pk}")
     assert answer.status_code == 200 and Certificate.objects.get(pk=cert.pk).withdrawn_at is not None
-    answer = client.patch(f"{A}/courses/{course['id']}", {"revision": course["revision"], "pass_mark": 70}, content_type="application/json")
+    answer = client.patch(
+        f"{A}/courses/{course['id']}",
+        {"revision": course["revision"], "pass_mark": 70},
+        content_type="application/json",
+    )
     assert answer.status_code == 200
-    stale = client.patch(f"{A}/courses/{course['id']}", {"revision": course["revision"], "pass_mark": 60}, content_type="application/json")
+    stale = client.patch(
+        f"{A}/courses/{course['id']}",
+        {"revision": course["revision"], "pass_mark": 60},
+        content_type="application/json",
+    )
     assert stale.status_code == 409
 
 
@@ -64,19 +74,34 @@ def test_a_result_for_someone_not_enrolled_or_a_bad_grade_is_422(api, held_sessi
     client = api("cq_admin")
     url = f"{A}/sessions/{held_session.pk}/results"
     assert client.post(url, {"badge": "NOPE"}, content_type="application/json").status_code == 422
-    assert client.post(url, {"entry": cq_people[0].pk, "grade": "abc"}, content_type="application/json").status_code == 422
-    assert client.post(url, {"entry": cq_people[0].pk, "grade": 101}, content_type="application/json").status_code == 422
+    assert (
+        client.post(
+            url, {"entry": cq_people[0].pk, "grade": "abc"}, content_type="application/json"
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            url, {"entry": cq_people[0].pk, "grade": 101}, content_type="application/json"
+        ).status_code
+        == 422
+    )
 
 
 @pytest.mark.parametrize(
-    ("username", "sz", "write"), [("hq_admin", 200, 200), ("cq_admin", 404, 404), ("sanxia_manager", 404, 404), ("sz_viewer", 200, 403)]
+    ("username", "sz", "write"),
+    [("hq_admin", 200, 200), ("cq_admin", 404, 404), ("sanxia_manager", 404, 404), ("sz_viewer", 200, 403)],
 )
 def test_the_api_matrix(api, username, sz, write):
     session = Session.objects.filter(course__code="SZ-FR").first()
     client = api(username)
     assert client.get(f"{A}/sessions/{session.pk}").status_code == sz
     e = session.enrolments.first()
-    answer = client.post(f"{A}/sessions/{session.pk}/results", {"entry": e.entry_id, "grade": 90}, content_type="application/json")
+    answer = client.post(
+        f"{A}/sessions/{session.pk}/results",
+        {"entry": e.entry_id, "grade": 90},
+        content_type="application/json",
+    )
     assert answer.status_code == write
 
 

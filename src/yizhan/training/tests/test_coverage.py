@@ -72,7 +72,9 @@ def test_off_the_roster_expired_withdrawn_or_not_first_responder_does_not_cover(
     gone.save()
     _certified(a, "张敏", issued=datetime.date(2022, 1, 1), months_valid=12)  # expired
     w = _certified(a, "刘洋")
-    Certificate.objects.filter(entry=w).update(withdrawn_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
+    Certificate.objects.filter(entry=w).update(
+        withdrawn_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    )
     other = _certified(a, "陈静")
     Certificate.objects.filter(entry=other).update(first_responder=False)
     fig = cov.coverage(sub, MONDAY)

@@ -58,10 +58,18 @@ def test_a_bad_drill_is_refused_and_nothing_is_written(users, unit, data, field)
 
 def test_a_drill_is_at_an_outlet_of_the_scope(users, unit):
     with pytest.raises(ValidationError) as exc:
-        services.record_drill(actor=users["cq_admin"], unit=unit("SZ-MLYC"), kind="fire", held_at="2026-11-01 10:00", scenario="x")
+        services.record_drill(
+            actor=users["cq_admin"],
+            unit=unit("SZ-MLYC"),
+            kind="fire",
+            held_at="2026-11-01 10:00",
+            scenario="x",
+        )
     assert "outlet" in exc.value.message_dict
     with pytest.raises(ValidationError):
-        services.record_drill(actor=users["cq_admin"], unit=unit("CQ"), kind="fire", held_at="2026-11-01 10:00", scenario="x")
+        services.record_drill(
+            actor=users["cq_admin"], unit=unit("CQ"), kind="fire", held_at="2026-11-01 10:00", scenario="x"
+        )
 
 
 def test_the_demo_drills_have_findings_one_still_open():

@@ -26,8 +26,17 @@ def test_a_good_sheet_records_every_result_and_grants_certificates(users, held_s
     data = xlsx([("CQ001", "王伟", 95, ""), ("CQ002", "李娜", 60, ""), ("CQ003", "", "", "缺席")])
     assert services.import_results(held_session, actor=users["cq_admin"], name="成绩.xlsx", data=data) == 3
     status = dict(Enrolment.objects.filter(session=held_session).values_list("entry__employee_no", "status"))
-    assert (status["CQ001"], status["CQ002"], status["CQ003"], status["CQ004"]) == ("passed", "failed", "absent", "invited")
-    assert list(Certificate.objects.filter(enrolment__session=held_session).values_list("entry__employee_no", flat=True)) == ["CQ001"]
+    assert (status["CQ001"], status["CQ002"], status["CQ003"], status["CQ004"]) == (
+        "passed",
+        "failed",
+        "absent",
+        "invited",
+    )
+    assert list(
+        Certificate.objects.filter(enrolment__session=held_session).values_list(
+            "entry__employee_no", flat=True
+        )
+    ) == ["CQ001"]
 
 
 @pytest.mark.parametrize(
@@ -56,15 +65,24 @@ def test_someone_on_the_roster_but_not_enrolled_is_named(users, held_session, un
 
     from yizhan.operations.models import RosterEntry
 
-    RosterEntry.objects.create(unit=unit("CQ-SXGC"), name="赵强", employee_no="CQ009", on_from=datetime.date(2020, 1, 1))
+    RosterEntry.objects.create(
+        unit=unit("CQ-SXGC"), name="赵强", employee_no="CQ009", on_from=datetime.date(2020, 1, 1)
+    )
     with pytest.raises(Exception) as exc:
-        services.import_results(held_session, actor=users["cq_admin"], name="x.xlsx", data=xlsx([("CQ009", "", 90, "")]))
+        services.import_results(
+            held_session, actor=users["cq_admin"], name="x.xlsx", data=xlsx([("CQ009", "", 90, "")])
+        )
     assert "CQ009" in exc.value.message_dict["file"][0]
 
 
 @pytest.mark.parametrize(
     ("name", "data"),
-    [("x.xlsx", b"PK\x03\x04garbage"), ("x.txt", b"abc"), ("x.csv", b""), ("x.csv", "姓名,成绩\n王伟,90\n".encode())],
+    [
+        ("x.xlsx", b"PK\x03\x04garbage"),
+        ("x.txt", b"abc"),
+        ("x.csv", b""),
+        ("x.csv", "姓名,成绩\n王伟,90\n".encode()),
+    ],
 )
 def test_an_unreadable_or_wrong_file_is_refused_cleanly(users, held_session, name, data):
     with pytest.raises(Exception) as exc:

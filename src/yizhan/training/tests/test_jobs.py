@@ -13,7 +13,9 @@ from yizhan.training.tests.conftest import at
 pytestmark = pytest.mark.django_db
 
 
-def test_an_expiring_certificate_reminds_person_and_manager_once_and_invites_to_the_renewal(users, unit, course, cq_people):
+def test_an_expiring_certificate_reminds_person_and_manager_once_and_invites_to_the_renewal(
+    users, unit, course, cq_people
+):
     from yizhan.orgs.models import Membership
 
     today = timezone.localdate()

@@ -24,13 +24,17 @@ def sz_session():
 
 
 @pytest.mark.parametrize("username", list(MATRIX))
-def test_session_pages_answer_each_named_user_as_the_matrix_says(client_for, held_session, sz_session, username):
+def test_session_pages_answer_each_named_user_as_the_matrix_says(
+    client_for, held_session, sz_session, username
+):
     sees_sz, changes_sz, sees_cq, changes_cq, creates = MATRIX[username]
     client = client_for(username)
     for session, sees, changes in ((sz_session, sees_sz, changes_sz), (held_session, sees_cq, changes_cq)):
         assert client.get(f"/manage/training/sessions/{session.pk}/").status_code == (200 if sees else 404)
         e = session.enrolments.first()
-        answer = client.post(f"/manage/training/sessions/{session.pk}/result/", {"enrolment": e.pk, "grade": "85"})
+        answer = client.post(
+            f"/manage/training/sessions/{session.pk}/result/", {"enrolment": e.pk, "grade": "85"}
+        )
         assert answer.status_code == (302 if changes else 403 if sees else 404)
     page = client.get("/manage/training/courses/new/")
     assert page.status_code == (200 if creates else 403)
@@ -56,7 +60,9 @@ def test_another_subtree_unit_in_the_dashboard_is_404(client_for):
     assert client_for("sz_viewer").get("/manage/training/?unit=SZ-FT").status_code == 200
 
 
-def test_the_chongqing_course_is_not_shenzhens_and_head_office_courses_are_everyones(client_for, users, unit, course):
+def test_the_chongqing_course_is_not_shenzhens_and_head_office_courses_are_everyones(
+    client_for, users, unit, course
+):
     hq_course = services.create_course(
         actor=users["hq_admin"], owner=unit("HQ"), code="HQ-AED", title="AED 操作", hours="4", pass_mark=80,
         provider_kind="in_house", certificate="AED 证", validity_months=24,
@@ -71,7 +77,10 @@ def test_the_chongqing_course_is_not_shenzhens_and_head_office_courses_are_every
 
 def test_bad_form_input_is_a_form_error_not_a_500(client_for, held_session):
     client = client_for("cq_admin")
-    answer = client.post("/manage/training/courses/new/", {"code": "X1", "title": "x", "hours": "1", "pass_mark": "abc", "provider_kind": "in_house"})
+    answer = client.post(
+        "/manage/training/courses/new/",
+        {"code": "X1", "title": "x", "hours": "1", "pass_mark": "abc", "provider_kind": "in_house"},
+    )
     assert answer.status_code == 200 and "pass_mark" in answer.context["form"].errors
     answer = client.post(
         "/manage/training/sessions/new/",
@@ -79,17 +88,23 @@ def test_bad_form_input_is_a_form_error_not_a_500(client_for, held_session):
          "ends_at": "2022-11-15 09:00", "capacity": "10"},
     )  # fmt: skip
     assert answer.status_code == 200 and "ends_at" in answer.context["form"].errors
-    answer = client.post(f"/manage/training/sessions/{held_session.pk}/result/", {"enrolment": "0", "grade": "90"})
+    answer = client.post(
+        f"/manage/training/sessions/{held_session.pk}/result/", {"enrolment": "0", "grade": "90"}
+    )
     assert answer.status_code == 400
     answer = client.post(f"/manage/training/sessions/{held_session.pk}/badge/", {"badge": "NOPE"})
     assert answer.status_code == 400
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     answer = client.post(
-        f"/manage/training/sessions/{held_session.pk}/import/", {"file": SimpleUploadedFile("x.xlsx", b"PK\x03\x04zz")}
+        f"/manage/training/sessions/{held_session.pk}/import/",
+        {"file": SimpleUploadedFile("x.xlsx", b"PK\x03\x04zz")},
     )
     assert answer.status_code == 400
-    answer = client.post("/manage/training/drills/new/", {"outlet": "CQ-SXGC", "kind": "fire", "held_at": "abc", "scenario": "x"})
+    answer = client.post(
+        "/manage/training/drills/new/",
+        {"outlet": "CQ-SXGC", "kind": "fire", "held_at": "abc", "scenario": "x"},
+    )
     assert answer.status_code == 200 and "held_at" in answer.context["form"].errors
 
 

@@ -11,7 +11,9 @@ from yizhan.training.tests.conftest import at, enrolment_of
 pytestmark = pytest.mark.django_db
 
 
-def test_a_pass_grants_the_certificate_with_its_expiry_computed_from_the_course(users, held_session, cq_people):
+def test_a_pass_grants_the_certificate_with_its_expiry_computed_from_the_course(
+    users, held_session, cq_people
+):
     e = services.record_result(enrolment_of(held_session, cq_people[0]), actor=users["cq_admin"], grade="92")
     assert e.status == "passed"
     cert = Certificate.objects.get(enrolment=e)
@@ -51,9 +53,12 @@ def test_a_course_without_a_certificate_grants_none(users, unit, cq_people):
 
 
 @pytest.mark.parametrize(
-    ("grade", "status"), [("abc", ""), ("101", ""), ("-1", ""), ("NaN", ""), ("80.25", ""), ("", ""), ("", "passed")]
+    ("grade", "status"),
+    [("abc", ""), ("101", ""), ("-1", ""), ("NaN", ""), ("80.25", ""), ("", ""), ("", "passed")],
 )
-def test_a_bad_grade_is_refused_naming_the_field_and_nothing_changes(users, held_session, cq_people, grade, status):
+def test_a_bad_grade_is_refused_naming_the_field_and_nothing_changes(
+    users, held_session, cq_people, grade, status
+):
     e = enrolment_of(held_session, cq_people[0])
     with pytest.raises(ValidationError) as exc:
         services.record_result(e, actor=users["cq_admin"], grade=grade, status=status)
@@ -65,7 +70,9 @@ def test_a_bad_grade_is_refused_naming_the_field_and_nothing_changes(users, held
 def test_a_result_for_someone_not_enrolled_is_refused(users, held_session, unit):
     from yizhan.operations.models import RosterEntry
 
-    stranger = RosterEntry.objects.create(unit=unit("CQ-SXGC"), name="赵强", employee_no="CQ999", on_from=datetime.date(2020, 1, 1))
+    stranger = RosterEntry.objects.create(
+        unit=unit("CQ-SXGC"), name="赵强", employee_no="CQ999", on_from=datetime.date(2020, 1, 1)
+    )
     with pytest.raises(ValidationError) as exc:
         services.result_for(held_session, entry_id=stranger.pk)
     assert "entry" in exc.value.message_dict
@@ -149,7 +156,10 @@ def test_a_bad_session_is_refused_and_nothing_is_written(users, unit, course, da
 def test_one_session_runs_at_several_outlets_and_warns_of_holidays_and_closed_outlets(users, unit, course):
     from yizhan.operations import services as ops
 
-    outlets = [u.code for u in unit("CQ").__class__.objects.filter(path__startswith=unit("CQ").path, kind="outlet")[:3]]
+    outlets = [
+        u.code
+        for u in unit("CQ").__class__.objects.filter(path__startswith=unit("CQ").path, kind="outlet")[:3]
+    ]
     # 2026-10-01, National Day: a public holiday.
     s = services.create_session(
         actor=users["cq_admin"], course=course, unit=unit("CQ"), venue_kind="outlets", outlets=outlets,
