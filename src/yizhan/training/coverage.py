@@ -13,7 +13,6 @@ ranks the gaps; `raw_coverage` recomputes the same from the rows in Python (test
 """
 
 import datetime
-import json
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -50,8 +49,6 @@ def open_outlets(outlet_ids, day: datetime.date) -> set[int]:
 
     cal = hours.current_calendar()
     with_station: dict[int, bool] = {}
-    # Most stations share their hours: compile each distinct set once.
-    memo: dict[str, bool] = {}
     rows = Station.objects.filter(unit_id__in=list(outlet_ids)).exclude(status="closed").order_by()
     for unit_id, data, status, reopens_on, windows in rows.values_list(
         "unit_id", "opening_hours", "status", "reopens_on", "operating_windows"
