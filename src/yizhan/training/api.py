@@ -284,7 +284,7 @@ def delete_result(request, session_id: int, entry_id: int):
 
 
 @manage_router.post(
-    P + "/sessions/{session_id}/results/import",
+    P + "/sessions/{session_id}/import",
     response=dict,
     summary="Import a results sheet (xlsx or csv: 工号, 姓名, 成绩, 出勤); all or nothing",
 )

@@ -386,6 +386,8 @@ def invite(session: Session, *, actor, unit: Unit | None = None, position: str =
     if entries:
         try:
             ids = sorted({int(e.pk if isinstance(e, RosterEntry) else e) for e in entries})
+            if ids[0] < 1 or ids[-1] >= 2**63:
+                raise ValueError
         except (TypeError, ValueError):
             raise ValidationError({"entries": _("Give roster entries by their numbers.")}) from None
         people = list(RosterEntry.objects.filter(pk__in=ids).select_related("unit"))
@@ -551,7 +553,8 @@ def result_for(session: Session, *, entry_id=None, badge: str = "") -> Enrolment
         field = "badge"
     else:
         try:
-            found = enrolments.filter(entry_id=int(entry_id)).first()
+            number = int(entry_id)
+            found = enrolments.filter(entry_id=number).first() if 0 < number < 2**63 else None
         except (TypeError, ValueError):
             found = None
         field = "entry"
@@ -800,6 +803,8 @@ def record_drill(
     clean = clean_drill(data)
     try:
         ids = sorted({int(p.pk if isinstance(p, RosterEntry) else p) for p in participants or ()})
+        if ids and (ids[0] < 1 or ids[-1] >= 2**63):
+            raise ValueError
     except (TypeError, ValueError):
         raise ValidationError({"participants": _("Give roster entries by their numbers.")}) from None
     people = list(RosterEntry.objects.filter(pk__in=ids, unit__path__startswith=unit.path))
