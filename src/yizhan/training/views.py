@@ -119,7 +119,11 @@ def coverage_export(request):
 
 @staff_view("read")
 def course_list(request):
-    courses = scoped(request.user, Course.objects.select_related("owner", "renews"))
+    scope = scope_for(request.user)
+    courses = list(scoped(request.user, Course.objects.select_related("owner", "renews")))
+    for c in courses:
+        # A course of the units above is used here and edited there.
+        c.editable = scope.can("admin") and scope.covers(c.owner.path)
     return render(request, "training/course_list.html", {"courses": courses})
 
 
@@ -353,7 +357,14 @@ def session_export(request, pk: int):
 @staff_view("read")
 def person(request, pk: int):
     entry = get_for_user(request.user, RosterEntry.objects.select_related("unit"), pk=pk)
-    return render(request, "training/person.html", services.person_record(entry))
+    context = services.person_record(entry)
+    # Only the sessions the reader may open are links (one organised above them is not theirs).
+    context["visible"] = set(
+        scoped(request.user, Session)
+        .filter(pk__in=[t.session_id for t in context["trainings"]])
+        .values_list("pk", flat=True)
+    )
+    return render(request, "training/person.html", context)
 
 
 def my_record(request):
