@@ -259,11 +259,6 @@ def main():
             times.append(time.perf_counter() - t)
         return statistics.median(times) * 1000, result
 
-    if os.environ.get("BENCH_PROFILE"):
-        import cProfile
-
-        cov.coverage(province, day)
-        cProfile.runctx("cov.coverage(province, day)", globals(), locals(), sort="tottime")
     cov_ms, figure = timed(lambda: cov.coverage(province, day))
     shares_ms, shares = timed(lambda: cov.staff_shares(province, day), runs=5)
     t0 = time.monotonic()
