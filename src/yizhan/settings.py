@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "yizhan.supplies",
     "yizhan.events",
     "yizhan.planning",
+    "yizhan.training",
 ]
 
 MIDDLEWARE = [

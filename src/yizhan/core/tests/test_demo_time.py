@@ -22,6 +22,8 @@ FUTURE_BY_DESIGN = {
     ("events.occurrence", "ends_at"),
     ("mobile.visit", "starts_at"),  # mobile stations' visits, generated 60 days ahead
     ("mobile.visit", "ends_at"),
+    ("training.session", "starts_at"),  # the refresher ahead, where expiring certificates are renewed
+    ("training.session", "ends_at"),
 }
 
 
