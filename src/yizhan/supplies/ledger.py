@@ -72,6 +72,11 @@ def _move_lot(unit, item, code, expires_on, qty, field):
     Lot.objects.filter(pk=lot.pk).update(qty=F("qty") + qty)
 
 
+# What leaves for use never includes an expired lot: it can only be written off (or corrected by a
+# count), so hand-outs and transfers pick first-expiring-first-out among the lots still in date.
+NO_EXPIRED = {"issue", "transfer_out"}
+
+
 def take(
     unit, item, qty: int, kind: str, *, lot: str | None = None, field: str = "qty", **kwargs
 ) -> list[Entry]:
@@ -84,8 +89,20 @@ def take(
     lots = Lot.objects.filter(unit=unit, item=item, qty__gt=0)
     if lot is not None:
         lots = lots.filter(code=lot)
+    lots = list(lots.order_by(F("expires_on").asc(nulls_last=True), "pk"))
+    if kind in NO_EXPIRED:
+        day = timezone.localdate(kwargs.get("at") or timezone.now())
+        expired = [row for row in lots if row.expires_on is not None and row.expires_on < day]
+        lots = [row for row in lots if row not in expired]
+        usable = sum(row.qty for row in lots)
+        if expired and usable < qty:
+            raise ValidationError({field: _(
+                "Only %(left)s %(uom)s of %(item)s here are within their expiry date; %(expired)s %(uom)s "
+                "expired (first on %(day)s) and cannot be handed out or sent: write the expired stock off."
+            ) % {"left": usable, "uom": item.uom, "item": item.name, "expired": sum(r.qty for r in expired),
+                 "day": min(r.expires_on for r in expired).isoformat()}})  # fmt: skip
     entries, left = [], qty
-    for row in lots.order_by(F("expires_on").asc(nulls_last=True), "pk"):
+    for row in lots:
         part = min(left, row.qty)
         entries.append(
             post(unit, item, -part, kind, lot=row.code, expires_on=row.expires_on, field=field, **kwargs)
