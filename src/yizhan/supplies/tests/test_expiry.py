@@ -45,7 +45,9 @@ def test_a_lot_expiring_today_is_still_in_date(sanxia, item):
     assert [e.qty for e in dist.entries.all()] == [-5]
 
 
-def test_only_expired_stock_left_refuses_the_hand_out_naming_the_line_and_suggesting_a_write_off(sanxia, item):
+def test_only_expired_stock_left_refuses_the_hand_out_naming_the_line_and_suggesting_a_write_off(
+    sanxia, item
+):
     masks = item("MASK")
     expired = TODAY - datetime.timedelta(days=1)
     _received_long_ago(sanxia, masks, 25, expired)
@@ -79,14 +81,18 @@ def test_a_transfer_never_sends_an_expired_lot(sanxia, item):
     masks = item("MASK")
     parent = Unit.objects.get(pk=sanxia.parent_id)
     _received_long_ago(parent, masks, 100, TODAY - datetime.timedelta(days=2))
-    services.receive_stock(parent, actor=None, item=masks, qty=10, expires_on=TODAY + datetime.timedelta(days=90))
+    services.receive_stock(
+        parent, actor=None, item=masks, qty=10, expires_on=TODAY + datetime.timedelta(days=90)
+    )
     transfers = Transfer.objects.count()
     with pytest.raises(ValidationError) as exc:
         services.send_transfer(parent, sanxia, actor=None, lines=[(masks, 11)])
     assert "write the expired stock off" in exc.value.message_dict["lines.0.qty"][0]
     assert Transfer.objects.count() == transfers
     t = services.send_transfer(parent, sanxia, actor=None, lines=[(masks, 10)])
-    assert [(li.expires_on, li.qty_sent) for li in t.lines.all()] == [(TODAY + datetime.timedelta(days=90), 10)]
+    assert [(li.expires_on, li.qty_sent) for li in t.lines.all()] == [
+        (TODAY + datetime.timedelta(days=90), 10)
+    ]
 
 
 def test_the_api_and_the_page_refuse_expired_stock_by_field(sanxia, item, api, client_for):
