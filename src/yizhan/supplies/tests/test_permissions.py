@@ -37,7 +37,7 @@ def test_pages_of_a_unit(client_for, username):
         form = client.get(f"/manage/supplies/u/{code}/do/receive/").status_code
         assert form == (404 if not inside else 200 if can_change(username) else 403), (code, username)
         before = Entry.objects.count()
-        post = client.post(f"/manage/supplies/u/{code}/do/receive/", {"item": "CABLE", "qty": "3"})
+        post = client.post(f"/manage/supplies/u/{code}/do/receive/", {"item_0": "CABLE", "qty_0": "3"})
         assert post.status_code == (404 if not inside else 302 if can_change(username) else 403), (
             code,
             username,

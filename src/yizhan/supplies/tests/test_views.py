@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from yizhan.core.tests.pagecheck import problems
-from yizhan.supplies.models import Alert, Balance, Entry, Transfer
+from yizhan.supplies.models import Alert, Balance, Entry, Requisition, Transfer
 
 pytestmark = pytest.mark.django_db
 
@@ -67,26 +67,29 @@ def test_the_ledger_export_has_chinese_headers_and_every_entry(client_for):
 @pytest.mark.parametrize(
     "kind, data, field",
     [
-        ("receive", {"item": "CABLE", "qty": "-3"}, "qty"),
-        ("receive", {"item": "CABLE", "qty": "2.5"}, "qty"),
-        ("receive", {"item": "MASK", "qty": "5", "expires_on": "2020-01-01"}, "expires_on"),
-        ("receive", {"item": "", "qty": "5"}, "item"),
-        ("issue", {"item": "CUP", "qty": "99999", "recipient_kind": "staff"}, "qty"),
-        ("issue", {"item": "CUP", "qty": "1", "recipient_kind": "outside"}, "recipient"),
+        ("receive", {"item_0": "CABLE", "qty_0": "-3"}, "qty_0"),
+        ("receive", {"item_0": "CABLE", "qty_0": "2.5"}, "qty_0"),
+        ("receive", {"item_0": "MASK", "qty_0": "5", "expires_on_0": "2020-01-01"}, "expires_on_0"),
+        ("receive", {"item_0": "", "qty_0": "5"}, "item_0"),
+        ("issue", {"item_0": "CUP", "qty_0": "99999", "recipient_kind": "staff"}, "qty_0"),
+        ("issue", {"item_0": "CUP", "qty_0": "1", "recipient_kind": "outside"}, "recipient"),
         ("adjust", {"item": "CUP", "qty": "5", "reason": ""}, "reason"),
         ("write-off", {"item": "CUP", "qty": "99999", "reason": "损坏"}, "qty"),
-        ("send", {"to_unit": "CQ-SXGC", "item": "CUP", "qty": "1"}, "to_unit"),
-        ("send", {"to_unit": "SZ-MLYC", "item": "CUP", "qty": "1"}, "to_unit"),
-        ("request", {"item": "CUP", "qty": "0"}, "qty"),
+        ("send", {"to_unit": "CQ-SXGC", "item_0": "CUP", "qty_0": "1"}, "to_unit"),
+        ("send", {"to_unit": "SZ-MLYC", "item_0": "CUP", "qty_0": "1"}, "to_unit"),
+        ("request", {"item_0": "CUP", "qty_0": "0"}, "qty_0"),
+        ("request", {}, "item_0"),  # no line at all
+        ("receive", {"item_0": "CABLE", "qty_0": "3", "item_3": "CABLE", "qty_3": "x"}, "qty_3"),
+        ("issue", {"recipient_kind": "staff", "item_0": "CUP", "qty_0": "1", "qty_2": "4"}, "item_2"),
     ],
 )
 def test_bad_input_on_a_form_names_the_field_and_writes_nothing(client_for, kind, data, field):
-    before = (Entry.objects.count(), Transfer.objects.count())
+    before = (Entry.objects.count(), Transfer.objects.count(), Requisition.objects.count())
     answer = client_for("sanxia_manager").post(f"/manage/supplies/u/CQ-SXGC/do/{kind}/", data)
     assert answer.status_code == 200
     form = answer.context["form"]
     assert form.errors.get(field), form.errors
-    assert (Entry.objects.count(), Transfer.objects.count()) == before
+    assert (Entry.objects.count(), Transfer.objects.count(), Requisition.objects.count()) == before
 
 
 def test_a_level_below_the_balance_clears_the_alert_from_the_page(client_for):
