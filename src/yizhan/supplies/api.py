@@ -463,10 +463,9 @@ def post_issue(request, code: str, payload: IssueIn):
         unit, actor=request.user, lines=_lines(payload.lines, "lot"), recipient_kind=payload.recipient_kind,
         group=payload.group, people=payload.people, recipient=payload.recipient, note=payload.note,
     )  # fmt: skip
-    entries = dist.entries.select_related("unit", "item").order_by("pk")
     return Status(201, {
         "id": dist.pk, "recipient_kind": dist.recipient_kind, "group": dist.group, "people": dist.people,
-        "recipient": dist.recipient, "entries": [entry_out(e) for e in entries],
+        "recipient": dist.recipient, "entries": [entry_out(e) for e in dist.posted],
     })  # fmt: skip
 
 

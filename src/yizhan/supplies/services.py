@@ -343,8 +343,9 @@ def issue_stock(unit, *, actor, lines: list[tuple], at=None, **data) -> Distribu
     checked = _clean_lines(lines)
     with transaction.atomic():
         dist = Distribution.objects.create(unit=unit, actor=_user(actor), at=at or timezone.now(), **cleaned)
+        dist.posted = []  # the entries, in line order, for the caller to show without reading them back
         for item, qty, lot, _e, n in sorted(checked, key=lambda c: c[0].pk):  # one lock order: no deadlock
-            _take(
+            dist.posted += _take(
                 unit, item, qty, Kind.ISSUE, actor, lot=lot, distribution=dist, field=f"lines.{n}.qty", at=at
             )
         return dist
