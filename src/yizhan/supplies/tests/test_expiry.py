@@ -110,3 +110,33 @@ def test_the_api_and_the_page_refuse_expired_stock_by_field(sanxia, item, api, c
     )  # fmt: skip
     assert page.status_code == 200 and WRITE_OFF in page.content.decode()
     assert Balance.objects.get(unit=sanxia, item=masks).qty == 8
+
+
+def test_expiry_alerts_come_n_days_ahead_once_per_item_and_clear_when_written_off(sanxia, item, settings):
+    from yizhan.supplies import jobs
+    from yizhan.supplies.models import Alert
+
+    alcohol = item("ALCOHOL")
+    assert not Lot.objects.filter(unit=sanxia, item=alcohol, qty__gt=0).exists()
+
+    def alerts():
+        return Alert.objects.filter(unit=sanxia, item=alcohol, kind="expiry", cleared_at__isnull=True)
+
+    services.receive_stock(
+        sanxia, actor=None, item=alcohol, qty=7, expires_on=TODAY + datetime.timedelta(days=40)
+    )
+    services.receive_stock(
+        sanxia, actor=None, item=alcohol, qty=5, expires_on=TODAY + datetime.timedelta(days=44)
+    )
+    jobs.scan_expiry()
+    assert not alerts().exists()  # 40 days out: beyond the default 30
+    settings.YIZHAN_SUPPLIES_EXPIRY_DAYS = 45
+    jobs.scan_expiry()
+    jobs.scan_expiry()  # a second run opens nothing new
+    assert [a.qty for a in alerts()] == [12]  # one alert for the item, both lots counted
+    jobs.scan_expiry(TODAY - datetime.timedelta(days=10))  # seen from further back: not yet due
+    assert not alerts().exists()
+    jobs.scan_expiry()
+    services.write_off(sanxia, actor=None, item=alcohol, qty=12, reason="临期报损")
+    jobs.scan_expiry()
+    assert not alerts().exists()

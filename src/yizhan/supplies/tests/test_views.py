@@ -156,3 +156,39 @@ def test_receiving_more_than_sent_over_the_api_needs_a_reason(api):
     more["lines"][0]["difference_reason"] = "多装了两副"
     answer = client.post(url, more, content_type="application/json")
     assert answer.status_code == 200 and answer.json()["lines"][0]["difference"] == 2
+
+
+def test_snooze_with_a_date_on_the_page_and_the_api(client_for, api):
+    import datetime
+    import re
+
+    from django.utils import timezone
+
+    from yizhan.supplies.models import Level
+
+    level = Level.objects.get(unit__code="CQ-SXGC", item__code="CUP")
+    client = client_for("sanxia_manager")
+    url = "/manage/supplies/u/CQ-SXGC/i/CUP/snooze/"
+    today = timezone.localdate()
+    for bad in (
+        "2020-01-01",
+        (today + datetime.timedelta(days=91)).isoformat(),
+        "13/45/2026",
+        today.isoformat(),
+    ):
+        answer = client.post(url, {"snoozed_until": bad, "revision": level.revision})
+        assert answer.status_code == 200 and answer.context["form"].errors.get("snoozed_until"), bad
+    until = today + datetime.timedelta(days=14)
+    assert (
+        client.post(url, {"snoozed_until": until.isoformat(), "revision": level.revision}).status_code == 302
+    )
+    level.refresh_from_db()
+    assert level.snoozed_until == until
+    card = client.get("/manage/supplies/u/CQ-SXGC/i/CUP/").content.decode()
+    assert re.search(r'name="snoozed_until"[^>]*value="' + until.isoformat(), card)
+    answer = api("cq_admin").post("/api/v1/manage/supplies/units/CQ-SXGC/items/CUP/snooze",
+                                  {"until": "", "revision": level.revision}, content_type="application/json")  # fmt: skip
+    assert answer.status_code == 200 and answer.json()["snoozed_until"] is None
+    stale = api("cq_admin").post("/api/v1/manage/supplies/units/CQ-SXGC/items/CUP/snooze",
+                                 {"until": until.isoformat(), "revision": level.revision}, content_type="application/json")  # fmt: skip
+    assert stale.status_code == 409
