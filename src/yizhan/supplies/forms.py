@@ -31,26 +31,6 @@ def qty_field(label=None, **kwargs):
     )
 
 
-class ReceiveForm(forms.Form):
-    item = ItemChoice()
-    qty = qty_field()
-    lot = forms.CharField(label=_("lot"), max_length=40, required=False)
-    expires_on = forms.CharField(label=_("expires on"), required=False, widget=DATE)
-    reason = forms.CharField(label=_("source or note"), max_length=200, required=False)
-
-
-class IssueForm(forms.Form):
-    item = ItemChoice()
-    qty = qty_field()
-    recipient_kind = forms.ChoiceField(label=_("given to"), choices=RecipientKind.choices)
-    group = forms.ChoiceField(label=_("visitor group"), choices=[("", "—"), *Group.choices], required=False,
-                              help_text=_("For outdoor workers: no name is recorded, only the group."))  # fmt: skip
-    people = forms.CharField(label=_("people"), max_length=8, required=False)
-    recipient = forms.CharField(label=_("recipient"), max_length=100, required=False,
-                                help_text=_("Name the outside group (a checkpoint, a hotel…)."))  # fmt: skip
-    note = forms.CharField(label=_("note"), max_length=200, required=False)
-
-
 class AdjustForm(forms.Form):
     item = ItemChoice()
     qty = qty_field(_("difference (+ or -)"))
@@ -64,20 +44,6 @@ class WriteOffForm(forms.Form):
     qty = qty_field()
     reason = forms.CharField(label=_("reason (expired, damaged…)"), max_length=200, required=False)
     lot = forms.CharField(label=_("lot"), max_length=40, required=False)
-
-
-class SendForm(forms.Form):
-    to_unit = forms.CharField(label=_("to (unit code)"), max_length=32)
-    item = ItemChoice()
-    qty = qty_field()
-    carrier = forms.CharField(label=_("carried by"), max_length=100, required=False)
-    note = forms.CharField(label=_("note"), max_length=200, required=False)
-
-
-class RequestForm(forms.Form):
-    item = ItemChoice()
-    qty = qty_field()
-    note = forms.CharField(label=_("note"), max_length=200, required=False)
 
 
 class LevelForm(forms.Form):
@@ -200,9 +166,11 @@ class ReceiveLinesForm(LinesForm):
 
 class IssueLinesForm(LinesForm):
     recipient_kind = forms.ChoiceField(label=_("given to"), choices=RecipientKind.choices)
-    group = IssueForm.base_fields["group"]
+    group = forms.ChoiceField(label=_("visitor group"), choices=[("", "—"), *Group.choices], required=False,
+                              help_text=_("For outdoor workers: no name is recorded, only the group."))  # fmt: skip
     people = forms.CharField(label=_("people"), max_length=8, required=False)
-    recipient = IssueForm.base_fields["recipient"]
+    recipient = forms.CharField(label=_("recipient"), max_length=100, required=False,
+                                help_text=_("Name the outside group (a checkpoint, a hotel…)."))  # fmt: skip
     note = forms.CharField(label=_("note"), max_length=200, required=False)
 
 
