@@ -559,8 +559,11 @@ def request_stock(unit, *, actor, lines: list[tuple], note="") -> Requisition:
         RequisitionLine.objects.bulk_create(
             RequisitionLine(requisition=req, item=item, qty=qty) for item, qty, _lot, _e, _n in checked
         )
+        asked = {}  # code → quantity, like a transfer's differences ("lines" is the relation's name)
+        for item, qty, *_rest in checked:
+            asked[item.code] = asked.get(item.code, 0) + qty
         record("supplies.requisition.requested", req, actor=actor,
-               changes={"lines": [None, [[item.code, qty] for item, qty, *_rest in checked]]})  # fmt: skip
+               changes={"items": [None, asked]})  # fmt: skip
         return req
 
 

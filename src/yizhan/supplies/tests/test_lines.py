@@ -87,6 +87,8 @@ def test_a_requisition_of_two_items_is_approved_as_one_transfer(client_for, user
     assert [(li.item.code, li.qty) for li in req.lines.all()] == [("CUP", 50), ("WATER-BARREL", 3)]
     page = client_for("cq_admin").get("/manage/supplies/requisitions/").content.decode()
     assert "桶装饮用水 × 3" in page
+    audit = client_for("cq_admin").get("/manage/audit/")  # the request's event names its items
+    assert audit.status_code == 200 and "WATER-BARREL" in audit.content.decode()
     req = services.decide_requisition(req, actor=users["cq_admin"], approve=True, revision=req.revision)
     t = req.transfers.get()
     assert sorted((li.item.code, li.qty_sent) for li in t.lines.all()) == [("CUP", 50), ("WATER-BARREL", 3)]
