@@ -22,6 +22,7 @@ register(
     fields={
         "balance": _("balance"),
         "differences": _("differences"),
+        "items": _("items"),
         "to_unit": _("to"),
         "snoozed_until": _("alerts snoozed until"),
     },

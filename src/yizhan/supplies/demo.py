@@ -170,8 +170,12 @@ def build(ctx: DemoContext) -> None:
         )
     if "CQ-SPB" in units and "CQ-SXGC" in units:
         receive("CQ-SPB", "CUP", 3000, start, reason="支行周转库存")
+        receive("CQ-SPB", "WATER-BARREL", 40, start, reason="支行周转库存")
         services.request_stock(
-            units["CQ-SXGC"], actor=None, item=items["CUP"], qty=500, note="纸杯低于最低库存"
+            units["CQ-SXGC"],
+            actor=None,
+            lines=[(items["CUP"], 500), (items["WATER-BARREL"], 4)],
+            note="纸杯低于最低库存，饮用水备几桶",
         )
     if "CQ" in units and "CQ-JXDL" in units:
         receive("CQ", "GLASSES", 200, start)

@@ -24,12 +24,11 @@ def scan_expiry(today: datetime.date | None = None) -> int:
 
     today = today or timezone.localdate()
     horizon = today + datetime.timedelta(days=expiry_days())
-    due = {
-        (u, i): q
-        for u, i, q in Lot.objects.filter(qty__gt=0, expires_on__lte=horizon).values_list(
-            "unit_id", "item_id", "qty"
-        )
-    }
+    due = {}  # (unit, item) → how many expire by the horizon, over all its lots
+    for u, i, q in Lot.objects.filter(qty__gt=0, expires_on__lte=horizon).values_list(
+        "unit_id", "item_id", "qty"
+    ):
+        due[(u, i)] = due.get((u, i), 0) + q
     with transaction.atomic():
         open_alerts = {
             (a.unit_id, a.item_id): a

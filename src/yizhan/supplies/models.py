@@ -368,8 +368,6 @@ class Requisition(models.Model):
     supplier = models.ForeignKey(
         "orgs.Unit", verbose_name=_("asked of"), on_delete=models.PROTECT, related_name="+"
     )
-    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+")
-    qty = models.PositiveIntegerField(_("quantity"))
     note = models.CharField(_("note"), max_length=200, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.REQUESTED)
     requested_by = models.ForeignKey(
@@ -389,4 +387,19 @@ class Requisition(models.Model):
         ordering = ["-requested_at"]
 
     def __str__(self):
-        return f"{self.item} ×{self.qty} ({self.unit})"
+        return f"{self.unit} → {self.supplier} #{self.pk}"
+
+
+class RequisitionLine(models.Model):
+    """One item asked for; approving the requisition sends every line in one transfer."""
+
+    requisition = models.ForeignKey(Requisition, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+")
+    qty = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("requisition line")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.item} ×{self.qty}"

@@ -25,12 +25,14 @@ from yizhan.supplies.models import (
     Level,
     RecipientKind,
     Requisition,
+    RequisitionLine,
     Transfer,
     TransferLine,
 )
 from yizhan.visits.models import GROUP_CODES
 
 MAX_QTY = 10_000_000
+MAX_LINES = 50
 ITEM_FIELDS = [
     "code",
     "name",
@@ -134,6 +136,35 @@ def _active_item(item: Item, field: str = "item") -> Item:
     if item is None or not item.active:
         raise ValidationError({field: _("Choose an item in use.")})
     return item
+
+
+def _clean_lines(lines: list[tuple], *, receiving: bool = False, on=None) -> list[tuple]:
+    """Lines are (item, qty[, lot[, expires_on]]). Every bad line is reported at once, each by its
+    row and field (`lines.2.qty`); nothing is written unless all are good. Returned as (item, qty,
+    lot, expires_on, row)."""
+    if not lines:
+        raise ValidationError({"lines": _("Add at least one item.")})
+    if len(lines) > MAX_LINES:
+        raise ValidationError({"lines": _("Up to %(n)s lines at a time.") % {"n": MAX_LINES}})
+    checked, errors = [], {}
+    for n, line in enumerate(lines):
+        item, qty, lot, expires_on = (*line, None, None)[:4]
+        try:
+            item = _active_item(item, f"lines.{n}.item")
+            qty = clean_qty(qty, f"lines.{n}.qty")
+            if receiving:
+                lot, expires_on = clean_lot(
+                    item, lot, expires_on, receiving=True, prefix=f"lines.{n}.", on=on
+                )
+            else:
+                lot = (lot or "").strip() or None
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+            continue
+        checked.append((item, qty, lot, expires_on, n))
+    if errors:
+        raise ValidationError(errors)
+    return checked
 
 
 def _post_event(entry: Entry, actor, before: int, extra: dict | None = None) -> None:
@@ -249,6 +280,19 @@ def receive_stock(unit, *, actor, item, qty, lot="", expires_on=None, reason="",
         )
 
 
+def receive_lines(unit, *, actor, lines: list[tuple], reason="", at=None) -> list[Entry]:
+    """Several items arrive together (one delivery note): lines are (item, qty, lot, expires_on);
+    all are posted or none."""
+    checked = _clean_lines(lines, receiving=True, on=at and timezone.localdate(at))
+    reason = clean_reason(reason, required=False)
+    with transaction.atomic():
+        entries = []
+        for item, qty, lot, expires_on, n in sorted(checked, key=lambda c: c[0].pk):  # one lock order
+            entries.append(_post(unit, item, qty, Kind.RECEIPT, actor, lot=lot, expires_on=expires_on,
+                                 reason=reason, field=f"lines.{n}.qty", at=at))  # fmt: skip
+        return entries
+
+
 def adjust_stock(unit, *, actor, item, qty, reason, lot="", expires_on=None) -> Entry:
     """A stock count differs from the card: the difference (+/-) goes in with its reason."""
     item = _active_item(item)
@@ -296,18 +340,12 @@ def clean_distribution(data: dict) -> dict:
 def issue_stock(unit, *, actor, lines: list[tuple], at=None, **data) -> Distribution:
     """Hand out stock: lines are (item, qty) or (item, qty, lot)."""
     cleaned = clean_distribution(data)
-    if not lines:
-        raise ValidationError({"lines": _("Add at least one item.")})
-    checked = []
-    for n, line in enumerate(lines):
-        item, qty, lot = (*line, None)[:3]
-        checked.append(
-            (_active_item(item, f"lines.{n}.item"), clean_qty(qty, f"lines.{n}.qty"), lot or None, n)
-        )
+    checked = _clean_lines(lines)
     with transaction.atomic():
         dist = Distribution.objects.create(unit=unit, actor=_user(actor), at=at or timezone.now(), **cleaned)
-        for item, qty, lot, n in sorted(checked, key=lambda c: c[0].pk):  # one lock order: no deadlock
-            _take(
+        dist.posted = []  # the entries, in line order, for the caller to show without reading them back
+        for item, qty, lot, _e, n in sorted(checked, key=lambda c: c[0].pk):  # one lock order: no deadlock
+            dist.posted += _take(
                 unit, item, qty, Kind.ISSUE, actor, lot=lot, distribution=dist, field=f"lines.{n}.qty", at=at
             )
         return dist
@@ -345,21 +383,14 @@ def send_transfer(
     if to_unit.closed_on is not None:
         raise ValidationError({"to_unit": _("That unit is closed.")})
     _require_in_scope(actor, to_unit, "to_unit")
-    if not lines:
-        raise ValidationError({"lines": _("Add at least one item.")})
-    checked = []
-    for n, line in enumerate(lines):
-        item, qty, lot = (*line, None)[:3]
-        checked.append(
-            (_active_item(item, f"lines.{n}.item"), clean_qty(qty, f"lines.{n}.qty"), lot or None, n)
-        )
+    checked = _clean_lines(lines)
     with transaction.atomic():
         transfer = Transfer.objects.create(
             from_unit=from_unit, to_unit=to_unit, sent_by=actor if getattr(actor, "pk", None) else None,
             carrier=clean_reason(carrier, "carrier", required=False)[:100], note=clean_reason(note, "note", required=False),
             requisition=requisition, sent_at=at or timezone.now(),
         )  # fmt: skip
-        for item, qty, lot, n in sorted(checked, key=lambda c: c[0].pk):
+        for item, qty, lot, _e, n in sorted(checked, key=lambda c: c[0].pk):
             for entry in _take(from_unit, item, qty, Kind.TRANSFER_OUT, actor, lot=lot, transfer=transfer,
                                field=f"lines.{n}.qty", at=at):  # fmt: skip
                 TransferLine.objects.create(transfer=transfer, item=item, qty_sent=-entry.qty, lot=entry.lot,
@@ -515,27 +546,31 @@ def snooze(level: Level, *, actor, until, revision=None) -> Level:
 # --- requisitions --------------------------------------------------------------------------------
 
 
-def request_stock(unit, *, actor, item, qty, note="") -> Requisition:
+def request_stock(unit, *, actor, lines: list[tuple], note="") -> Requisition:
+    """An outlet asks its parent for several items at once: lines are (item, qty)."""
     if unit.parent_id is None:
         raise ValidationError({"unit": _("Head office has no one above it to ask.")})
-    item = _active_item(item)
-    qty = clean_qty(qty)
+    checked = _clean_lines(lines)
+    note = clean_reason(note, "note", required=False)
     with transaction.atomic():
         req = Requisition.objects.create(
-            unit=unit, supplier=unit.parent, item=item, qty=qty, requested_by=_user(actor),
-            note=clean_reason(note, "note", required=False),
-        )  # fmt: skip
+            unit=unit, supplier=unit.parent, requested_by=_user(actor), note=note
+        )
+        RequisitionLine.objects.bulk_create(
+            RequisitionLine(requisition=req, item=item, qty=qty) for item, qty, _lot, _e, _n in checked
+        )
+        asked = {}  # code → quantity, like a transfer's differences ("lines" is the relation's name)
+        for item, qty, *_rest in checked:
+            asked[item.code] = asked.get(item.code, 0) + qty
         record("supplies.requisition.requested", req, actor=actor,
-               changes={"item": [None, item.code], "qty": [None, qty]})  # fmt: skip
+               changes={"items": [None, asked]})  # fmt: skip
         return req
 
 
 def decide_requisition(req: Requisition, *, actor, approve: bool, revision=None, carrier="") -> Requisition:
     """The parent approves (and sends the stock at once, as a transfer) or rejects."""
     with transaction.atomic():
-        req = (
-            Requisition.objects.select_for_update().select_related("unit", "supplier", "item").get(pk=req.pk)
-        )
+        req = Requisition.objects.select_for_update().select_related("unit", "supplier").get(pk=req.pk)
         concurrency.check(req, revision, actor=actor)
         if req.state != Requisition.State.REQUESTED:
             raise ValidationError({"state": _("This requisition has been decided already.")})
@@ -544,8 +579,8 @@ def decide_requisition(req: Requisition, *, actor, approve: bool, revision=None,
         state = Requisition.State.APPROVED if approve else Requisition.State.REJECTED
         changes = {"state": [req.state, state]}
         if approve:
-            send_transfer(req.supplier, req.unit, actor=actor, lines=[(req.item, req.qty)], carrier=carrier,
-                          requisition=req)  # fmt: skip
+            lines = [(line.item, line.qty) for line in req.lines.select_related("item")]
+            send_transfer(req.supplier, req.unit, actor=actor, lines=lines, carrier=carrier, requisition=req)
         concurrency.advance(req, changes, actor=actor)
         req.state, req.decided_by, req.decided_at = state, _user(actor), timezone.now()
         req.save(update_fields=["state", "decided_by", "decided_at"])

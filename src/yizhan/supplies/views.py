@@ -121,37 +121,42 @@ def ledger_xlsx(request, code):
 
 
 MOVEMENTS = {
-    "receive": (forms.ReceiveForm, "Receive stock"),
-    "issue": (forms.IssueForm, "Hand out"),
+    "receive": (forms.ReceiveLinesForm, "Receive stock"),
+    "issue": (forms.IssueLinesForm, "Hand out"),
     "adjust": (forms.AdjustForm, "Adjust after a count"),
     "write-off": (forms.WriteOffForm, "Write off"),
-    "send": (forms.SendForm, "Send to another unit"),
-    "request": (forms.RequestForm, "Request from the unit above"),
+    "send": (forms.SendLinesForm, "Send to another unit"),
+    "request": (forms.RequestLinesForm, "Request from the unit above"),
 }
-ALIASES = {"lines.0.qty": "qty", "lines.0.item": "item", "lines": "item", "entry": "qty", "unit": "item"}
+ALIASES = {"entry": "qty", "unit": "item"}
 
 
-def _do(kind, unit, user, data):
-    item = _picked_item(data.get("item"))
+def _line_tuples(lines: list[dict], *fields: str) -> list[tuple]:
+    items = {i.code: i for i in Item.objects.filter(code__in={li["item"] for li in lines}, active=True)}
+    return [(items.get(li["item"]), li["qty"], *(li[f] for f in fields)) for li in lines]
+
+
+def _do(kind, unit, user, data, lines):
     if kind == "receive":
-        return services.receive_stock(unit, actor=user, item=item, qty=data["qty"], lot=data["lot"],
-                                      expires_on=data["expires_on"], reason=data["reason"])  # fmt: skip
+        return services.receive_lines(unit, actor=user, lines=_line_tuples(lines, "lot", "expires_on"),
+                                      reason=data["reason"])  # fmt: skip
     if kind == "issue":
-        return services.issue_stock(unit, actor=user, lines=[(item, data["qty"])] if item else [],
+        return services.issue_stock(unit, actor=user, lines=_line_tuples(lines),
                                     recipient_kind=data["recipient_kind"], group=data["group"], people=data["people"],
                                     recipient=data["recipient"], note=data["note"])  # fmt: skip
+    if kind == "send":
+        to_unit = scoped(user, Unit).filter(code=data["to_unit"].strip()).first()
+        return services.send_transfer(unit, to_unit, actor=user, lines=_line_tuples(lines), carrier=data["carrier"],
+                                      note=data["note"])  # fmt: skip
+    if kind == "request":
+        return services.request_stock(unit, actor=user, lines=_line_tuples(lines), note=data["note"])
+    item = _picked_item(data.get("item"))
     if kind == "adjust":
         return services.adjust_stock(unit, actor=user, item=item, qty=data["qty"], reason=data["reason"],
                                      lot=data["lot"], expires_on=data["expires_on"])  # fmt: skip
-    if kind == "write-off":
-        return services.write_off(
-            unit, actor=user, item=item, qty=data["qty"], reason=data["reason"], lot=data["lot"]
-        )
-    if kind == "send":
-        to_unit = scoped(user, Unit).filter(code=data["to_unit"].strip()).first()
-        return services.send_transfer(unit, to_unit, actor=user, lines=[(item, data["qty"])] if item else [],
-                                      carrier=data["carrier"], note=data["note"])  # fmt: skip
-    return services.request_stock(unit, actor=user, item=item, qty=data["qty"], note=data["note"])
+    return services.write_off(
+        unit, actor=user, item=item, qty=data["qty"], reason=data["reason"], lot=data["lot"]
+    )
 
 
 @staff_view("read")
@@ -160,21 +165,32 @@ def movement(request, code, kind):
         raise Http404
     unit = _unit(request, code, "change")
     form_class, title = MOVEMENTS[kind]
-    form = form_class(request.POST or None, initial={"item": request.GET.get("item", "")})
-    if request.method == "POST" and form.is_valid():
+    data = request.POST if request.method == "POST" else None
+    initial = {"item": request.GET.get("item", ""), "item_0": request.GET.get("item", "")}
+    multi = issubclass(form_class, forms.LinesForm)
+    more = multi and data is not None and "more" in data
+    if multi:
+        form = form_class(data, initial=initial, rows=forms.row_count(data or request.GET, more))
+    else:
+        form = form_class(data, initial=initial)
+    if data is not None and not more and form.is_valid():
+        lines, rows = form.lines() if multi else ([], [])
         try:
-            result = _do(kind, unit, request.user, form.cleaned_data)
+            result = _do(kind, unit, request.user, form.cleaned_data, lines)
         except ValidationError as exc:
-            apply_errors(form, exc, ALIASES)
+            apply_errors(form, exc, {**ALIASES, **(form.row_aliases(rows) if multi else {})})
         else:
             messages.success(request, _("Posted."))
             if isinstance(result, Transfer):
                 return redirect("supplies:transfer", pk=result.pk)
+            if isinstance(result, Requisition):
+                return redirect("supplies:requisitions")
             return redirect("supplies:unit", code=unit.code)
-    return render(request, "core/form_page.html", {
+    context = {
         "form": form, "title": f"{unit.name} · {_(title)}", "submit_label": _(title),
         "cancel_url": reverse("supplies:unit", args=[unit.code]),
-    })  # fmt: skip
+    }  # fmt: skip
+    return render(request, "supplies/lines_form.html" if multi else "core/form_page.html", context)
 
 
 @staff_view("read")
@@ -316,7 +332,7 @@ def transfer_detail(request, pk):
 
 @staff_view("read")
 def requisitions(request):
-    qs = scoped(request.user, Requisition).select_related("unit", "supplier", "item")
+    qs = scoped(request.user, Requisition).select_related("unit", "supplier").prefetch_related("lines__item")
     return render(request, "supplies/requisitions.html", {
         "to_decide": qs.filter(state="requested", supplier__path__startswith=request.scope.path),
         "mine": qs.exclude(state="requested", supplier__path__startswith=request.scope.path)[:100],

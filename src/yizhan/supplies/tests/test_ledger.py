@@ -264,3 +264,34 @@ def test_the_check_command_proves_the_ledger_and_names_a_drifted_balance(sanxia,
     with pytest.raises(CommandError):
         call_command("check_supplies", stdout=out)
     assert f"unit {sanxia.pk} item {item('CABLE').pk}" in out.getvalue()
+
+
+def test_the_proof_covers_the_alerts_too(sanxia, item):
+    from yizhan.supplies.models import Alert, Level
+
+    cups = item("CUP")
+    alert = Alert.objects.get(unit=sanxia, item=cups, kind="low", cleared_at__isnull=True)
+    assert ledger.check()[1] == []
+    Alert.objects.filter(pk=alert.pk).delete()  # an alert lost behind the ledger's back
+    assert [p.what for p in ledger.check()[1]] == ["below minimum, no open alert"]
+    Alert.objects.create(unit=sanxia, item=cups, kind="low", qty=0)
+    level = Level.objects.get(unit=sanxia, item=cups)
+    Level.objects.filter(pk=level.pk).update(minimum=0)  # a minimum lowered without save_level
+    assert [p.what for p in ledger.check()[1]] == ["alert open, balance not below minimum"]
+
+
+def test_only_a_post_that_crosses_the_minimum_touches_the_alert(sanxia, item):
+    from yizhan.supplies.models import Alert
+
+    cable = item("CABLE")
+    services.save_level(sanxia, cable, actor=None, minimum=5, reorder_point=5, maximum=None, lead_days=7)
+    open_alerts = Alert.objects.filter(unit=sanxia, item=cable, kind="low", cleared_at__isnull=True)
+    have = Balance.objects.get(unit=sanxia, item=cable).qty
+    services.receive_stock(sanxia, actor=None, item=cable, qty=max(1, 5 - have))  # up to the minimum
+    assert not open_alerts.exists()
+    services.issue_stock(sanxia, actor=None, lines=[(cable, 1)], recipient_kind="staff")  # 4 < 5
+    first = open_alerts.get()
+    services.issue_stock(sanxia, actor=None, lines=[(cable, 1)], recipient_kind="staff")  # still below
+    assert open_alerts.get().pk == first.pk
+    services.receive_stock(sanxia, actor=None, item=cable, qty=10)
+    assert not open_alerts.exists() and ledger.check()[1] == []

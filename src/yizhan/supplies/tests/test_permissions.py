@@ -37,7 +37,7 @@ def test_pages_of_a_unit(client_for, username):
         form = client.get(f"/manage/supplies/u/{code}/do/receive/").status_code
         assert form == (404 if not inside else 200 if can_change(username) else 403), (code, username)
         before = Entry.objects.count()
-        post = client.post(f"/manage/supplies/u/{code}/do/receive/", {"item": "CABLE", "qty": "3"})
+        post = client.post(f"/manage/supplies/u/{code}/do/receive/", {"item_0": "CABLE", "qty_0": "3"})
         assert post.status_code == (404 if not inside else 302 if can_change(username) else 403), (
             code,
             username,
@@ -127,6 +127,20 @@ def test_the_api_matrix(api, username):
             username,
         )
         assert Entry.objects.count() == before + (1 if inside and can_change(username) else 0)
+        expected = 404 if not inside else 201 if can_change(username) else 403
+        before = Entry.objects.count(), Requisition.objects.count()
+        receipts = client.post(f"/api/v1/manage/supplies/units/{code}/receipts",
+                               {"lines": [{"item": "CABLE", "qty": 2}, {"item": "GLASSES", "qty": 1}]},
+                               content_type="application/json")  # fmt: skip
+        asked = client.post(f"/api/v1/manage/supplies/units/{code}/requisitions",
+                            {"lines": [{"item": "CUP", "qty": 20}, {"item": "GLASSES", "qty": 2}]},
+                            content_type="application/json")  # fmt: skip
+        assert (receipts.status_code, asked.status_code) == (expected, expected), (code, username)
+        written = expected == 201
+        assert (Entry.objects.count(), Requisition.objects.count()) == (
+            before[0] + 2 * written,
+            before[1] + written,
+        )
         issue = client.post(f"/api/v1/manage/supplies/units/{code}/issues",
                             {"lines": [{"item": "CABLE", "qty": 1}], "recipient_kind": "staff"},
                             content_type="application/json")  # fmt: skip

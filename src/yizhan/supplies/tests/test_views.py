@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from yizhan.core.tests.pagecheck import problems
-from yizhan.supplies.models import Alert, Balance, Entry, Transfer
+from yizhan.supplies.models import Alert, Balance, Entry, Requisition, Transfer
 
 pytestmark = pytest.mark.django_db
 
@@ -67,26 +67,29 @@ def test_the_ledger_export_has_chinese_headers_and_every_entry(client_for):
 @pytest.mark.parametrize(
     "kind, data, field",
     [
-        ("receive", {"item": "CABLE", "qty": "-3"}, "qty"),
-        ("receive", {"item": "CABLE", "qty": "2.5"}, "qty"),
-        ("receive", {"item": "MASK", "qty": "5", "expires_on": "2020-01-01"}, "expires_on"),
-        ("receive", {"item": "", "qty": "5"}, "item"),
-        ("issue", {"item": "CUP", "qty": "99999", "recipient_kind": "staff"}, "qty"),
-        ("issue", {"item": "CUP", "qty": "1", "recipient_kind": "outside"}, "recipient"),
+        ("receive", {"item_0": "CABLE", "qty_0": "-3"}, "qty_0"),
+        ("receive", {"item_0": "CABLE", "qty_0": "2.5"}, "qty_0"),
+        ("receive", {"item_0": "MASK", "qty_0": "5", "expires_on_0": "2020-01-01"}, "expires_on_0"),
+        ("receive", {"item_0": "", "qty_0": "5"}, "item_0"),
+        ("issue", {"item_0": "CUP", "qty_0": "99999", "recipient_kind": "staff"}, "qty_0"),
+        ("issue", {"item_0": "CUP", "qty_0": "1", "recipient_kind": "outside"}, "recipient"),
         ("adjust", {"item": "CUP", "qty": "5", "reason": ""}, "reason"),
         ("write-off", {"item": "CUP", "qty": "99999", "reason": "损坏"}, "qty"),
-        ("send", {"to_unit": "CQ-SXGC", "item": "CUP", "qty": "1"}, "to_unit"),
-        ("send", {"to_unit": "SZ-MLYC", "item": "CUP", "qty": "1"}, "to_unit"),
-        ("request", {"item": "CUP", "qty": "0"}, "qty"),
+        ("send", {"to_unit": "CQ-SXGC", "item_0": "CUP", "qty_0": "1"}, "to_unit"),
+        ("send", {"to_unit": "SZ-MLYC", "item_0": "CUP", "qty_0": "1"}, "to_unit"),
+        ("request", {"item_0": "CUP", "qty_0": "0"}, "qty_0"),
+        ("request", {}, "item_0"),  # no line at all
+        ("receive", {"item_0": "CABLE", "qty_0": "3", "item_3": "CABLE", "qty_3": "x"}, "qty_3"),
+        ("issue", {"recipient_kind": "staff", "item_0": "CUP", "qty_0": "1", "qty_2": "4"}, "item_2"),
     ],
 )
 def test_bad_input_on_a_form_names_the_field_and_writes_nothing(client_for, kind, data, field):
-    before = (Entry.objects.count(), Transfer.objects.count())
+    before = (Entry.objects.count(), Transfer.objects.count(), Requisition.objects.count())
     answer = client_for("sanxia_manager").post(f"/manage/supplies/u/CQ-SXGC/do/{kind}/", data)
     assert answer.status_code == 200
     form = answer.context["form"]
     assert form.errors.get(field), form.errors
-    assert (Entry.objects.count(), Transfer.objects.count()) == before
+    assert (Entry.objects.count(), Transfer.objects.count(), Requisition.objects.count()) == before
 
 
 def test_a_level_below_the_balance_clears_the_alert_from_the_page(client_for):
@@ -153,3 +156,39 @@ def test_receiving_more_than_sent_over_the_api_needs_a_reason(api):
     more["lines"][0]["difference_reason"] = "多装了两副"
     answer = client.post(url, more, content_type="application/json")
     assert answer.status_code == 200 and answer.json()["lines"][0]["difference"] == 2
+
+
+def test_snooze_with_a_date_on_the_page_and_the_api(client_for, api):
+    import datetime
+    import re
+
+    from django.utils import timezone
+
+    from yizhan.supplies.models import Level
+
+    level = Level.objects.get(unit__code="CQ-SXGC", item__code="CUP")
+    client = client_for("sanxia_manager")
+    url = "/manage/supplies/u/CQ-SXGC/i/CUP/snooze/"
+    today = timezone.localdate()
+    for bad in (
+        "2020-01-01",
+        (today + datetime.timedelta(days=91)).isoformat(),
+        "13/45/2026",
+        today.isoformat(),
+    ):
+        answer = client.post(url, {"snoozed_until": bad, "revision": level.revision})
+        assert answer.status_code == 200 and answer.context["form"].errors.get("snoozed_until"), bad
+    until = today + datetime.timedelta(days=14)
+    assert (
+        client.post(url, {"snoozed_until": until.isoformat(), "revision": level.revision}).status_code == 302
+    )
+    level.refresh_from_db()
+    assert level.snoozed_until == until
+    card = client.get("/manage/supplies/u/CQ-SXGC/i/CUP/").content.decode()
+    assert re.search(r'name="snoozed_until"[^>]*value="' + until.isoformat(), card)
+    answer = api("cq_admin").post("/api/v1/manage/supplies/units/CQ-SXGC/items/CUP/snooze",
+                                  {"until": "", "revision": level.revision}, content_type="application/json")  # fmt: skip
+    assert answer.status_code == 200 and answer.json()["snoozed_until"] is None
+    stale = api("cq_admin").post("/api/v1/manage/supplies/units/CQ-SXGC/items/CUP/snooze",
+                                 {"until": until.isoformat(), "revision": level.revision}, content_type="application/json")  # fmt: skip
+    assert stale.status_code == 409
