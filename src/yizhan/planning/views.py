@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from yizhan.core.forms import apply_errors
 from yizhan.orgs.models import Unit
@@ -165,3 +165,10 @@ def no_station(request):
     return render(
         request, "planning/no_station.html", {"counted": counted, "back": request.POST.get("back", "")}
     )
+
+
+@require_GET
+def no_station_queued(request):
+    """What the offline page says when "no station here" was tapped with no network: the service
+    worker keeps a copy of this page and shows it while the report waits in the phone's queue."""
+    return render(request, "planning/no_station.html", {"queued": True})

@@ -5,7 +5,6 @@ language or the clock could change what it says."""
 import datetime
 import re
 
-import pytest
 from django.utils import timezone
 
 from yizhan.locator import pagecache, services
