@@ -85,16 +85,16 @@ def busy_values(station_ids: list[int]) -> dict[bytes, bytes]:
     return out
 
 
-def valid_until(idx, results, query, when: str) -> float:
+def valid_until(idx, results, query) -> float:
     """The first moment (time.time()) one of the page's time-dependent words could change."""
     now = time.time()
     until = now + MAX_AGE_S
     if query is None:
         return until
-    if when == "now":
-        return min(until, (now // 60 + 1) * 60)
     if query.at_given:
         return until  # "open at" a given moment: nothing on the page moves with the clock
+    if query.open_now:
+        return min(until, (now // 60 + 1) * 60)
     local = timezone.localtime(query.at)
     midnight = (local + datetime.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     until = min(until, midnight.timestamp())

@@ -158,7 +158,7 @@ def index(request):
     if not keep:
         return render(request, template, context)
     html = render_to_string(template, {**context, "csrf_token": pagecache.CSRF_SLOT}, request)
-    until = pagecache.valid_until(idx, results, query, filters["when"])
+    until = pagecache.valid_until(idx, results, query)
     entry = pagecache.put(key, html, until=until, station_ids=station_ids, demand=demand)
     return _html(pagecache.body(entry, get_token(request)))
 

@@ -73,12 +73,16 @@ def test_a_kept_page_lasts_until_a_badge_could_change(db, station):
     query = services.clean_nearby({**LIST, "limit": "20"}, catalogue=idx.catalogue)
     query = query.__class__(**{**query.__dict__, "at": at, "at_given": False})
     results = services.nearby(query, idx)
-    until = pagecache.valid_until(idx, results, query, "any")
+    until = pagecache.valid_until(idx, results, query)
     changes = [r.next_change.timestamp() for r in results if r.next_change is not None]
     midnight = (at + datetime.timedelta(days=1)).replace(hour=0).timestamp()
     assert until <= min(changes + [midnight])
     # With "open now" the list itself moves with the minute.
-    assert pagecache.valid_until(idx, results, query, "now") <= (timezone.now().timestamp() // 60 + 1) * 60
+    now = query.__class__(**{**query.__dict__, "open_now": True})
+    assert pagecache.valid_until(idx, results, now) <= (timezone.now().timestamp() // 60 + 1) * 60
+    # "Open at" a given moment: nothing moves with the clock (but the labels' own five minutes).
+    fixed = query.__class__(**{**query.__dict__, "open_now": True, "at_given": True})
+    assert pagecache.valid_until(idx, results, fixed) <= timezone.now().timestamp() + pagecache.MAX_AGE_S
 
 
 def test_an_expired_page_is_rendered_again(client, db):
