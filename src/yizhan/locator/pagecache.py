@@ -36,7 +36,9 @@ from django.utils.html import escape
 MAX_AGE_S = 300.0
 # Busy levels on a kept list are at most this old (the station page's are always current).
 BUSY_TTL_S = 30.0
-# The kept pages of one process together (UTF-8 bytes); the oldest go first.
+# The kept pages of one process together: their lines are kept once however many pages share
+# them (the head, the filter form, the city list, a station's row in every list near it), so a
+# page of ~47 KB costs a few KB more. Past this, everything is dropped and kept afresh.
 MAX_BYTES = 64 * 1024 * 1024
 
 # Where the per-request values go: a prefix of this process's own, which no visitor's text that a
@@ -48,16 +50,16 @@ SLOT_RE = re.compile(rb"(" + SLOT.encode() + rb"[a-z]+\d*)")
 
 @dataclass
 class Entry:
-    parts: list[bytes]  # the page cut at its slots; slot names at odd positions
+    parts: list  # the page cut at its slots: tuples of shared lines, slot names at odd positions
     until: float  # time.time() after which the page may read otherwise
     station_ids: list[int]
     demand: tuple | None  # (lat, lng, nearest station id) for `searched`, or None
     busy: dict = field(default_factory=dict)  # slot name -> bytes
     busy_until: float = 0.0
-    size: int = 0
 
 
 _entries: OrderedDict = OrderedDict()
+_lines: dict[bytes, bytes] = {}
 _state = {"bytes": 0}
 _lock = threading.Lock()
 
@@ -124,24 +126,35 @@ def get(key) -> Entry | None:
         with _lock:
             if _entries.get(key) is entry:
                 del _entries[key]
-                _state["bytes"] -= entry.size
         return None
     return entry
 
 
 def put(key, html: str, *, until: float, station_ids: list[int], demand) -> Entry:
     parts = SLOT_RE.split(html.encode())
-    entry = Entry(parts, until, station_ids, demand, size=sum(map(len, parts)))
+    entry = Entry(parts, until, station_ids, demand)
     with _lock:
-        old = _entries.pop(key, None)
-        if old is not None:
-            _state["bytes"] -= old.size
+        _entries.pop(key, None)
+        if _state["bytes"] > MAX_BYTES:
+            _entries.clear()
+            _lines.clear()
+            _state["bytes"] = 0
+        entry.parts = [_shared(p) if i % 2 == 0 else p for i, p in enumerate(parts)]
         _entries[key] = entry
-        _state["bytes"] += entry.size
-        while _state["bytes"] > MAX_BYTES and len(_entries) > 1:
-            _key, dropped = _entries.popitem(last=False)
-            _state["bytes"] -= dropped.size
     return entry
+
+
+def _shared(part: bytes) -> tuple:
+    """The part as a tuple of lines, each line stored once for every kept page (bytes counted)."""
+    out = []
+    for line in part.split(b"\n"):
+        kept = _lines.get(line)
+        if kept is None:
+            kept = _lines[line] = line
+            _state["bytes"] += len(line) + 60  # the line and its slot in the table
+        out.append(kept)
+    _state["bytes"] += 8 * len(out)
+    return tuple(out)
 
 
 def body(entry: Entry, csrf_token: str) -> bytes:
@@ -152,11 +165,14 @@ def body(entry: Entry, csrf_token: str) -> bytes:
         entry.busy_until = now + busy_ttl()
     values = entry.busy
     csrf, csrf_slot = csrf_token.encode(), CSRF_SLOT.encode()
-    parts = entry.parts[:]
-    for i in range(1, len(parts), 2):
-        name = parts[i]
-        parts[i] = csrf if name == csrf_slot else values.get(name, b"")
-    return b"".join(parts)
+    parts = entry.parts
+    out = []
+    for i in range(0, len(parts), 2):
+        out.append(b"\n".join(parts[i]))
+        if i + 1 < len(parts):
+            name = parts[i + 1]
+            out.append(csrf if name == csrf_slot else values.get(name, b""))
+    return b"".join(out)
 
 
 def busy_ttl() -> float:
@@ -180,4 +196,5 @@ post_delete.connect(forget_busy, sender="locator.StationFull", dispatch_uid="pag
 def forget() -> None:
     with _lock:
         _entries.clear()
+        _lines.clear()
         _state["bytes"] = 0
