@@ -28,6 +28,7 @@ API_APPS = [
     "supplies",
     "events",
     "planning",
+    "training",
 ]
 
 
