@@ -79,7 +79,13 @@ def busy_now(station_ids: list[int], now: datetime.datetime | None = None) -> di
         return {}
     now = now or timezone.now()
     recent = dict(
-        CheckIn.objects.filter(station_id__in=station_ids, at__gt=now - WINDOW, at__lte=now)
+        # The day bound lets the (station, day) index skip each station's history.
+        CheckIn.objects.filter(
+            station_id__in=station_ids,
+            day__gte=timezone.localtime(now - WINDOW).date(),
+            at__gt=now - WINDOW,
+            at__lte=now,
+        )
         .values("station_id")
         .annotate(n=Count("id"))
         .values_list("station_id", "n")

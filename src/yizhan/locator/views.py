@@ -6,7 +6,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from yizhan.core.geo import from_wgs84, parse_point, to_wgs84
-from yizhan.locator import busy, sections, services, share
+from yizhan.locator import busy, pagecache, sections, services, share
 from yizhan.locator.signals import searched
 
 PAGE_LIMIT = 20
@@ -59,10 +61,18 @@ def index(request):
     """Near me: a list sorted by distance; the location comes from the browser (lat/lng), a typed
     place (q), or a picked city (city). Works without JavaScript; htmx swaps just the results."""
     idx = services.index()
+    htmx = bool(request.headers.get("HX-Request"))
+    key = _page_key(request, idx, htmx)
+    if key is not None and (kept := pagecache.get(key)) is not None:
+        if kept.demand:
+            lat, lng, nearest = kept.demand
+            searched.send(__name__, request=request, lat=lat, lng=lng, station_id=nearest)
+        return _html(pagecache.body(kept, get_token(request)))
     facilities, themes, names = _labels(idx)
     filters = _filters(request, idx)
     params = request.GET
     errors: dict[str, str] = {}
+    certain = True  # the place is a position, a city or one exact landmark (a page that may be kept)
     places: list[dict] = []
     lat, lng, near = params.get("lat"), params.get("lng"), params.get("near", "")
     place_text = params.get("q", "").strip()
@@ -78,6 +88,7 @@ def index(request):
         if len(exact) > 1:
             places = exact  # one name in two cities: ask which
         elif exact or len(places) == 1:
+            certain = bool(exact)
             chosen = exact[0] if exact else places[0]
             lat, lng, near = chosen["lat"], chosen["lng"], chosen["label"]
             places = []
@@ -100,10 +111,13 @@ def index(request):
 
     rows = []
     station_ids = [result.station_id for result in results]
-    if station_ids and not params.get("city") and not request.headers.get("HX-Request"):
+    demand = None
+    if station_ids and not params.get("city") and not htmx:
         # A point the visitor typed or shared: demand, for the planner (rounded; nothing else).
+        demand = (query.lat, query.lng, station_ids[0])
         searched.send(__name__, request=request, lat=query.lat, lng=query.lng, station_id=station_ids[0])
-    busy_levels = busy.busy_now(station_ids)
+    keep = key is not None and certain and not errors and not places
+    busy_levels = pagecache.busy_slots(station_ids) if keep else busy.busy_now(station_ids)
     for result, station_id in zip(results, station_ids, strict=True):
         kind, text = result.badge(query.at)
         rows.append(
@@ -140,8 +154,36 @@ def index(request):
         "filters_active": filters["active"],
         "filter_names": _active_names(filters, facilities, themes),
     }
-    template = "locator/_results.html" if request.headers.get("HX-Request") else "locator/index.html"
-    return render(request, template, context)
+    template = "locator/_results.html" if htmx else "locator/index.html"
+    if not keep:
+        return render(request, template, context)
+    html = render_to_string(template, {**context, "csrf_token": pagecache.CSRF_SLOT}, request)
+    until = pagecache.valid_until(idx, results, query)
+    entry = pagecache.put(key, html, until=until, station_ids=station_ids, demand=demand)
+    return _html(pagecache.body(entry, get_token(request)))
+
+
+def _page_key(request, idx, htmx: bool) -> tuple | None:
+    """What the list page is made of, bar the clock and the busy levels (see pagecache)."""
+    if request.COOKIES.get("messages") or request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+        return None  # a message may wait to be shown (messages live in the cookie or session)
+    places = 0
+    if request.GET.get("q"):
+        from yizhan.locator import gazetteer
+
+        places = gazetteer.current().version
+    return (
+        request.get_full_path(),
+        request.LANGUAGE_CODE,
+        getattr(request, "large_text", False),
+        htmx,
+        idx.version,
+        places,
+    )
+
+
+def _html(body: bytes) -> HttpResponse:
+    return HttpResponse(body, content_type="text/html; charset=utf-8")
 
 
 def _active_names(filters: dict, facilities: list[dict], themes: list[dict]) -> str:

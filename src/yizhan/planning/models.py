@@ -50,3 +50,18 @@ class DemandPoint(models.Model):
 
     def __str__(self):
         return self.name or f"{self.lat:.3f},{self.lng:.3f}"
+
+
+class ReportRef(models.Model):
+    """The request id of a "no station here" report sent from a phone's offline queue, with the
+    rounded point it counted: a resend counts nothing more, the same id for another point is
+    refused. Nothing about the sender."""
+
+    ref = models.CharField(max_length=64, unique=True)
+    lat = models.FloatField()
+    lng = models.FloatField()
+    counted = models.BooleanField(default=True)  # False: far from every station, not counted
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self):
+        return self.ref

@@ -53,9 +53,20 @@ def require_planner(user) -> Scope:
 def note_search(sender=None, *, request, lat: float, lng: float, station_id: int, **_kwargs) -> None:
     """Keep a located search as demand: the point rounded to ~100 m and the month, nothing else,
     counted once more if it is there already."""
+    from django.core.cache import caches
+
     from yizhan.core.ratelimit import address_key, hit
 
-    if hit(request, "planning.search", address_key(request), SEARCHES_PER_HOUR, 3600).over:
+    address = address_key(request)
+    # Once over its hour's limit, an address stays over until the window ends: this process then
+    # skips the counter's write (two statements) for every further search of that address.
+    over_key = f"planning.search.over:{address}"
+    local = caches["default"]
+    if local.get(over_key):
+        return
+    usage = hit(request, "planning.search", address, SEARCHES_PER_HOUR, 3600)
+    if usage.over:
+        local.set(over_key, True, usage.retry_after)
         return
     _count(DemandSource.SEARCH, lat, lng, station_id)
 
@@ -80,18 +91,36 @@ def _count(source: str, lat: float, lng: float, station_id: int | None) -> bool:
     return True
 
 
-def report_no_station(lat, lng, crs: str = "wgs84") -> bool:
+def report_no_station(lat, lng, crs: str = "wgs84", request_id: str | None = None) -> bool:
     """A visitor says there is no station where they are: demand at that point (rounded), planned
     by the outlet of the nearest station. Validated like any point; False far from every station
-    (beyond the locator's 50 km, no branch plans there)."""
+    (beyond the locator's 50 km, no branch plans there). With a request id (a phone's offline
+    queue), a resend counts nothing more and answers as the first did; the id used for another
+    point is refused."""
     from yizhan.locator.services import MAX_RADIUS_M, index
+    from yizhan.planning.models import ReportRef
+    from yizhan.visits.services import clean_ref
 
     lat, lng = parse_point(lat, lng, crs)
+    ref = clean_ref(request_id)
+    point = (round(lat, 3), round(lng, 3))
     idx = index()
-    rows, metres = idx.nearest_rows(lat, lng, k=1, radius_m=MAX_RADIUS_M)
-    if not rows:
-        return False
-    return _count(DemandSource.REPORT, lat, lng, int(idx.ids[rows[0]]))
+    rows, _metres = idx.nearest_rows(lat, lng, k=1, radius_m=MAX_RADIUS_M)
+    with transaction.atomic():
+        if ref is not None:
+            earlier = ReportRef.objects.filter(ref=ref).first()
+            if earlier is not None:
+                if (earlier.lat, earlier.lng) != point:
+                    raise ValidationError({"request_id": _("This request id was used for another place.")})
+                return earlier.counted
+            try:
+                with transaction.atomic():
+                    ReportRef.objects.create(ref=ref, lat=point[0], lng=point[1], counted=bool(rows))
+            except IntegrityError:  # the same id sent twice at once: the other one counts
+                return bool(rows)
+        if not rows:
+            return False
+        return _count(DemandSource.REPORT, lat, lng, int(idx.ids[rows[0]]))
 
 
 def clean_site(data: dict, *, scope: Scope) -> dict:

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from yizhan.core.forms import apply_errors
 from yizhan.orgs.models import Unit
@@ -34,7 +34,7 @@ def index(request):
         radius = services.DEFAULT_RADIUS
     weak = request.GET.get("weak") == "1"
     weak_ids = services.weak_stations() if weak else frozenset()
-    gaps = services.gaps(unit, radius, weak=weak_ids)
+    gaps = services.gaps(unit, radius, weak=weak_ids, limit=MAP_CELLS)
     plan = wave_form = None
     k_text = request.GET.get("k", "").strip()
     if k_text and not errors:
@@ -56,6 +56,8 @@ def index(request):
     context = {
         "unit": unit,
         "radius": radius,
+        "map_config": _map_config(gaps, plan),
+        "table_cells": gaps.cells[:TABLE_CELLS],
         "k": k_text,
         "errors": errors,
         "gaps": gaps,
@@ -69,6 +71,39 @@ def index(request):
         "weak": weak,
     }
     return render(request, "planning/index.html", context)
+
+
+# The map shows more of the uncovered demand than the table lists.
+MAP_CELLS, TABLE_CELLS = 500, 50
+
+
+def _map_config(gaps, plan) -> dict:
+    """The gap map's data, in the tiles' coordinate system (as the public map: GCJ-02 for Amap /
+    Tencent tiles, else WGS-84 on the vendored outlines)."""
+    from django.conf import settings
+    from django.templatetags.static import static
+
+    from yizhan.core.geo import from_wgs84
+    from yizhan.locator.views import _tile_crs
+
+    crs = _tile_crs()
+
+    def point(lat, lng):
+        return [round(v, 6) for v in from_wgs84(lat, lng, crs)]
+
+    return {
+        "tileUrl": settings.YIZHAN_TILE_URL,
+        "attribution": settings.YIZHAN_TILE_ATTRIBUTION,
+        "basemapUrl": static("locator/basemap/"),
+        "iconPath": static("vendor/leaflet/images/"),
+        "radius": gaps.radius,
+        "cells": [[*point(c["lat"], c["lng"]), c["weight"], c["nearest_m"]] for c in gaps.cells],
+        "outlets": [
+            [*point(u.lat, u.lng), u.display_name, round(covered)]
+            for u, covered in (zip(plan.outlets, plan.covered, strict=True) if plan else [])
+        ],
+        "list": reverse("locator:index"),
+    }
 
 
 @require_POST
@@ -165,3 +200,10 @@ def no_station(request):
     return render(
         request, "planning/no_station.html", {"counted": counted, "back": request.POST.get("back", "")}
     )
+
+
+@require_GET
+def no_station_queued(request):
+    """What the offline page says when "no station here" was tapped with no network: the service
+    worker keeps a copy of this page and shows it while the report waits in the phone's queue."""
+    return render(request, "planning/no_station.html", {"queued": True})

@@ -104,6 +104,7 @@ def post_checkin(request, code: str, payload: CheckInIn):
 
 class ReportOut(Schema):
     id: int | None = None
+    replayed: bool = False
     kind: str
     station: str
     status: str
@@ -120,7 +121,9 @@ class ReportOut(Schema):
         'praise, or confirmation ("the details are still correct", which updates the station\'s '
         "verified_at). Optional `facility` (catalogue code), `text` (≤ 2000 characters), `contact` "
         "(phone or e-mail) and `photo` (JPEG, PNG or WebP, ≤ 4 MB; stored re-encoded as a JPEG of at most "
-        "1600 px a side, without its metadata)."
+        "1600 px a side, without its metadata). `request_id` makes a resend safe (a phone's offline "
+        "queue): the same id answers 201 with the first report and writes nothing; the same id for "
+        "another station is refused (422)."
     ),
 )
 def post_report(
@@ -131,6 +134,7 @@ def post_report(
     text: Form[str] = "",
     contact: Form[str] = "",
     photo: File[UploadedFile] = None,
+    request_id: Form[str] = "",
 ):
     station = _station(code)
     if kind == CONFIRMATION:
@@ -147,12 +151,19 @@ def post_report(
         )
     _rate_limit(request, "report")
     item = services.submit_feedback(
-        station, kind=kind, facility=facility, text=text, contact=contact, photo=photo
+        station,
+        kind=kind,
+        facility=facility,
+        text=text,
+        contact=contact,
+        photo=photo,
+        request_id=request_id or None,
     )
     return Status(
         201,
         {
             "id": item.pk,
+            "replayed": getattr(item, "replayed", False),
             "kind": item.kind,
             "station": station.code,
             "status": item.status,

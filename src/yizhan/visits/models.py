@@ -296,6 +296,9 @@ class Feedback(models.Model):
     # Personal data: shown masked in lists and exports, whole only to those who act on it.
     contact = models.CharField(_("contact"), max_length=100, blank=True)
     photo = models.CharField(max_length=200, blank=True)  # a path under MEDIA_ROOT
+    # The sender's own id for the report (a phone's offline queue): a resend is answered as the
+    # first one was and never makes a second report.
+    ref = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     photo_type = models.CharField(max_length=20, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=FeedbackStatus.choices, default=FeedbackStatus.NEW

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -491,25 +491,56 @@ FEEDBACK_FIELDS = [
 ]
 
 
+def _earlier_report(ref: str | None, station: Station) -> Feedback | None:
+    if ref is None:
+        return None
+    earlier = Feedback.objects.filter(ref=ref).first()
+    if earlier is not None and earlier.station_id != station.pk:
+        raise ValidationError({"request_id": _("This request id was used for another station.")})
+    if earlier is not None:
+        earlier.replayed = True
+    return earlier
+
+
 def submit_feedback(
-    station: Station, *, photo=None, now: datetime.datetime | None = None, **data
+    station: Station,
+    *,
+    photo=None,
+    request_id: str | None = None,
+    now: datetime.datetime | None = None,
+    **data,
 ) -> Feedback:
     """A report from the public (no login). Everything is checked before anything is written;
-    the photo file is removed again if the database write fails."""
+    the photo file is removed again if the database write fails. With a request id, a resend
+    (a phone's offline queue trying again) is answered with the first report (`.replayed`) and
+    writes nothing; the same id for another station is refused."""
+    ref = clean_ref(request_id)
+    if (earlier := _earlier_report(ref, station)) is not None:
+        return earlier
     values = clean_feedback(data)
     photo_bytes = photos.clean_photo(photo)
     now = now or timezone.now()
     path = photos.store(photo_bytes) if photo_bytes else ""
     try:
         with transaction.atomic():
-            feedback = Feedback.objects.create(
-                station=station,
-                photo=path,
-                photo_type=photos.STORED_TYPE[0] if path else "",
-                created_at=now,
-                due_on=due_date(now),
-                **values,
-            )
+            try:
+                with transaction.atomic():
+                    feedback = Feedback.objects.create(
+                        station=station,
+                        photo=path,
+                        photo_type=photos.STORED_TYPE[0] if path else "",
+                        created_at=now,
+                        due_on=due_date(now),
+                        ref=ref,
+                        **values,
+                    )
+            except IntegrityError:
+                # The same id sent twice at once: the other request wrote it.
+                earlier = _earlier_report(ref, station) if ref else None
+                if earlier is None:
+                    raise
+                photos.delete(path)
+                return earlier
             record(
                 "feedback.received",
                 feedback,

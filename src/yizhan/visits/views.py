@@ -163,7 +163,9 @@ def report(request, code):
 
 def report_thanks(request, code):
     station = _public_station(code)
-    return render(request, "visits/report_thanks.html", {"station": station})
+    return render(
+        request, "visits/report_thanks.html", {"station": station, "queued": request.GET.get("queued") == "1"}
+    )
 
 
 def confirm(request, code):

@@ -5,9 +5,10 @@ import pytest
 def _fresh_index():
     """Each test starts with no index in this process: one built inside another test's
     transaction may hold data that was rolled back."""
-    from yizhan.locator import loading, services
+    from yizhan.locator import loading, pagecache, services
 
     loading.forget()
+    pagecache.forget()
     services._cities.update(loaded=0.0, items=[])
     services._labels.update(loaded=0.0, facilities=[], themes=[])
     yield

@@ -1,6 +1,6 @@
 """Offline: after one visit with signal, the near-me list and the station pages open with the
-network cut, marked "离线 · 更新于 HH:MM"; a check-in made offline is kept and sent once when the
-network is back, however often the worker then tries."""
+network cut, marked "离线 · 更新于 HH:MM"; a check-in, a problem report and "no station here" made
+offline are kept and sent once when the network is back, however often the worker then tries."""
 
 import re
 
@@ -73,11 +73,67 @@ def test_offline_list_station_page_and_a_queued_checkin_sent_once(context, live_
         page.reload()
     page.wait_for_timeout(500)
     assert _checkins() == before + 1
-    queue = page.evaluate(
-        "new Promise(ok => { const r = indexedDB.open('yizhan-offline', 1); r.onsuccess = () => {"
-        " const q = r.result.transaction('checkins').objectStore('checkins').count(); q.onsuccess = () => ok(q.result); }; })"
+    assert _queued(page, "checkins") == 0
+
+
+def _queued(page, store: str) -> int:
+    return page.evaluate(
+        "store => new Promise(ok => { const r = indexedDB.open('yizhan-offline'); r.onsuccess = () => {"
+        " const q = r.result.transaction(store).objectStore(store).count(); q.onsuccess = () => ok(q.result); }; })",
+        store,
     )
-    assert queue == 0
+
+
+def _reports():
+    from yizhan.visits.models import Feedback
+
+    return Feedback.objects.filter(station__code="CQ-SXGC", kind="facility_broken").count()
+
+
+def _no_station():
+    from yizhan.planning.models import DemandPoint, DemandSource
+
+    return sum(DemandPoint.objects.filter(source=DemandSource.REPORT).values_list("weight", flat=True))
+
+
+def test_a_report_and_no_station_here_made_offline_are_sent_once(context, live_server, demo):  # noqa: F811
+    page = context.new_page()
+    page.goto(LIST)
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    page.goto(LIST)
+    page.goto("/s/CQ-SXGC/report")
+    for url in (LIST, "/s/CQ-SXGC/report", "/s/CQ-SXGC/report/thanks?queued=1", "/no-station/queued"):
+        wait_until(page, KEPT % url)
+
+    context.set_offline(True)
+    reports, points = _reports(), _no_station()
+    page.goto("/s/CQ-SXGC/report")
+    assert page.locator(".offline-note").is_visible()
+    page.locator("input[name=kind][value=facility_broken]").check()
+    page.locator("textarea[name=text]").fill("饮水机坏了")
+    page.locator("form[enctype] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "联网后会自动发送" in page.content()
+    page.goto(LIST)
+    page.locator("form.no-station button").click()
+    page.wait_for_load_state()
+    assert "联网后会自动发送" in page.content()
+    assert (_reports(), _no_station()) == (reports, points)
+    assert (_queued(page, "reports"), _queued(page, "no_station")) == (1, 1)
+
+    context.set_offline(False)
+    page.goto("/s/CQ-SXGC")
+    _poll(page, lambda: (_reports(), _no_station()) == (reports + 1, points + 1))
+    for _ in range(2):  # sent again: never counted twice
+        page.evaluate("navigator.serviceWorker.controller.postMessage('flush')")
+        page.reload()
+    page.wait_for_timeout(500)
+    assert (_reports(), _no_station()) == (reports + 1, points + 1)
+    assert (_queued(page, "reports"), _queued(page, "no_station")) == (0, 0)
+    from yizhan.visits.models import Feedback
+
+    sent = Feedback.objects.filter(station__code="CQ-SXGC", kind="facility_broken").latest("pk")
+    assert sent.text == "饮水机坏了" and sent.ref.startswith("offline-")
 
 
 @pytest.mark.parametrize(

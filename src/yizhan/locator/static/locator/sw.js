@@ -1,7 +1,8 @@
 /* The locator's service worker (served at /sw.js, scope /): the public pages stay usable with no
-   signal, and check-ins made offline are sent when the network is back.
+   signal, and check-ins and reports made offline are sent when the network is back.
 
-   - Pages (the list /, a station /s/<code>, its check-in page /c/<code> and thanks page):
+   - Pages (the list /, a station /s/<code>, its check-in page /c/<code>, its report page
+     /s/<code>/report and their thanks pages):
      network first; each good answer is kept. With no network the kept copy is shown, its
      "offline · updated at HH:MM" note revealed; a list asked for with no copy of its own gets the
      last list kept. Static files: cache first (their names carry a hash).
@@ -9,20 +10,26 @@
      station's "saved, sent when online" page; it is sent to the check-in API when a page says
      the network is back (and on each later start), with the same request id however often it
      is sent — so it never counts twice. Refused ones (a station gone) are dropped.
-   No framework; no personal data is kept (group and services only, as the form sends them). */
+   - A problem report (/s/<code>/report, with its photo if one was chosen) and "no station here"
+     (/no-station/, the list's point) posted with no network are queued and sent the same way,
+     each with its own request id: to the report API and the no-station API.
+   No framework; nothing is kept but what the forms send (a report's contact only if typed). */
 "use strict";
 
 var PAGES = "yizhan-pages-v1";
 var STATIC = "yizhan-static-v1";
 var DB = "yizhan-offline";
 var STORE = "checkins";
+var REPORTS = "reports";
+var NO_STATION = "no_station";
 var LAST_LIST = "/__last-list__";
 
 function pageKind(url) {
   if (url.origin !== self.location.origin) return null;
   var p = url.pathname;
   if (p === "/") return "list";
-  if (/^\/s\/[^/]+$/.test(p) || /^\/c\/[^/]+(\/thanks)?$/.test(p)) return "page";
+  if (/^\/s\/[^/]+(\/report(\/thanks)?)?$/.test(p) || /^\/c\/[^/]+(\/thanks)?$/.test(p)) return "page";
+  if (p === "/no-station/queued") return "page";
   return null;
 }
 
@@ -68,10 +75,12 @@ function networkFirst(request, kind) {
         return caches.open(PAGES).then(function (cache) {
           var jobs = [cache.put(request.url, copy.clone())];
           if (kind === "list" && new URL(request.url).search) jobs.push(cache.put(LAST_LIST, copy));
-          var m = new URL(request.url).pathname.match(/^\/c\/([^/]+)$/);
-          if (m) jobs.push(fetch("/c/" + m[1] + "/thanks?queued=1").then(function (r) {
-            return r.ok ? stamped(r).then(function (c) { return cache.put("/c/" + m[1] + "/thanks?queued=1", c); }) : null;
-          }).catch(function () {}));
+          var path = new URL(request.url).pathname;
+          var m = path.match(/^\/c\/([^/]+)$/);
+          if (m) jobs.push(keep(cache, "/c/" + m[1] + "/thanks?queued=1"));
+          var r = path.match(/^\/s\/([^/]+)\/report$/);
+          if (r) jobs.push(keep(cache, "/s/" + r[1] + "/report/thanks?queued=1"));
+          if (kind === "list") jobs.push(keep(cache, "/no-station/queued"));
           return Promise.all(jobs);
         });
       });
@@ -88,6 +97,16 @@ function networkFirst(request, kind) {
       return kept ? offlineCopy(kept) : Response.error();
     });
   });
+}
+
+function keep(cache, url) {
+  /* The page a queued post is answered with offline, fetched while there is network. */
+  return cache.match(url).then(function (kept) {
+    if (kept) return null;
+    return fetch(url).then(function (r) {
+      return r.ok ? stamped(r).then(function (c) { return cache.put(url, c); }) : null;
+    });
+  }).catch(function () {});
 }
 
 function cacheFirst(request) {
@@ -119,18 +138,22 @@ function staticNetworkFirst(request) {
 
 function db() {
   return new Promise(function (resolve, reject) {
-    var open = indexedDB.open(DB, 1);
-    open.onupgradeneeded = function () { open.result.createObjectStore(STORE, { keyPath: "request_id" }); };
+    var open = indexedDB.open(DB, 2);
+    open.onupgradeneeded = function () {
+      [STORE, REPORTS, NO_STATION].forEach(function (name) {
+        if (!open.result.objectStoreNames.contains(name)) open.result.createObjectStore(name, { keyPath: "request_id" });
+      });
+    };
     open.onsuccess = function () { resolve(open.result); };
     open.onerror = function () { reject(open.error); };
   });
 }
 
-function store(mode, work) {
+function store(mode, work, name) {
   return db().then(function (database) {
     return new Promise(function (resolve, reject) {
-      var tx = database.transaction(STORE, mode);
-      var result = work(tx.objectStore(STORE));
+      var tx = database.transaction(name || STORE, mode);
+      var result = work(tx.objectStore(name || STORE));
       tx.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
       tx.onerror = function () { reject(tx.error); };
     });
@@ -159,26 +182,81 @@ function queueCheckin(request, code) {
   });
 }
 
-var flushing = null;
-function flush() {
-  if (flushing) return flushing;
-  flushing = store("readonly", function (s) { return s.getAll(); }).then(function (items) {
+function queueReport(request, code) {
+  return request.formData().then(function (form) {
+    var photo = form.get("photo");
+    var item = {
+      request_id: requestId(),
+      code: code,
+      kind: form.get("kind") || "",
+      facility: form.get("facility") || "",
+      text: form.get("text") || "",
+      contact: form.get("contact") || "",
+      photo: photo && photo.size ? photo : null,
+      at: Date.now()
+    };
+    return store("readwrite", function (s) { return s.put(item); }, REPORTS);
+  }).then(function () {
+    return caches.open(PAGES).then(function (cache) { return cache.match("/s/" + code + "/report/thanks?queued=1"); });
+  }).then(function (kept) {
+    return kept ? offlineCopy(kept) : Response.error();
+  });
+}
+
+function queueNoStation(request) {
+  return request.formData().then(function (form) {
+    var item = { request_id: requestId(), lat: form.get("lat") || "", lng: form.get("lng") || "", at: Date.now() };
+    return store("readwrite", function (s) { return s.put(item); }, NO_STATION);
+  }).then(function () {
+    return caches.open(PAGES).then(function (cache) { return cache.match("/no-station/queued"); });
+  }).then(function (kept) {
+    return kept ? offlineCopy(kept) : Response.error();
+  });
+}
+
+function send(name, build) {
+  /* Each queued item of the store `name`, one after another, with its own request id. Sent (2xx,
+     the API answers a resend as it did the first time), or refused for good (a closed station,
+     bad data, a request id the server refuses): either way it leaves the queue. A 429 or a 5xx
+     stays for the next try. */
+  return store("readonly", function (s) { return s.getAll(); }, name).then(function (items) {
     return items.reduce(function (chain, item) {
       return chain.then(function () {
-        return fetch("/api/v1/stations/" + encodeURIComponent(item.code) + "/checkins", {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ group: item.group || null, services: item.services, request_id: item.request_id }),
-          credentials: "omit"
-        }).then(function (response) {
-          // Sent (201, or 200 for a replay), or refused for good (a closed station, bad data):
-          // either way it leaves the queue. A 429 or a 5xx stays for the next try.
+        return fetch(build.url(item), build.init(item)).then(function (response) {
           if (response.ok || (response.status >= 400 && response.status < 500 && response.status !== 429)) {
-            return store("readwrite", function (s) { return s.delete(item.request_id); });
+            return store("readwrite", function (s) { return s.delete(item.request_id); }, name);
           }
         });
       });
     }, Promise.resolve());
+  });
+}
+
+function json(body) {
+  return { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "omit" };
+}
+
+var flushing = null;
+function flush() {
+  if (flushing) return flushing;
+  flushing = send(STORE, {
+    url: function (item) { return "/api/v1/stations/" + encodeURIComponent(item.code) + "/checkins"; },
+    init: function (item) { return json({ group: item.group || null, services: item.services, request_id: item.request_id }); }
+  }).then(function () {
+    return send(REPORTS, {
+      url: function (item) { return "/api/v1/stations/" + encodeURIComponent(item.code) + "/reports"; },
+      init: function (item) {
+        var form = new FormData();
+        ["kind", "facility", "text", "contact", "request_id"].forEach(function (k) { form.append(k, item[k] || ""); });
+        if (item.photo) form.append("photo", item.photo, item.photo.name || "photo.jpg");
+        return { method: "POST", body: form, credentials: "omit" };
+      }
+    });
+  }).then(function () {
+    return send(NO_STATION, {
+      url: function () { return "/api/v1/no-station"; },
+      init: function (item) { return json({ lat: item.lat, lng: item.lng, request_id: item.request_id }); }
+    });
   }).catch(function () {}).then(function () { flushing = null; });
   return flushing;
 }
@@ -195,6 +273,17 @@ self.addEventListener("fetch", function (event) {
   if (request.method === "POST" && checkin) {
     var copy = request.clone();
     event.respondWith(fetch(request).catch(function () { return queueCheckin(copy, decodeURIComponent(checkin[1])); }));
+    return;
+  }
+  var report = url.pathname.match(/^\/s\/([^/]+)\/report$/);
+  if (request.method === "POST" && report) {
+    var reportCopy = request.clone();
+    event.respondWith(fetch(request).catch(function () { return queueReport(reportCopy, decodeURIComponent(report[1])); }));
+    return;
+  }
+  if (request.method === "POST" && url.pathname === "/no-station/") {
+    var pointCopy = request.clone();
+    event.respondWith(fetch(request).catch(function () { return queueNoStation(pointCopy); }));
     return;
   }
   if (request.method !== "GET") return;
