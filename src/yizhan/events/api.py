@@ -211,6 +211,19 @@ class CampaignIn(Schema):
     description: str = ""
 
 
+class CampaignPatch(Schema):
+    """Only the fields sent change; `revision` is the one the edit is based on."""
+
+    revision: int
+    name: str | None = None
+    target_group: str | None = None
+    starts_on: datetime.date | None = None
+    ends_on: datetime.date | None = None
+    units: list[str] | None = None
+    partners: str | None = None
+    description: str | None = None
+
+
 class ReachRow(Schema):
     unit: str
     signed_up: int
@@ -226,6 +239,9 @@ class CampaignOut(Schema):
     target_group: str
     starts_on: datetime.date
     ends_on: datetime.date
+    units: list[str]
+    partners: str
+    description: str
     revision: int
 
 
@@ -238,12 +254,13 @@ class ReachOut(Schema):
 
 def _campaign_out(c: Campaign) -> dict:
     return {"id": c.pk, "name": c.name, "target_group": c.target_group, "starts_on": c.starts_on,
-            "ends_on": c.ends_on, "revision": c.revision}  # fmt: skip
+            "ends_on": c.ends_on, "units": sorted(u.code for u in c.units.all()), "partners": c.partners,
+            "description": c.description, "revision": c.revision}  # fmt: skip
 
 
 @manage_router.get("/events/campaigns", response=list[CampaignOut], summary="Campaigns of your subtree")
 def staff_campaigns(request):
-    return [_campaign_out(c) for c in scoped(request.user, Campaign)[:500]]
+    return [_campaign_out(c) for c in scoped(request.user, Campaign).prefetch_related("units")[:500]]
 
 
 @manage_router.post("/events/campaigns", response={201: CampaignOut}, summary="Create a campaign")
@@ -253,6 +270,29 @@ def staff_create_campaign(request, payload: CampaignIn):
         actor=request.user, unit=Unit.objects.get(pk=scope.unit_id), **payload.dict()
     )
     return Status(201, _campaign_out(campaign))
+
+
+@manage_router.get("/events/campaigns/{campaign_id}", response=CampaignOut, summary="One campaign")
+def staff_campaign(request, campaign_id: int):
+    return _campaign_out(get_for_user(request.user, Campaign, pk=campaign_id))
+
+
+@manage_router.patch(
+    "/events/campaigns/{campaign_id}",
+    response={200: CampaignOut, 409: Conflict},
+    summary="Change a campaign (optimistic concurrency: a stale `revision` answers 409)",
+)
+def staff_update_campaign(request, campaign_id: int, payload: CampaignPatch):
+    campaign = get_for_user(request.user, Campaign.objects.select_related("unit"), "change", pk=campaign_id)
+    sent = payload.dict(exclude_unset=True)
+    revision, units = sent.pop("revision"), sent.pop("units", None)
+    # A field sent as null keeps its value, like one not sent.
+    data = {f: getattr(campaign, f) for f in campaign_services.FIELDS}
+    data.update({k: v for k, v in sent.items() if v is not None})
+    campaign = campaign_services.update_campaign(
+        campaign, actor=request.user, revision=revision, units=units, **data
+    )
+    return _campaign_out(campaign)
 
 
 @manage_router.get(

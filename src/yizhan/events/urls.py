@@ -26,6 +26,7 @@ urlpatterns = [
     path("manage/events/campaigns/", views.campaign_list, name="campaigns"),
     path("manage/events/campaigns/new/", views.campaign_new, name="campaign_new"),
     path("manage/events/campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
+    path("manage/events/campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("manage/events/offers/", views.offer_list, name="offers"),
     path("manage/events/offers/new/", views.offer_edit, name="offer_new"),
     path("manage/events/offers/<int:pk>/", views.offer_edit, name="offer"),

@@ -536,6 +536,30 @@ def campaign_new(request):
 
 
 @staff_view("read")
+def campaign_edit(request, pk):
+    campaign = get_for_user(request.user, Campaign.objects.select_related("unit"), "change", pk=pk)
+    initial = {f: getattr(campaign, f) for f in campaign_services.FIELDS}
+    initial.update(
+        units=", ".join(campaign.units.order_by("code").values_list("code", flat=True)),
+        revision=campaign.revision,
+    )
+    form = CampaignForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        units, revision = _codes(data.pop("units")), data.pop("revision")
+        try:
+            campaign_services.update_campaign(
+                campaign, actor=request.user, revision=revision, units=units, **data
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Campaign saved."))
+            return redirect("events:campaign", pk=campaign.pk)
+    return render(request, "events/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+@staff_view("read")
 def campaign_detail(request, pk):
     campaign = get_for_user(request.user, Campaign.objects.select_related("unit"), pk=pk)
     result = campaign_services.reach(campaign)
@@ -545,7 +569,7 @@ def campaign_detail(request, pk):
         request,
         "events/campaign.html",
         {"campaign": campaign, "reach": result, "chart": chart, "group": group_label(campaign.target_group),
-         "events": campaign.events.all()[:100]},
+         "events": campaign.events.all()[:100], "can_change": request.scope.can("change")},
     )  # fmt: skip
 
 
