@@ -4,9 +4,12 @@ campaigns and offers. Both call the same service verbs as the pages; a Validatio
 
 import datetime
 
+from django.db.models import Sum
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from yizhan.core.boundary import Offset
 from yizhan.core.schemas import Conflict, Message
@@ -120,11 +123,11 @@ def _ticket_out(reg: Registration) -> dict:
 )
 def post_signup(request, occurrence_id: int, payload: SignUpIn):
     _rate_limit(request, "signup")
-    occ = Occurrence.objects.select_related("event", "station").filter(pk=occurrence_id).first()
-    if occ is None or (not occ.event.public and payload.invite != occ.event.invite_token):
-        raise Http404
-    reg = services.sign_up(occ, invite=payload.invite, name=payload.name, phone=payload.phone,
-                           party=payload.party, consent=payload.consent)  # fmt: skip
+    try:
+        reg = services.sign_up(occurrence_id, invite=payload.invite, name=payload.name, phone=payload.phone,
+                               party=payload.party, consent=payload.consent)  # fmt: skip
+    except Occurrence.DoesNotExist:  # missing, or by invitation without the link: the same answer
+        raise Http404 from None
     return Status(201, _ticket_out(reg))
 
 
@@ -231,6 +234,32 @@ class ReachRow(Schema):
     checkins: int
     checkins_before: int
     change: float | None = None
+    ambassadors: int
+    passed_on: int
+
+
+class AmbassadorIn(Schema):
+    name: str
+    unit: str = ""
+    affiliation: str = ""
+    enrolled_on: datetime.date | None = None
+
+
+class AmbassadorOut(Schema):
+    id: int
+    name: str
+    unit: str
+    affiliation: str
+    enrolled_on: datetime.date
+    people: int
+    topics: dict[str, int]
+
+
+class OutreachIn(Schema):
+    day: datetime.date
+    topic: str
+    people: int
+    note: str = ""
 
 
 class CampaignOut(Schema):
@@ -310,6 +339,47 @@ def staff_reach(request, campaign_id: int):
     }
 
 
+def _ambassador_out(a) -> dict:
+    topics = dict(a.outreach.values_list("topic").annotate(n=Sum("people")))
+    return {"id": a.pk, "name": a.name, "unit": a.unit.code, "affiliation": a.affiliation,
+            "enrolled_on": a.enrolled_on, "people": sum(topics.values()), "topics": topics}  # fmt: skip
+
+
+@manage_router.get(
+    "/events/campaigns/{campaign_id}/ambassadors",
+    response=list[AmbassadorOut],
+    summary="A campaign's consumer-protection ambassadors, with the people reached per topic",
+)
+def staff_ambassadors(request, campaign_id: int):
+    campaign = get_for_user(request.user, Campaign, pk=campaign_id)
+    return [_ambassador_out(a) for a in campaign.ambassadors.select_related("unit")[:1000]]
+
+
+@manage_router.post(
+    "/events/campaigns/{campaign_id}/ambassadors",
+    response={201: AmbassadorOut},
+    summary="Enrol a consumer-protection ambassador (消保宣传使者)",
+)
+def staff_enrol_ambassador(request, campaign_id: int, payload: AmbassadorIn):
+    campaign = get_for_user(request.user, Campaign.objects.select_related("unit"), "change", pk=campaign_id)
+    amb = campaign_services.enrol_ambassador(campaign, actor=request.user, **payload.dict())
+    return Status(201, _ambassador_out(amb))
+
+
+@manage_router.post(
+    "/events/campaigns/{campaign_id}/ambassadors/{ambassador_id}/outreach",
+    response={201: AmbassadorOut},
+    summary="Record what an ambassador passed on (counted in the campaign's reach)",
+)
+def staff_outreach(request, campaign_id: int, ambassador_id: int, payload: OutreachIn):
+    campaign = get_for_user(request.user, Campaign, "change", pk=campaign_id)
+    amb = campaign.ambassadors.select_related("unit").filter(pk=ambassador_id).first()
+    if amb is None:
+        raise Http404
+    campaign_services.record_outreach(amb, actor=request.user, **payload.dict())
+    return Status(201, _ambassador_out(amb))
+
+
 @manage_router.get("/events", response=list[StaffEventOut], summary="Events of your subtree")
 def staff_events(request, limit: int = 50, offset: Offset = 0):
     limit = max(1, min(limit, 200))
@@ -342,6 +412,24 @@ def staff_update_event(request, event_id: int, payload: EventPatch):
     data.pop("unit")
     event = services.update_event(event, actor=request.user, **data)
     return _staff_event(event)
+
+
+class PhotoOut(Schema):
+    id: int
+    caption: str
+    url: str
+
+
+@manage_router.post(
+    "/events/{event_id}/photos",
+    response={201: PhotoOut},
+    summary="Add a photo to the after-event record (JPEG, PNG or WebP, judged by its bytes; re-encoded)",
+)
+def staff_add_photo(request, event_id: int, photo: File[UploadedFile] = None, caption: Form[str] = ""):
+    event = get_for_user(request.user, Event.objects.select_related("unit"), "change", pk=event_id)
+    item = services.add_report_photo(event, actor=request.user, upload=photo, caption=caption)
+    return Status(201, {"id": item.pk, "caption": item.caption,
+                        "url": reverse("events:photo", args=[event.pk, item.pk])})  # fmt: skip
 
 
 class OccurrencesIn(Schema):

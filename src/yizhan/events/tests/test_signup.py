@@ -139,8 +139,10 @@ def test_after_the_window_or_cancelled_is_refused(make_event, users):
 
 def test_an_invitation_only_event_needs_its_link(make_event):
     event, (occ,) = make_event(public=False)
-    with pytest.raises(ValidationError):
-        services.sign_up(occ, name="甲")
+    # Without its link the occurrence is as good as missing (the pages and API answer 404).
+    with pytest.raises(Occurrence.DoesNotExist):
+        services.sign_up(occ, name="甲", invite="guessed")
+    assert not occ.registrations.exists()
     assert services.sign_up(occ, name="甲", invite=event.invite_token).state == "confirmed"
 
 
