@@ -13,6 +13,7 @@ urlpatterns = [
     # Back office.
     path("manage/events/", views.manage_list, name="manage_list"),
     path("manage/events/new/", views.manage_new, name="manage_new"),
+    path("manage/events/summary.xlsx", views.summary_export, name="summary_export"),
     path("manage/events/<int:pk>/", views.manage_event, name="manage_event"),
     path("manage/events/<int:pk>/edit/", views.manage_edit, name="manage_edit"),
     path("manage/events/<int:pk>/occurrences/", views.occurrences_add, name="occurrences_add"),

@@ -245,9 +245,32 @@ def manage_list(request):
         events = events.filter(Q(title__icontains=query) | Q(description__icontains=query))
     page = Paginator(events, 30).get_page(request.GET.get("page"))
     below = _summary_below(request, unit)
-    return render(
-        request, "events/manage_list.html", {"page": page, "unit": unit, "q": query, "below": below}
+    # Events organised higher up that come to this unit's stations: the door is worked here.
+    here = (
+        scoped(request.user, Occurrence)
+        .upcoming()
+        .filter(station__unit__path__startswith=unit.path)
+        .exclude(event__unit__path__startswith=unit.path)
+        .select_related("event", "station")
+        .order_by("starts_at")[:20]
     )
+    return render(
+        request,
+        "events/manage_list.html",
+        {"page": page, "unit": unit, "q": query, "below": below, "here": list(here)},
+    )
+
+
+@staff_view("read")
+def summary_export(request):
+    """The table "by unit directly below" as xlsx, with its total: events summarised up the tree."""
+    unit = _unit_param(request)
+    body = exports.summary_xlsx(unit, _summary_below(request, unit))
+    response = HttpResponse(
+        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="events-{unit.pk}.xlsx"'
+    return response
 
 
 def _summary_below(request, unit: Unit) -> list[dict]:
