@@ -152,9 +152,20 @@ def test_the_api_enrols_records_and_lists(campaign, users):
     assert Client(HTTP_AUTHORIZATION=f"Bearer {viewer}").get(base).status_code == 404
 
 
-def test_the_shandong_demo_has_its_courier_ambassadors_in_the_reach():
+def test_the_shandong_demo_has_its_courier_ambassadors_in_the_reach(client_for):
     demo = Campaign.objects.get(name="快递小哥消保宣传使者")
     result = campaigns.reach(demo)
     assert result["total"]["ambassadors"] == 6 and result["total"]["passed_on"] > 0
     companies = set(demo.ambassadors.values_list("affiliation", flat=True))
     assert {"顺丰速运", "京东物流"} <= companies
+    for lang in ("zh-hans", "en"):
+        client = client_for("hq_admin")
+        client.cookies["django_language"] = lang
+        page = client.get(f"/manage/events/campaigns/{demo.pk}/", HTTP_ACCEPT_LANGUAGE=lang)
+        html = page.content.decode()
+        assert page.status_code == 200 and "顺丰速运" in html
+        assert problems(html, lang=lang, allow=ALLOW) == [], lang
+    assert (
+        "防范电信网络诈骗"
+        in client_for("hq_admin").get(f"/manage/events/campaigns/{demo.pk}/").content.decode()
+    )
