@@ -165,7 +165,10 @@ def run(database: str | None, signups: int, places: int, concurrency: int) -> di
         port = free_port()
         server = start_gunicorn(env, port, 2)
         try:
-            workers = workers_of(server.pid)
+            # The master listens before it forks its workers: wait until both are there.
+            deadline = time.monotonic() + 20
+            while len(workers := workers_of(server.pid)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
             server_cpu = cpu_seconds(workers)
             queue = multiprocessing.Queue()
             client = multiprocessing.Process(target=_client, args=(port, pk, signups, concurrency, queue))
