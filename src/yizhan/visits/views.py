@@ -25,7 +25,7 @@ from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
 from yizhan.stations.catalogue import BASIC_EIGHT
 from yizhan.stations.models import Facility, Station, StationFacility
-from yizhan.visits import exports, limits, posters, services, stats
+from yizhan.visits import exports, limits, posters, sections, services, stats
 from yizhan.visits.forms import NoteForm, QueueFilterForm, ResolveForm, StatsForm, TallyForm
 from yizhan.visits.models import (
     CheckIn,
@@ -108,8 +108,6 @@ def checkin(request, code):
 
 
 def checkin_thanks(request, code):
-    from yizhan.visits import sections
-
     station = _public_station(code)
     group = request.GET.get("group", "")
     group = group if group in Group.values else ""
