@@ -4,9 +4,12 @@ campaigns and offers. Both call the same service verbs as the pages; a Validatio
 
 import datetime
 
+from django.db.models import Sum
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from yizhan.core.boundary import Offset
 from yizhan.core.schemas import Conflict, Message
@@ -120,11 +123,11 @@ def _ticket_out(reg: Registration) -> dict:
 )
 def post_signup(request, occurrence_id: int, payload: SignUpIn):
     _rate_limit(request, "signup")
-    occ = Occurrence.objects.select_related("event", "station").filter(pk=occurrence_id).first()
-    if occ is None or (not occ.event.public and payload.invite != occ.event.invite_token):
-        raise Http404
-    reg = services.sign_up(occ, invite=payload.invite, name=payload.name, phone=payload.phone,
-                           party=payload.party, consent=payload.consent)  # fmt: skip
+    try:
+        reg = services.sign_up(occurrence_id, invite=payload.invite, name=payload.name, phone=payload.phone,
+                               party=payload.party, consent=payload.consent)  # fmt: skip
+    except Occurrence.DoesNotExist:  # missing, or by invitation without the link: the same answer
+        raise Http404 from None
     return Status(201, _ticket_out(reg))
 
 
@@ -211,6 +214,19 @@ class CampaignIn(Schema):
     description: str = ""
 
 
+class CampaignPatch(Schema):
+    """Only the fields sent change; `revision` is the one the edit is based on."""
+
+    revision: int
+    name: str | None = None
+    target_group: str | None = None
+    starts_on: datetime.date | None = None
+    ends_on: datetime.date | None = None
+    units: list[str] | None = None
+    partners: str | None = None
+    description: str | None = None
+
+
 class ReachRow(Schema):
     unit: str
     signed_up: int
@@ -218,6 +234,32 @@ class ReachRow(Schema):
     checkins: int
     checkins_before: int
     change: float | None = None
+    ambassadors: int
+    passed_on: int
+
+
+class AmbassadorIn(Schema):
+    name: str
+    unit: str = ""
+    affiliation: str = ""
+    enrolled_on: datetime.date | None = None
+
+
+class AmbassadorOut(Schema):
+    id: int
+    name: str
+    unit: str
+    affiliation: str
+    enrolled_on: datetime.date
+    people: int
+    topics: dict[str, int]
+
+
+class OutreachIn(Schema):
+    day: datetime.date
+    topic: str
+    people: int
+    note: str = ""
 
 
 class CampaignOut(Schema):
@@ -226,6 +268,9 @@ class CampaignOut(Schema):
     target_group: str
     starts_on: datetime.date
     ends_on: datetime.date
+    units: list[str]
+    partners: str
+    description: str
     revision: int
 
 
@@ -238,12 +283,13 @@ class ReachOut(Schema):
 
 def _campaign_out(c: Campaign) -> dict:
     return {"id": c.pk, "name": c.name, "target_group": c.target_group, "starts_on": c.starts_on,
-            "ends_on": c.ends_on, "revision": c.revision}  # fmt: skip
+            "ends_on": c.ends_on, "units": sorted(u.code for u in c.units.all()), "partners": c.partners,
+            "description": c.description, "revision": c.revision}  # fmt: skip
 
 
 @manage_router.get("/events/campaigns", response=list[CampaignOut], summary="Campaigns of your subtree")
 def staff_campaigns(request):
-    return [_campaign_out(c) for c in scoped(request.user, Campaign)[:500]]
+    return [_campaign_out(c) for c in scoped(request.user, Campaign).prefetch_related("units")[:500]]
 
 
 @manage_router.post("/events/campaigns", response={201: CampaignOut}, summary="Create a campaign")
@@ -253,6 +299,29 @@ def staff_create_campaign(request, payload: CampaignIn):
         actor=request.user, unit=Unit.objects.get(pk=scope.unit_id), **payload.dict()
     )
     return Status(201, _campaign_out(campaign))
+
+
+@manage_router.get("/events/campaigns/{campaign_id}", response=CampaignOut, summary="One campaign")
+def staff_campaign(request, campaign_id: int):
+    return _campaign_out(get_for_user(request.user, Campaign, pk=campaign_id))
+
+
+@manage_router.patch(
+    "/events/campaigns/{campaign_id}",
+    response={200: CampaignOut, 409: Conflict},
+    summary="Change a campaign (optimistic concurrency: a stale `revision` answers 409)",
+)
+def staff_update_campaign(request, campaign_id: int, payload: CampaignPatch):
+    campaign = get_for_user(request.user, Campaign.objects.select_related("unit"), "change", pk=campaign_id)
+    sent = payload.dict(exclude_unset=True)
+    revision, units = sent.pop("revision"), sent.pop("units", None)
+    # A field sent as null keeps its value, like one not sent.
+    data = {f: getattr(campaign, f) for f in campaign_services.FIELDS}
+    data.update({k: v for k, v in sent.items() if v is not None})
+    campaign = campaign_services.update_campaign(
+        campaign, actor=request.user, revision=revision, units=units, **data
+    )
+    return _campaign_out(campaign)
 
 
 @manage_router.get(
@@ -268,6 +337,47 @@ def staff_reach(request, campaign_id: int):
         "messages": result["messages"],
         "events": result["events"],
     }
+
+
+def _ambassador_out(a) -> dict:
+    topics = dict(a.outreach.values_list("topic").annotate(n=Sum("people")))
+    return {"id": a.pk, "name": a.name, "unit": a.unit.code, "affiliation": a.affiliation,
+            "enrolled_on": a.enrolled_on, "people": sum(topics.values()), "topics": topics}  # fmt: skip
+
+
+@manage_router.get(
+    "/events/campaigns/{campaign_id}/ambassadors",
+    response=list[AmbassadorOut],
+    summary="A campaign's consumer-protection ambassadors, with the people reached per topic",
+)
+def staff_ambassadors(request, campaign_id: int):
+    campaign = get_for_user(request.user, Campaign, pk=campaign_id)
+    return [_ambassador_out(a) for a in campaign.ambassadors.select_related("unit")[:1000]]
+
+
+@manage_router.post(
+    "/events/campaigns/{campaign_id}/ambassadors",
+    response={201: AmbassadorOut},
+    summary="Enrol a consumer-protection ambassador (消保宣传使者)",
+)
+def staff_enrol_ambassador(request, campaign_id: int, payload: AmbassadorIn):
+    campaign = get_for_user(request.user, Campaign.objects.select_related("unit"), "change", pk=campaign_id)
+    amb = campaign_services.enrol_ambassador(campaign, actor=request.user, **payload.dict())
+    return Status(201, _ambassador_out(amb))
+
+
+@manage_router.post(
+    "/events/campaigns/{campaign_id}/ambassadors/{ambassador_id}/outreach",
+    response={201: AmbassadorOut},
+    summary="Record what an ambassador passed on (counted in the campaign's reach)",
+)
+def staff_outreach(request, campaign_id: int, ambassador_id: int, payload: OutreachIn):
+    campaign = get_for_user(request.user, Campaign, "change", pk=campaign_id)
+    amb = campaign.ambassadors.select_related("unit").filter(pk=ambassador_id).first()
+    if amb is None:
+        raise Http404
+    campaign_services.record_outreach(amb, actor=request.user, **payload.dict())
+    return Status(201, _ambassador_out(amb))
 
 
 @manage_router.get("/events", response=list[StaffEventOut], summary="Events of your subtree")
@@ -302,6 +412,24 @@ def staff_update_event(request, event_id: int, payload: EventPatch):
     data.pop("unit")
     event = services.update_event(event, actor=request.user, **data)
     return _staff_event(event)
+
+
+class PhotoOut(Schema):
+    id: int
+    caption: str
+    url: str
+
+
+@manage_router.post(
+    "/events/{event_id}/photos",
+    response={201: PhotoOut},
+    summary="Add a photo to the after-event record (JPEG, PNG or WebP, judged by its bytes; re-encoded)",
+)
+def staff_add_photo(request, event_id: int, photo: File[UploadedFile] = None, caption: Form[str] = ""):
+    event = get_for_user(request.user, Event.objects.select_related("unit"), "change", pk=event_id)
+    item = services.add_report_photo(event, actor=request.user, upload=photo, caption=caption)
+    return Status(201, {"id": item.pk, "caption": item.caption,
+                        "url": reverse("events:photo", args=[event.pk, item.pk])})  # fmt: skip
 
 
 class OccurrencesIn(Schema):

@@ -6,9 +6,11 @@ from yizhan.audit.registry import register
 
 
 def _states() -> dict:
-    from yizhan.events.models import TARGET_GROUPS, Kind, Source, State
+    from yizhan.events.models import TARGET_GROUPS, Kind, Source, State, Topic
 
-    return {**dict(State.choices), **dict(Kind.choices), **dict(Source.choices), **dict(TARGET_GROUPS)}
+    # Topics first: "anti_fraud" is also an event kind, whose label wins.
+    return {**dict(Topic.choices), **dict(State.choices), **dict(Kind.choices), **dict(Source.choices),
+            **dict(TARGET_GROUPS)}  # fmt: skip
 
 
 register(
@@ -31,6 +33,10 @@ register(
         "events.campaign_updated": _("Campaign changed"),
         "events.offer_created": _("Group offer created"),
         "events.offer_updated": _("Group offer changed"),
+        "events.ambassador_enrolled": _("Consumer-protection ambassador enrolled"),
+        "events.outreach_recorded": _("What an ambassador passed on recorded"),
+        "events.photo_added": _("Event photo added"),
+        "events.photo_removed": _("Event photo removed"),
     },
     fields={
         "party": _("people"),
@@ -40,6 +46,13 @@ register(
         "units": _("participating units"),
         "station": _("station"),
         "source": _("source"),
+        "photo": _("photo"),
+        "topic": _("topic"),
+        "people": _("people reached"),
+        "day": _("day"),
+        "name": _("name"),
+        "affiliation": _("organisation"),
+        "campaign": _("campaign"),
     },
     terms=_states,
 )

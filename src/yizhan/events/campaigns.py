@@ -1,6 +1,7 @@
-"""Campaigns: a named period, a target group and participating units, its events and messages,
-and its reach — sign-ups, attendance, messages, and the target group's check-ins at the
-participating stations during the campaign against the same number of days just before."""
+"""Campaigns: a named period, a target group and participating units, its events, messages and
+consumer-protection ambassadors, and its reach — sign-ups, attendance, messages, what the
+ambassadors passed on, and the target group's check-ins at the participating stations during the
+campaign against the same number of days just before."""
 
 import datetime
 
@@ -16,6 +17,7 @@ from yizhan.events.models import (
     TARGET_GROUP_CODES,
     Campaign,
     MessageLog,
+    Outreach,
     Registration,
     Source,
     State,
@@ -147,6 +149,8 @@ def reach(campaign: Campaign) -> dict:
     before_start = before_end - datetime.timedelta(days=days - 1)
     groups = REACH_GROUPS.get(campaign.target_group, [])
     regs = Registration.objects.filter(occurrence__event__campaign=campaign)
+    passed = Outreach.objects.filter(ambassador__campaign=campaign)
+    enrolled = campaign.ambassadors.all()
     rows = []
     for unit in units:
         mine = regs.filter(occurrence__station__unit__path__startswith=unit.path)
@@ -154,11 +158,15 @@ def reach(campaign: Campaign) -> dict:
         attended = mine.filter(state=State.ATTENDED).aggregate(n=Sum("party"))["n"] or 0
         during = _checkins([unit.path], groups, campaign.starts_on, campaign.ends_on)
         earlier = _checkins([unit.path], groups, before_start, before_end)
+        ambassadors_here = enrolled.filter(unit__path__startswith=unit.path).count()
+        passed_on = (
+            passed.filter(ambassador__unit__path__startswith=unit.path).aggregate(n=Sum("people"))["n"] or 0
+        )
         rows.append({"unit": unit, "signed_up": signed, "attended": attended, "checkins": during,
-                     "checkins_before": earlier, "change": _change(during, earlier)})  # fmt: skip
-    total = {
-        key: sum(r[key] for r in rows) for key in ("signed_up", "attended", "checkins", "checkins_before")
-    }
+                     "checkins_before": earlier, "change": _change(during, earlier),
+                     "ambassadors": ambassadors_here, "passed_on": passed_on})  # fmt: skip
+    keys = ("signed_up", "attended", "checkins", "checkins_before", "ambassadors", "passed_on")
+    total = {key: sum(r[key] for r in rows) for key in keys}
     total["change"] = _change(total["checkins"], total["checkins_before"])
     logs = MessageLog.objects.filter(event__campaign=campaign).aggregate(r=Sum("recipients"), q=Sum("queued"))
     return {
@@ -174,3 +182,104 @@ def reach(campaign: Campaign) -> dict:
 
 def _change(now: int, before: int) -> float | None:
     return None if not before else round((now - before) / before * 100, 1)
+
+
+# --- consumer-protection ambassadors (消保宣传使者) ------------------------------------------------
+
+
+def _ambassador_unit(campaign: Campaign, actor, code) -> Unit:
+    """The enrolling unit: inside one of the campaign's participating units and the actor's scope."""
+    code = str(code or "").strip()[:32]
+    unit = Unit.objects.filter(code=code).first() if code else campaign.unit
+    # Inside a participating unit, so that the reach's rows still add up to its total.
+    areas = [u.path for u in participating(campaign)]
+    if (
+        unit is None
+        or not any(unit.path.startswith(p) for p in areas)
+        or not scope_for(actor).covers(unit.path)
+    ):
+        if not code:
+            raise ValidationError({"unit": _("Name the participating unit that enrolled them.")})
+        raise ValidationError({"unit": _("No unit %(code)s in this campaign's area.") % {"code": code}})
+    return unit
+
+
+@transaction.atomic
+def enrol_ambassador(campaign: Campaign, *, actor, name, unit=None, affiliation="", enrolled_on=None):
+    from django.utils import timezone
+
+    from yizhan.events.models import Ambassador
+
+    errors, values = {}, {}
+    for field, fn in (
+        ("name", lambda: clean_text(name, field="name", limit=40, required=True)),
+        ("affiliation", lambda: clean_text(affiliation, field="affiliation", limit=80)),
+        ("unit", lambda: _ambassador_unit(campaign, actor, unit)),
+        ("enrolled_on", lambda: _day(enrolled_on or timezone.localdate(), "enrolled_on")),
+    ):
+        try:
+            values[field] = fn()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if not errors and values["enrolled_on"] > timezone.localdate():
+        errors["enrolled_on"] = [_("The day cannot be in the future.")]
+    if errors:
+        raise ValidationError(errors)
+    amb = Ambassador.objects.create(campaign=campaign, **values)
+    record("events.ambassador_enrolled", amb, actor=actor, unit=amb.unit,
+           changes={"name": [None, amb.name], "campaign": [None, campaign.name],
+                    "affiliation": [None, amb.affiliation]})  # fmt: skip
+    return amb
+
+
+MAX_PEOPLE_PASSED_ON = 100_000
+
+
+@transaction.atomic
+def record_outreach(ambassador, *, actor, day, topic, people, note=""):
+    """What an ambassador passed on: counted in the campaign's reach under its enrolling unit."""
+    from django.utils import timezone
+
+    from yizhan.events.models import Outreach, Topic
+    from yizhan.events.services import clean_int
+
+    errors, values = {}, {}
+    for field, fn in (
+        ("day", lambda: _day(day, "day")),
+        ("people", lambda: clean_int(people, field="people", low=1, high=MAX_PEOPLE_PASSED_ON)),
+        ("note", lambda: clean_text(note, field="note", limit=200)),
+    ):
+        try:
+            values[field] = fn()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if topic not in Topic.values:
+        errors["topic"] = [_("Choose the topic passed on.")]
+    if "day" in values and not (ambassador.enrolled_on <= values["day"] <= timezone.localdate()):
+        errors["day"] = [
+            _("Enter a day from the enrolment (%(day)s) to today.")
+            % {"day": ambassador.enrolled_on.isoformat()}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    row = Outreach.objects.create(ambassador=ambassador, topic=topic, by=actor, **values)
+    record("events.outreach_recorded", ambassador, actor=actor, unit=ambassador.unit,
+           changes={"day": [None, row.day.isoformat()], "topic": [None, topic], "people": [None, row.people]})  # fmt: skip
+    return row
+
+
+def ambassadors(campaign: Campaign) -> list:
+    """The campaign's ambassadors, each with `people` passed on and `topics` [(label, people)]."""
+    from yizhan.events.models import Topic
+
+    found = list(campaign.ambassadors.select_related("unit").order_by("enrolled_on", "pk"))
+    by_topic: dict[int, dict[str, int]] = {}
+    rows = campaign.ambassadors.values("pk", "outreach__topic").annotate(n=Sum("outreach__people"))
+    for row in rows:
+        if row["outreach__topic"]:
+            by_topic.setdefault(row["pk"], {})[row["outreach__topic"]] = row["n"] or 0
+    for amb in found:
+        topics = by_topic.get(amb.pk, {})
+        amb.people = sum(topics.values())
+        amb.topics = [(Topic(t).label, n) for t, n in sorted(topics.items(), key=lambda kv: -kv[1])]
+    return found

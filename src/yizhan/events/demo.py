@@ -13,6 +13,7 @@ from yizhan.events.models import Registration, State
 from yizhan.orgs.models import Unit, UnitKind
 from yizhan.stations.models import Station, Theme
 
+COURIER_COMPANIES = ["顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递", "京东物流"]
 NURSES = ["王护士长", "李医生", "张护士", "刘护士", "陈医生", "杨护士", "赵护士", "周医生"]
 
 
@@ -123,6 +124,21 @@ def build(ctx) -> None:
             services.record_walk_in(
                 occ, actor=admin, name=f"快递员{i + 1}", group="courier", affiliation="山东省快递协会会员企业"
             )
+        # The couriers trained that day became ambassadors and passed it on along their rounds.
+        enrolling = next(u for u in campaigns.participating(amb) if sd_station.unit.path.startswith(u.path))
+        topics = ["anti_fraud", "consumer_rights", "payments", "savings", "cash"]
+        for i, company in enumerate(COURIER_COMPANIES):
+            ambassador = campaigns.enrol_ambassador(
+                amb, actor=admin, name=f"{company[:2]}快递员{'甲乙丙丁戊己'[i]}", unit=enrolling.code,
+                affiliation=company, enrolled_on=datetime.date(2024, 3, 15),
+            )  # fmt: skip
+            for week in range(2):
+                campaigns.record_outreach(
+                    ambassador, actor=admin, day=datetime.date(2024, 3, 18 + 7 * week),
+                    topic=topics[(i + week) % len(topics)], people=rng.randint(8, 40),
+                    note="派件途中向社区居民讲解" if week == 0 else "",
+                )  # fmt: skip
+        ctx.data["courier_ambassadors"] = amb.pk
 
     # A few upcoming events in every province: sign-up open now.
     now = timezone.localtime(ctx.data.get("now") or timezone.now())

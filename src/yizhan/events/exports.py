@@ -27,3 +27,25 @@ def event_xlsx(event) -> bytes:
             ]  # fmt: skip
 
     return write_xlsx({_("participants"): (headers, rows())})
+
+
+def summary_xlsx(unit, rows: list[dict]) -> bytes:
+    """Per unit directly below `unit`: events, occurrences, signed up, attended, volunteer hours."""
+    keys = ["events", "occurrences", "signed_up", "attended", "hours"]
+    headers = [_("unit code"), _("unit"), _("events"), _("occurrences"), _("signed up"), _("attended"),
+               _("volunteer hours")]  # fmt: skip
+
+    def lines():
+        for row in rows:
+            yield [
+                row["unit"].code,
+                row["unit"].display_name,
+                *[float(row[k]) if k == "hours" else row[k] for k in keys],
+            ]
+        yield [
+            "",
+            _("Total"),
+            *[float(sum(r[k] for r in rows)) if k == "hours" else sum(r[k] for r in rows) for k in keys],
+        ]
+
+    return write_xlsx({unit.display_name: (headers, lines())})

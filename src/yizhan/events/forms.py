@@ -63,6 +63,11 @@ class CampaignForm(forms.Form):
         label=_("description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
+    def __init__(self, *args, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["revision"] = RevisionField()
+
 
 class OfferForm(forms.Form):
     title = forms.CharField(label=_("title (Chinese)"), max_length=120)

@@ -339,3 +339,78 @@ class Offer(models.Model):
     @property
     def display_text(self) -> str:
         return localised(self.text, self.text_en)
+
+
+class Topic(models.TextChoices):
+    """What a consumer-protection ambassador passes on (the subjects of the couriers' training)."""
+
+    ANTI_FRAUD = "anti_fraud", _("Telecom and online fraud")
+    CONSUMER_RIGHTS = "consumer_rights", _("Consumer rights")
+    PAYMENTS = "payments", _("Safe payments")
+    SAVINGS = "savings", _("Savings, loans and insurance")
+    CASH = "cash", _("Cash and counterfeit notes")
+    OTHER = "other", pgettext_lazy("ambassador topic", "Other")
+
+
+class AmbassadorQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+
+class Ambassador(models.Model):
+    """A courier (or anyone the campaign enrols) made a consumer-protection ambassador
+    (消保宣传使者) of a campaign, by the unit whose station trained them."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="ambassadors")
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("enrolled by"), on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=40)
+    affiliation = models.CharField(_("organisation"), max_length=80, blank=True)
+    enrolled_on = models.DateField(_("enrolled on"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AmbassadorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["enrolled_on", "pk"]
+        verbose_name = _("ambassador")
+
+    def __str__(self):
+        return self.name
+
+
+class Outreach(models.Model):
+    """What an ambassador passed on: on which day, on which topic, to how many people."""
+
+    ambassador = models.ForeignKey(Ambassador, on_delete=models.CASCADE, related_name="outreach")
+    day = models.DateField(_("day"))
+    topic = models.CharField(_("topic"), max_length=20, choices=Topic.choices)
+    people = models.PositiveIntegerField(_("people reached"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["day", "pk"]
+        verbose_name = _("passed on")
+
+    def __str__(self):
+        return f"{self.ambassador} · {self.day} · {self.people}"
+
+
+class EventPhoto(models.Model):
+    """A photo of the after-event record: re-encoded by `yizhan.visits.photos` (only pixels, no
+    metadata), stored under MEDIA_ROOT with a random name, served only to staff in scope."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="photos")
+    path = models.CharField(max_length=200)
+    caption = models.CharField(_("caption"), max_length=120, blank=True)
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        verbose_name = _("photo")
+
+    def __str__(self):
+        return self.caption or self.path

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from yizhan.audit.services import diff, record, snapshot
 from yizhan.core import concurrency
-from yizhan.events.models import TARGET_GROUP_CODES, Offer
+from yizhan.events.models import REACH_GROUPS, TARGET_GROUP_CODES, Offer
 from yizhan.events.services import clean_text
 from yizhan.orgs.scoping import scope_for
 from yizhan.stations.models import Theme
@@ -84,13 +84,19 @@ def save_offer(offer: Offer | None = None, *, actor, unit=None, revision=None, *
     return offer
 
 
+def groups_for_checkin(group: str) -> list[str]:
+    """The offer groups a visitor who ticked this check-in group belongs to: the group itself, and
+    new citizens for couriers, riders and construction workers (as the campaigns' reach counts)."""
+    return [code for code, counted in REACH_GROUPS.items() if group in counted]
+
+
 def for_station(station, group: str | None = None, day=None) -> list[Offer]:
     """The offers valid today whose unit holds the station and whose theme it carries (or, with
-    `group`, those for a visitor who checked in as that group)."""
+    `group`, those for a visitor who checked in as that group, whatever the station's themes)."""
     ancestors = _prefixes(station.unit.path)
     offers = Offer.objects.current(day).filter(unit__path__in=ancestors)
     if group:
-        return list(offers.filter(group=group))
+        return list(offers.filter(group__in=groups_for_checkin(group)))
     themes = list(station.themes.values_list("pk", flat=True))
     return list(offers.filter(Q(theme__in=themes)))
 

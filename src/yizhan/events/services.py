@@ -20,6 +20,7 @@ from yizhan.events.models import (
     ACTIVE,
     TARGET_GROUP_CODES,
     Event,
+    EventPhoto,
     Kind,
     MessageLog,
     Occurrence,
@@ -235,6 +236,56 @@ def report_event(event: Event, *, actor, note: str = "", people=None, revision=N
     return event
 
 
+MAX_PHOTOS = 12
+
+
+def _store_photo(data: bytes) -> str:
+    import uuid
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    now = timezone.localtime()
+    return default_storage.save(f"events/{now:%Y/%m}/{uuid.uuid4().hex}.jpg", ContentFile(data))
+
+
+def add_report_photo(event: Event, *, actor, upload, caption: str = "") -> EventPhoto:
+    """A photo for the after-event record. Its bytes decide: the reports' photo reader
+    (`yizhan.visits.photos`, as service cases use it) decodes JPEG, PNG or WebP only, refuses
+    what is too large or has too many pixels, and stores a fresh JPEG without metadata."""
+    from yizhan.visits import photos
+
+    caption = clean_text(caption, field="caption", limit=120)
+    data = photos.clean_photo(upload, field="photo")
+    if data is None:
+        raise ValidationError({"photo": _("Choose a photo (JPEG, PNG or WebP).")})
+    path = _store_photo(data)
+    try:
+        with transaction.atomic():
+            event = Event.objects.select_for_update().select_related("unit").get(pk=event.pk)
+            if event.photos.count() >= MAX_PHOTOS:
+                raise ValidationError({"photo": _("At most %(n)s photos per event.") % {"n": MAX_PHOTOS}})
+            photo = EventPhoto.objects.create(event=event, path=path, caption=caption, by=actor)
+            record("events.photo_added", event, actor=actor, unit=event.unit,
+                   changes={"photo": [None, caption or str(photo.pk)]})  # fmt: skip
+    except BaseException:
+        photos.delete(path)  # nothing half-written: no file without its row
+        raise
+    return photo
+
+
+@transaction.atomic
+def remove_report_photo(photo: EventPhoto, *, actor) -> None:
+    from yizhan.visits import photos
+
+    event = Event.objects.select_for_update().select_related("unit").get(pk=photo.event_id)
+    path = photo.path
+    photo.delete()
+    record("events.photo_removed", event, actor=actor, unit=event.unit,
+           changes={"photo": [photo.caption or str(path.rsplit("/", 1)[-1]), None]})  # fmt: skip
+    transaction.on_commit(lambda: photos.delete(path))
+
+
 # --- occurrences ----------------------------------------------------------------------------------
 
 
@@ -435,31 +486,48 @@ def signup_closed_reason(occ: Occurrence, now=None) -> str:
     return ""
 
 
-def sign_up(occ: Occurrence, *, invite: str = "", **data) -> Registration:
-    """A public sign-up, no account: confirmed while places last, else on the waiting list."""
-    event = occ.event
-    if not event.public and invite != event.invite_token:
-        raise ValidationError({"occurrence": _("This event is by invitation: use the link you were given.")})
-    values = clean_signup(data, event)
-    consent = values.pop("consent")
+# What a sign-up reads of its occurrence, event, station and unit: one locked query, the columns
+# it needs only (a station row is wide, and compiling its columns cost as much as the query).
+SIGNUP_COLUMNS = (
+    "capacity", "taken", "cancelled", "starts_at", "ends_at", "event__public", "event__invite_token",
+    "event__max_party", "event__signup_opens", "event__signup_closes", "event__title", "station__code",
+    "station__name", "station__unit__path",
+)  # fmt: skip
+
+
+def sign_up(occ: Occurrence | int, *, invite: str = "", **data) -> Registration:
+    """A public sign-up, no account: confirmed while places last, else on the waiting list.
+    An occurrence that does not exist, or is by invitation without its link, raises
+    Occurrence.DoesNotExist (the API and pages answer 404 for both)."""
+    pk = occ if isinstance(occ, int) else occ.pk
     try:
         with transaction.atomic():
+            # Locks the occurrence row only (of=self): the event, station and unit stay free for
+            # everyone else while the rush queues on this one row.
             occ = (
-                Occurrence.objects.select_for_update().select_related("event", "station__unit").get(pk=occ.pk)
+                Occurrence.objects.select_for_update(of=("self",))
+                .select_related("event", "station__unit")
+                .only(*SIGNUP_COLUMNS)
+                .get(pk=pk)
             )
+            event = occ.event
+            if not event.public and invite != event.invite_token:
+                raise Occurrence.DoesNotExist
+            values = clean_signup(data, event)
+            consent = values.pop("consent")
             reason = signup_closed_reason(occ)
             if reason:
                 raise ValidationError({"occurrence": reason})
-            if values["phone"] and occ.registrations.filter(phone=values["phone"], state__in=ACTIVE).exists():
-                raise ValidationError(
-                    {"phone": _("This phone number has already signed up for this occurrence.")}
-                )
-            waiting = occ.registrations.filter(state__in=[State.WAITLISTED, State.OFFERED]).exists()
-            if not waiting and occ.taken + values["party"] <= occ.capacity:
+            # Confirmed while places last and nobody waits (a freed place goes to the line first);
+            # once full, a sign-up waits without asking who else does.
+            fits = occ.taken + values["party"] <= occ.capacity
+            if fits and not occ.registrations.filter(state__in=[State.WAITLISTED, State.OFFERED]).exists():
                 state = State.CONFIRMED
                 Occurrence.objects.filter(pk=occ.pk).update(taken=occ.taken + values["party"])
             else:
                 state = State.WAITLISTED
+            # A phone already active here is refused by the partial unique index (IntegrityError
+            # below), which also holds for two simultaneous requests: no query asks first.
             reg = Registration.objects.create(occurrence=occ, state=state, **values)
             record(
                 "events.signed_up", reg, actor=None, unit=occ.station.unit,
@@ -474,7 +542,7 @@ def sign_up(occ: Occurrence, *, invite: str = "", **data) -> Registration:
                     how=f"event sign-up {reg.code}",
                     unit=occ.station.unit,
                 )
-    except IntegrityError:  # the same phone in a simultaneous request: the constraint held
+    except IntegrityError:  # the same phone twice (at once or not): the constraint held
         raise ValidationError(
             {"phone": _("This phone number has already signed up for this occurrence.")}
         ) from None

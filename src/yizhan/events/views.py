@@ -6,6 +6,7 @@ import secrets
 import segno
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -24,13 +25,16 @@ from yizhan.events import offers as offer_services
 from yizhan.events.forms import CampaignForm, EventForm, OccurrenceForm, OfferForm
 from yizhan.events.models import (
     TARGET_GROUPS,
+    Ambassador,
     Campaign,
     Event,
+    EventPhoto,
     Occurrence,
     Offer,
     Registration,
     Source,
     State,
+    Topic,
     group_label,
 )
 from yizhan.orgs.models import Unit
@@ -63,6 +67,15 @@ def station_section(station, request):
     if not occurrences and not offers:
         return None
     return {"occurrences": occurrences, "offers": offers}
+
+
+def checkin_section(station, group, request):
+    """The check-in thank-you page: the offers for the group the visitor ticked ("for medical
+    staff"). The group comes from the page's address; nothing is stored or asked for this."""
+    offers = offer_services.for_station(station, group=group)
+    if not offers:
+        return None
+    return {"offers": offers, "group": group_label(group)}
 
 
 def _city_choices(occurrences) -> list[Unit]:
@@ -144,6 +157,8 @@ def signup(request, pk):
     data = {k: request.POST.get(k, "") for k in ("name", "phone", "party", "consent")}
     try:
         reg = services.sign_up(occ, invite=invite, **data)
+    except Occurrence.DoesNotExist:
+        raise Http404 from None
     except ValidationError as exc:
         context = _event_context(event, invite, _errors(exc), chosen=occ.pk, data=data)
         return render(request, "events/event.html", context, status=422)
@@ -230,9 +245,32 @@ def manage_list(request):
         events = events.filter(Q(title__icontains=query) | Q(description__icontains=query))
     page = Paginator(events, 30).get_page(request.GET.get("page"))
     below = _summary_below(request, unit)
-    return render(
-        request, "events/manage_list.html", {"page": page, "unit": unit, "q": query, "below": below}
+    # Events organised higher up that come to this unit's stations: the door is worked here.
+    here = (
+        scoped(request.user, Occurrence)
+        .upcoming()
+        .filter(station__unit__path__startswith=unit.path)
+        .exclude(event__unit__path__startswith=unit.path)
+        .select_related("event", "station")
+        .order_by("starts_at")[:20]
     )
+    return render(
+        request,
+        "events/manage_list.html",
+        {"page": page, "unit": unit, "q": query, "below": below, "here": list(here)},
+    )
+
+
+@staff_view("read")
+def summary_export(request):
+    """The table "by unit directly below" as xlsx, with its total: events summarised up the tree."""
+    unit = _unit_param(request)
+    body = exports.summary_xlsx(unit, _summary_below(request, unit))
+    response = HttpResponse(
+        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="events-{unit.pk}.xlsx"'
+    return response
 
 
 def _summary_below(request, unit: Unit) -> list[dict]:
@@ -335,6 +373,7 @@ def manage_event(request, pk, occurrence_form=None, status=200):
             "invite_url": request.build_absolute_uri(reverse("events:event", args=[event.pk]))
             + ("" if event.public else f"?invite={event.invite_token}"),
             "message_states": [(s, State(s).label) for s in services.MESSAGE_STATES],
+            "photos": list(event.photos.all()),
         },
         status=status,
     )  # fmt: skip
@@ -363,13 +402,19 @@ def occurrences_add(request, pk):
 @staff_view("read")
 def event_action(request, pk, action):
     """Report (what happened), message the participants (by attendance)."""
-    if action not in ("report", "message"):
+    if action not in ("report", "message", "photo"):
         raise Http404
     event = get_for_user(request.user, Event.objects.select_related("unit"), "change", pk=pk)
     if request.method != "POST":
         return redirect("events:manage_event", pk=event.pk)
     try:
-        if action == "report":
+        if action == "photo":
+            services.add_report_photo(
+                event, actor=request.user, upload=request.FILES.get("photo"),
+                caption=request.POST.get("caption", ""),
+            )  # fmt: skip
+            messages.success(request, _("Photo added."))
+        elif action == "report":
             services.report_event(
                 event, actor=request.user, note=request.POST.get("report_note", ""),
                 people=request.POST.get("report_people", ""), revision=request.POST.get("revision"),
@@ -389,6 +434,38 @@ def event_action(request, pk, action):
             )
     except ValidationError as exc:
         _flash(request, exc)
+    return redirect("events:manage_event", pk=event.pk)
+
+
+@staff_view("read")
+def event_photo(request, pk, photo):
+    """A photo of the after-event record, to staff who can see the event (never public)."""
+    from django.http import FileResponse
+
+    event = get_for_user(request.user, Event, pk=pk)
+    item = EventPhoto.objects.filter(event=event, pk=photo).first()
+    if item is None:
+        raise Http404
+    try:
+        handle = default_storage.open(item.path, "rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@staff_view("read")
+@require_POST
+def event_photo_remove(request, pk, photo):
+    event = get_for_user(request.user, Event, "change", pk=pk)
+    item = EventPhoto.objects.filter(event=event, pk=photo).first()
+    if item is None:
+        raise Http404
+    services.remove_report_photo(item, actor=request.user)
+    messages.success(request, _("Photo removed."))
     return redirect("events:manage_event", pk=event.pk)
 
 
@@ -536,7 +613,68 @@ def campaign_new(request):
 
 
 @staff_view("read")
-def campaign_detail(request, pk):
+def campaign_edit(request, pk):
+    campaign = get_for_user(request.user, Campaign.objects.select_related("unit"), "change", pk=pk)
+    initial = {f: getattr(campaign, f) for f in campaign_services.FIELDS}
+    initial.update(
+        units=", ".join(campaign.units.order_by("code").values_list("code", flat=True)),
+        revision=campaign.revision,
+    )
+    form = CampaignForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        units, revision = _codes(data.pop("units")), data.pop("revision")
+        try:
+            campaign_services.update_campaign(
+                campaign, actor=request.user, revision=revision, units=units, **data
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Campaign saved."))
+            return redirect("events:campaign", pk=campaign.pk)
+    return render(request, "events/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+@staff_view("read")
+def campaign_action(request, pk, action):
+    """Enrol a consumer-protection ambassador, or record what one passed on."""
+    if action not in ("ambassador", "outreach"):
+        raise Http404
+    campaign = get_for_user(request.user, Campaign.objects.select_related("unit"), "change", pk=pk)
+    if request.method != "POST":
+        return redirect("events:campaign", pk=campaign.pk)
+    post = request.POST
+    try:
+        if action == "ambassador":
+            campaign_services.enrol_ambassador(
+                campaign, actor=request.user, name=post.get("name", ""), unit=post.get("unit", ""),
+                affiliation=post.get("affiliation", ""), enrolled_on=post.get("enrolled_on") or None,
+            )  # fmt: skip
+            messages.success(request, _("Ambassador enrolled."))
+        else:
+            amb = Ambassador.objects.filter(campaign=campaign, pk=_int(post.get("ambassador"))).first()
+            if amb is None:
+                raise ValidationError({"ambassador": _("Choose one of this campaign's ambassadors.")})
+            campaign_services.record_outreach(
+                amb, actor=request.user, day=post.get("day", ""), topic=post.get("topic", ""),
+                people=post.get("people", ""), note=post.get("note", ""),
+            )  # fmt: skip
+            messages.success(request, _("Saved: counted in the campaign's reach."))
+    except ValidationError as exc:
+        return campaign_detail(request, pk, errors=_errors(exc), posted=post, status=422)
+    return redirect("events:campaign", pk=campaign.pk)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+@staff_view("read")
+def campaign_detail(request, pk, errors=None, posted=None, status=200):
     campaign = get_for_user(request.user, Campaign.objects.select_related("unit"), pk=pk)
     result = campaign_services.reach(campaign)
     # The chart is two <progress> bars per unit against the largest figure: no script needed.
@@ -545,7 +683,11 @@ def campaign_detail(request, pk):
         request,
         "events/campaign.html",
         {"campaign": campaign, "reach": result, "chart": chart, "group": group_label(campaign.target_group),
-         "events": campaign.events.all()[:100]},
+         "events": campaign.events.all()[:100], "can_change": request.scope.can("change"),
+         "ambassadors": campaign_services.ambassadors(campaign), "topics": Topic.choices,
+         "units": campaign_services.participating(campaign), "errors": errors or {}, "posted": posted or {},
+         "today": timezone.localdate()},
+        status=status,
     )  # fmt: skip
 
 

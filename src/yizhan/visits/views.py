@@ -25,7 +25,7 @@ from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
 from yizhan.stations.catalogue import BASIC_EIGHT
 from yizhan.stations.models import Facility, Station, StationFacility
-from yizhan.visits import exports, limits, posters, services, stats
+from yizhan.visits import exports, limits, posters, sections, services, stats
 from yizhan.visits.forms import NoteForm, QueueFilterForm, ResolveForm, StatsForm, TallyForm
 from yizhan.visits.models import (
     CheckIn,
@@ -86,7 +86,10 @@ def checkin(request, code):
             errors = {k: v[0] for k, v in exc.message_dict.items()}
         else:
             url = reverse("visits:checkin_thanks", args=[station.code])
-            response = redirect(f"{url}?{'counted=1' if result.counted else 'again=1'}", permanent=False)
+            query = "counted=1" if result.counted else "again=1"
+            if chosen["group"] in Group.values:  # the group ticked, for the thank-you page's offers
+                query += f"&group={chosen['group']}"
+            response = redirect(f"{url}?{query}", permanent=False)
             response.status_code = 303
             return _with_device_cookie(response, device, new)
     response = render(
@@ -106,6 +109,8 @@ def checkin(request, code):
 
 def checkin_thanks(request, code):
     station = _public_station(code)
+    group = request.GET.get("group", "")
+    group = group if group in Group.values else ""
     return render(
         request,
         "visits/checkin_thanks.html",
@@ -113,6 +118,7 @@ def checkin_thanks(request, code):
             "station": station,
             "again": request.GET.get("again") == "1",
             "queued": request.GET.get("queued") == "1",
+            "sections": sections.for_checkin(station, group, request) if group else [],
         },
     )
 

@@ -122,6 +122,19 @@ def _event():
     return Event.objects.filter(unit__code="CQ").order_by("pk").first()
 
 
+def _campaign():
+    from yizhan.events.models import Campaign
+
+    return Campaign.objects.order_by("pk").first()
+
+
+def _campaign_meanwhile(c, actor, partners):
+    from yizhan.events import campaigns
+
+    values = {f: getattr(c, f) for f in campaigns.FIELDS}
+    campaigns.update_campaign(c, actor=actor, **{**values, "partners": partners})
+
+
 def _offer():
     from yizhan.events.models import Offer
 
@@ -209,6 +222,16 @@ PATHS = {
         shows=("speakers", "别人改的主讲人"),
         mine={"partners": "我的协办单位"},
         unchanged=lambda e: e.partners != "我的协办单位",
+    ),
+    "campaign": EditPath(
+        editor="hq_admin",
+        other="hq_admin",
+        url=lambda c: f"/manage/events/campaigns/{c.pk}/edit/",
+        obj=_campaign,
+        meanwhile=lambda c, actor: _campaign_meanwhile(c, actor, "别人改的协办单位"),
+        shows=("co-organisers", "别人改的协办单位"),
+        mine={"description": "我的活动说明"},
+        unchanged=lambda c: c.description != "我的活动说明",
     ),
     "unit": EditPath(
         editor="sanxia_manager",
@@ -501,6 +524,15 @@ API_PATHS = {
             speakers="并发主讲人",
         ),  # fmt: skip
         "speakers",
+    ),
+    "patch campaign": (
+        "hq_admin",
+        "patch",
+        lambda c: f"/api/v1/manage/events/campaigns/{c.pk}",
+        _campaign,
+        {"description": "并发说明"},
+        lambda c, actor: _campaign_meanwhile(c, actor, "并发协办单位"),
+        "partners",
     ),
     "end operating status": (
         "cq_admin",

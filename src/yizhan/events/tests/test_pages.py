@@ -170,7 +170,8 @@ def test_holiday_hours_and_closed_outlet_warnings(make_event, users):
 
     event, (occ,) = make_event()
     station = Station.objects.get(code="CQ-SXGC")
-    calendar = hours.Calendar({occ.starts_at.date(): False}, [occ.starts_at.year])
+    day = timezone.localtime(occ.starts_at).date()  # the local day: UTC is a day behind after 16:00
+    calendar = hours.Calendar({day: False}, [day.year])
     codes = {w.code for w in services.warnings_for(occ, calendar)}
     assert "holiday" in codes
     night = timezone.localtime(occ.starts_at).replace(hour=2, minute=0)

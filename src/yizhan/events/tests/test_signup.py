@@ -139,8 +139,10 @@ def test_after_the_window_or_cancelled_is_refused(make_event, users):
 
 def test_an_invitation_only_event_needs_its_link(make_event):
     event, (occ,) = make_event(public=False)
-    with pytest.raises(ValidationError):
-        services.sign_up(occ, name="甲")
+    # Without its link the occurrence is as good as missing (the pages and API answer 404).
+    with pytest.raises(Occurrence.DoesNotExist):
+        services.sign_up(occ, name="甲", invite="guessed")
+    assert not occ.registrations.exists()
     assert services.sign_up(occ, name="甲", invite=event.invite_token).state == "confirmed"
 
 
@@ -152,3 +154,24 @@ def test_states_move_only_along_the_allowed_transitions(make_event):
         services.cancel_registration(reg)
     assert "state" in exc.value.message_dict
     assert Registration.objects.get(pk=reg.pk).state == State.CANCELLED
+
+
+def test_a_sign_up_costs_a_fixed_handful_of_statements(make_event):
+    """A ratchet on the rush's hot path: one locked read, (while places last) the waiting-list
+    check and the update of `taken`, the insert and its audit event; nothing per sign-up else."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _event, (occ,) = make_event(capacity=1)
+
+    def statements(**data) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            services.sign_up(occ.pk, **data)
+        return [q["sql"].split()[0] for q in queries if q["sql"].split()[0] not in ("SAVEPOINT", "RELEASE")]
+
+    assert statements(name="甲", phone="13900000001") == ["SELECT", "SELECT", "UPDATE", "INSERT", "INSERT"]
+    assert statements(name="乙", phone="13900000002") == ["SELECT", "INSERT", "INSERT"]  # full: it waits
+    with pytest.raises(ValidationError) as exc:
+        services.sign_up(occ.pk, name="甲又来", phone="13900000001")
+    assert "phone" in exc.value.message_dict
+    assert occ.registrations.count() == 2

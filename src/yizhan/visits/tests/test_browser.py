@@ -27,7 +27,7 @@ def test_scan_check_in_thank_you(page, demo):
     page.get_by_label("快递员").check()
     page.get_by_label("饮用水").check()
     page.get_by_role("button", name="我到了，签到").click()
-    page.wait_for_url("**/c/CQ-SXGC/thanks?counted=1")
+    page.wait_for_url("**/c/CQ-SXGC/thanks?counted=1&group=courier")
     assert "谢谢" in page.locator("h1").inner_text()
     latest = CheckIn.objects.filter(station__code="CQ-SXGC").order_by("-pk").first()
     assert CheckIn.objects.filter(station__code="CQ-SXGC").count() == before + 1

@@ -121,7 +121,7 @@ def test_page_sets_a_device_cookie_and_one_tap_counts(client, station):
     assert count_at(s) == before + 1
     # The same phone tapping again within 30 minutes is thanked, not counted.
     again = client.post("/c/CQ-SXGC", {"group": "courier"})
-    assert again["Location"].endswith("?again=1")
+    assert again["Location"].endswith("?again=1&group=courier")
     assert count_at(s) == before + 1
     thanks = client.get(again["Location"])
     assert thanks.status_code == 200 and "30" in thanks.content.decode()
