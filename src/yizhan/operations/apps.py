@@ -18,4 +18,5 @@ class OperationsConfig(AppConfig):
         register(
             NavItem("operations_rectifications", _("Rectifications"), "operations:rectifications", order=43)
         )
+        register(NavItem("operations_plans", _("Contingency plans"), "operations:plans", order=44))
         register_panel("operations", operations_panel, order=40)

@@ -60,7 +60,12 @@ MAX_EVERY_HOURS = 24
 
 
 def default_items() -> list[dict]:
-    return [{"phase": p, "text": str(t), "options": list(o)} for p, t, o in DEFAULT_ITEMS]
+    from django.conf import settings
+    from django.utils import translation
+
+    # Stored as filled: in the site's language, whoever (or whichever API client) opens the day.
+    with translation.override(settings.LANGUAGE_CODE):
+        return [{"phase": p, "text": str(t), "options": list(o)} for p, t, o in DEFAULT_ITEMS]
 
 
 def _user(actor):
@@ -186,7 +191,7 @@ def fill_checklist(outlet: Unit, *, actor, day, answers: dict, revision=None) ->
     if not created:
         concurrency.check(checklist, revision, actor=actor)
     items = [dict(item) for item in checklist.items]
-    now = timezone.now().isoformat()
+    now = timezone.localtime().isoformat(timespec="seconds")  # Beijing time, as pages show it
     who = actor.get_username() if _user(actor) else ""
     changed = {}
     for key, value in answers.items():
@@ -205,7 +210,7 @@ def fill_checklist(outlet: Unit, *, actor, day, answers: dict, revision=None) ->
             raise ValidationError({f"answers[{key}]": _("Answer true or false.")})
         if done == item["done"] and value == item.get("value", ""):
             continue
-        changed[f"item {n}"] = [item.get("value") or item["done"], value or done]
+        changed[item["text"][:60]] = [item.get("value") or item["done"], value or done]
         item.update({"done": done, "value": value, "by": who if done else "", "at": now if done else None})
     checklist.items = items
     checklist.updated_at = timezone.now()
@@ -230,7 +235,11 @@ def phases(checklist: Checklist) -> list[dict]:
     """The items by phase, numbered from 1, for pages."""
     out = []
     for value, label in Phase.choices:
-        rows = [{"n": n, **item} for n, item in enumerate(checklist.items, start=1) if item["phase"] == value]
+        rows = [
+            {"n": n, **item, "choices": [(o, option_label(o)) for o in item["options"]]}
+            for n, item in enumerate(checklist.items, start=1)
+            if item["phase"] == value
+        ]
         if rows:
             out.append(
                 {"phase": value, "label": label, "items": rows, "missing": sum(not r["done"] for r in rows)}

@@ -17,15 +17,22 @@ from yizhan.orgs.services import create_api_token
 
 @pytest.fixture
 def template(db, unit, users):
-    return plans.save_template(unit("CQ"), actor=users["cq_admin"], name="四个备份", measures=plans.default_measures())
+    return plans.save_template(
+        unit("CQ"), actor=users["cq_admin"], name="四个备份", measures=plans.default_measures()
+    )
 
 
 @pytest.fixture
 def backup(db, unit, users):
     """A teller of another Chongqing outlet with a login, as backup staff for 三峡广场."""
-    other = Unit.objects.filter(path__startswith=unit("CQ").path, kind="outlet").exclude(code="CQ-SXGC").first()
+    other = (
+        Unit.objects.filter(path__startswith=unit("CQ").path, kind="outlet").exclude(code="CQ-SXGC").first()
+    )
     return RosterEntry.objects.create(
-        unit=other, name="备岗甲", user=users["sd_admin"], on_from=timezone.localdate() - datetime.timedelta(days=3)
+        unit=other,
+        name="备岗甲",
+        user=users["sd_admin"],
+        on_from=timezone.localdate() - datetime.timedelta(days=3),
     )
 
 
@@ -58,7 +65,13 @@ def test_activation_sets_the_statuses_assigns_tasks_and_deactivation_restores_th
         starts_at=now + datetime.timedelta(days=2),
         ends_at=now + datetime.timedelta(days=3),
     )
-    plans.fill_plan(sxgc, actor=users["cq_admin"], template=template, backup_staff=[backup.pk], cash_route="由江北支行调拨")
+    plans.fill_plan(
+        sxgc,
+        actor=users["cq_admin"],
+        template=template,
+        backup_staff=[backup.pk],
+        cash_route="由江北支行调拨",
+    )
     activation = plans.activate(
         template,
         actor=users["cq_admin"],
@@ -73,7 +86,9 @@ def test_activation_sets_the_statuses_assigns_tasks_and_deactivation_restores_th
         assert current.state == "closed_by_order" and current.notice == "按防控要求暂停营业"
         assert [w.state for w in _windows(outlet) if w.starts_at > timezone.now()] == []
     assert PlanTask.objects.filter(activation=activation, unit=sxgc).count() == len(plans.DEFAULT_MEASURES)
-    task = PlanTask.objects.filter(activation=activation, unit=sxgc, backup="staff", owner="backup_staff").get()
+    task = PlanTask.objects.filter(
+        activation=activation, unit=sxgc, backup="staff", owner="backup_staff"
+    ).get()
     assert task.due_on > timezone.localdate()
     # The outlet's manager and the backup staff are told.
     assert Message.objects.filter(user=users["sanxia_manager"], template__key="plan-activated").count() == 1
@@ -94,7 +109,9 @@ def test_activation_sets_the_statuses_assigns_tasks_and_deactivation_restores_th
 
 def test_an_outlet_without_a_status_is_back_to_usual_after_deactivation(template, unit, users):
     sxgc = unit("CQ-SXGC")
-    activation = plans.activate(template, actor=users["cq_admin"], reason="演练", outlets="CQ-SXGC", counter_windows=1)
+    activation = plans.activate(
+        template, actor=users["cq_admin"], reason="演练", outlets="CQ-SXGC", counter_windows=1
+    )
     assert services.status_in_force(sxgc).state == "limited"
     plans.deactivate(activation, actor=users["cq_admin"])
     assert services.status_in_force(sxgc) is None
@@ -104,17 +121,23 @@ def test_activation_for_a_subtree_and_its_progress_up_the_tree(template, unit, u
     root = unit("CQ-JB") if Unit.objects.filter(code="CQ-JB").exists() else unit("CQ")
     activation = plans.activate(template, actor=users["cq_admin"], reason="江北区疫情", unit=root.code)
     outlets = set(ActivatedOutlet.objects.filter(activation=activation).values_list("unit_id", flat=True))
-    assert outlets == set(Unit.objects.filter(path__startswith=root.path, kind="outlet").values_list("pk", flat=True))
+    assert outlets == set(
+        Unit.objects.filter(path__startswith=root.path, kind="outlet").values_list("pk", flat=True)
+    )
     task = PlanTask.objects.filter(activation=activation).first()
     plans.complete_task(task, actor=users["cq_admin"], note="已落实")
     seen_from = plans.progress(activation, unit("CQ"))
-    assert seen_from["total"]["done"] == 1 and seen_from["total"]["total"] == len(outlets) * len(plans.DEFAULT_MEASURES)
+    assert seen_from["total"]["done"] == 1 and seen_from["total"]["total"] == len(outlets) * len(
+        plans.DEFAULT_MEASURES
+    )
     # Head office sees it up the tree; the outlet's own manager sees it down the tree.
     assert PlanActivation.objects.for_user(users["hq_admin"]).filter(pk=activation.pk).exists()
     assert not PlanActivation.objects.for_user(users["sz_viewer"]).filter(pk=activation.pk).exists()
 
 
-def test_activation_outside_the_subtree_is_refused_naming_the_field_and_nothing_written(template, unit, users):
+def test_activation_outside_the_subtree_is_refused_naming_the_field_and_nothing_written(
+    template, unit, users
+):
     before = (OperatingStatus.objects.count(), PlanActivation.objects.count(), PlanTask.objects.count())
     sz_outlet = Unit.objects.filter(path__startswith=unit("SZ").path, kind="outlet").first()
     with pytest.raises(ValidationError) as caught:
@@ -123,14 +146,20 @@ def test_activation_outside_the_subtree_is_refused_naming_the_field_and_nothing_
     with pytest.raises(ValidationError) as caught:
         plans.activate(template, actor=users["cq_admin"], reason="x", unit="SZ")
     assert "unit" in caught.value.message_dict
-    assert (OperatingStatus.objects.count(), PlanActivation.objects.count(), PlanTask.objects.count()) == before
+    assert (
+        OperatingStatus.objects.count(),
+        PlanActivation.objects.count(),
+        PlanTask.objects.count(),
+    ) == before
 
 
 def test_an_outlet_refusing_its_status_refuses_the_whole_activation(template, unit, users):
     """A closure without a notice is refused at the first outlet: none of them changes."""
     before = OperatingStatus.objects.count()
     with pytest.raises(ValidationError) as caught:
-        plans.activate(template, actor=users["cq_admin"], reason="x", outlets=["CQ-SXGC", "CQ-JXDL"], state="closed")
+        plans.activate(
+            template, actor=users["cq_admin"], reason="x", outlets=["CQ-SXGC", "CQ-JXDL"], state="closed"
+        )
     assert "notice" in caught.value.message_dict and "CQ-SXGC" in caught.value.message_dict["notice"][0]
     assert OperatingStatus.objects.count() == before and not PlanActivation.objects.exists()
 
@@ -171,7 +200,10 @@ def test_an_outlet_under_an_active_plan_is_not_activated_twice(template, users):
         ([{"backup": "x", "text": "a", "owner": "outlet_manager"}], "measures[1].backup"),
         ([{"backup": "staff", "text": "", "owner": "outlet_manager"}], "measures[1].text"),
         ([{"backup": "staff", "text": "a", "owner": "boss"}], "measures[1].owner"),
-        ([{"backup": "staff", "text": "a", "owner": "outlet_manager", "working_days": 99}], "measures[1].working_days"),
+        (
+            [{"backup": "staff", "text": "a", "owner": "outlet_manager", "working_days": 99}],
+            "measures[1].working_days",
+        ),
     ],
 )
 def test_bad_templates_are_refused_naming_the_field(unit, users, measures, field):
@@ -182,7 +214,9 @@ def test_bad_templates_are_refused_naming_the_field(unit, users, measures, field
 
 def test_templates_are_kept_by_head_office_or_a_province(unit, users):
     with pytest.raises(ValidationError) as caught:
-        plans.save_template(unit("CQ-SXGC"), actor=users["hq_admin"], name="x", measures=plans.default_measures())
+        plans.save_template(
+            unit("CQ-SXGC"), actor=users["hq_admin"], name="x", measures=plans.default_measures()
+        )
     assert "unit" in caught.value.message_dict
 
 
@@ -203,7 +237,13 @@ def test_backup_staff_come_from_other_outlets_on_the_roster(template, backup, un
 
 # --- permissions: a matrix of named users ----------------------------------------------------------
 
-ACTIVATE = {"hq_admin": True, "cq_admin": True, "sanxia_manager": False, "sz_viewer": False, "sd_admin": False}
+ACTIVATE = {
+    "hq_admin": True,
+    "cq_admin": True,
+    "sanxia_manager": False,
+    "sz_viewer": False,
+    "sd_admin": False,
+}
 
 
 @pytest.mark.parametrize("username, allowed", list(ACTIVATE.items()))
@@ -260,9 +300,16 @@ def test_api_deactivation_and_progress(template, users):
     ).json()
     seen = client.get(f"/api/v1/manage/operations/activations/{made['id']}").json()
     assert seen["progress"]["total"]["outlets"] == 1
-    assert _api(users, "sanxia_manager").post(
-        f"/api/v1/manage/operations/activations/{made['id']}/deactivate", {}, content_type="application/json"
-    ).status_code == 403
+    assert (
+        _api(users, "sanxia_manager")
+        .post(
+            f"/api/v1/manage/operations/activations/{made['id']}/deactivate",
+            {},
+            content_type="application/json",
+        )
+        .status_code
+        == 403
+    )
     done = client.post(
         f"/api/v1/manage/operations/activations/{made['id']}/deactivate",
         {"revision": made["revision"]},
