@@ -51,3 +51,4 @@ urlpatterns += [
 urlpatterns += [
     path("manage/operations/checklists/template/", views.checklist_template, name="checklist_template"),
 ]
+urlpatterns += [path("manage/operations/workbench/", views.workbench_page, name="workbench")]

@@ -956,3 +956,19 @@ def checklist_template(request):
         "operations/checklist_template.html",
         {"unit": unit, "current": current, "form": form, "can_publish": can_publish, "versions": versions},
     )
+
+
+@staff_view("read")
+def workbench_page(request):
+    """The workbench in full: an outlet's day, or every outlet of a subtree, worst first."""
+    from yizhan.operations import workbench
+
+    unit = Unit.objects.get(pk=request.scope.unit_id)
+    if request.GET.get("unit"):
+        unit = get_for_user(request.user, Unit, code=request.GET["unit"])
+    context = {"unit": unit}
+    if unit.is_outlet:
+        context["rows"] = workbench.outlet_rows(workbench.figures([unit])[unit.pk])
+    else:
+        context["table"] = workbench.table(unit)
+    return render(request, "operations/workbench.html", context)
