@@ -621,7 +621,7 @@ def put_plan_template(request, template_id: int, payload: PlanTemplateIn):
 
 
 class OutletPlanIn(Schema):
-    template: int
+    template: int | None = None  # empty: the plan's current one
     backup_staff: list[int] = []
     cash_route: str = ""
     service_channel: str = ""
@@ -673,9 +673,13 @@ def get_outlet_plan(request, code: str):
 )
 def put_outlet_plan(request, code: str, payload: OutletPlanIn):
     from yizhan.operations import plans
+    from yizhan.operations.models import OutletPlan
 
     unit = get_for_user(request.user, Unit, "change", code=code)
-    plan = plans.fill_plan(unit, actor=request.user, **payload.dict())
+    data = payload.dict()
+    if data["template"] is None:
+        data["template"] = OutletPlan.objects.filter(unit=unit).values_list("template_id", flat=True).first()
+    plan = plans.fill_plan(unit, actor=request.user, **data)
     return _plan_json(plan)
 
 

@@ -127,9 +127,17 @@ class RecheckForm(forms.Form):
 
 
 def _owner_labels():
+    """Owner labels in every language of the site (a line may be pasted from either) to codes."""
+    from django.conf import settings
+    from django.utils import translation
+
     from yizhan.operations.models import OwnerRole
 
-    return {str(label): value for value, label in OwnerRole.choices}
+    labels = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            labels.update({str(label): value for value, label in OwnerRole.choices})
+    return labels
 
 
 def measures_to_lines(measures, backup: str) -> str:

@@ -605,6 +605,7 @@ def plan_template(request, pk=None):
     if template is not None:
         initial.update(name=template.name, revision=template.revision)
     form = PlanTemplateForm(request.POST or None, initial=initial)
+    form.fields["revision"].required = template is not None
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
@@ -664,6 +665,7 @@ def outlet_plan(request, code):
             "revision": plan.revision,
         }
     form = OutletPlanForm(request.POST or None, initial=initial, templates=templates, staff=staff)
+    form.fields["revision"].required = plan is not None
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied

@@ -49,7 +49,7 @@ def test_the_four_backup_plan_is_active_for_huanggu_with_five_backup_staff_from_
     for o in outlets:
         status = o.unit.operating_statuses.filter(cancelled_at__isnull=True, ends_at__isnull=True).get()
         assert status.state == "limited" and status.counter_windows == 1
-    assert {b for b in activation.tasks.values_list("backup", flat=True)} == {
+    assert set(activation.tasks.values_list("backup", flat=True)) == {
         "business",
         "staff",
         "service",
