@@ -52,3 +52,7 @@ urlpatterns += [
     path("manage/operations/checklists/template/", views.checklist_template, name="checklist_template"),
 ]
 urlpatterns += [path("manage/operations/workbench/", views.workbench_page, name="workbench")]
+urlpatterns += [
+    path("manage/operations/dashboard/", views.dashboard_page, name="dashboard"),
+    path("manage/operations/dashboard/export.xlsx", views.dashboard_export, name="dashboard_export"),
+]

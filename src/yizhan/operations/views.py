@@ -974,3 +974,80 @@ def workbench_page(request):
     else:
         context["table"] = workbench.table(unit)
     return render(request, "operations/workbench.html", context)
+
+
+# --- the dashboard of a subtree --------------------------------------------------------------------
+
+
+def _dashboard_scope(request):
+    import datetime
+
+    from yizhan.operations import dashboard
+
+    unit = Unit.objects.get(pk=request.scope.unit_id)
+    if request.GET.get("unit"):
+        unit = get_for_user(request.user, Unit, code=request.GET["unit"])
+    days = dashboard.clean_days(request.GET.get("days"))
+    end = timezone.localdate()
+    return unit, days, end - datetime.timedelta(days=days - 1), end
+
+
+@staff_view("read")
+def dashboard_page(request):
+    """A subtree's outlets on a map by their status now, and the health report's completeness and
+    timeliness by day, with the overdue counts one tap from their lists."""
+    from yizhan.operations import dashboard
+    from yizhan.operations.models import PlanTask, Rectification
+
+    unit, days, start, end = _dashboard_scope(request)
+    rows = dashboard.by_day(unit, start, end)
+    return render(
+        request,
+        "operations/dashboard.html",
+        {
+            "unit": unit,
+            "days": days,
+            "start": start,
+            "end": end,
+            "map": dashboard.status_map(unit),
+            "rows": rows,
+            "chart": dashboard.chart(rows),
+            "children": Unit.objects.filter(parent=unit, closed_on__isnull=True).order_by("code"),
+            "rect_overdue": Rectification.objects.filter(unit__path__startswith=unit.path)
+            .overdue(end)
+            .count(),
+            "tasks_overdue": PlanTask.objects.open()
+            .filter(unit__path__startswith=unit.path, activation__deactivated_at__isnull=True, due_on__lt=end)
+            .count(),
+        },
+    )
+
+
+@staff_view("read")
+def dashboard_export(request):
+    """Completeness and timeliness by day as xlsx (Chinese headers; counts only, no health data)."""
+    from django.http import HttpResponse
+
+    from yizhan.core.tabular import write_xlsx
+    from yizhan.operations import dashboard
+
+    unit, days, start, end = _dashboard_scope(request)
+    headers = ["日期", "应报人数", "按时上报", "迟报", "未报", "完整率(%)", "及时率(%)"]
+    out = [
+        [
+            r["day"].isoformat(),
+            r["expected"],
+            r["on_time"],
+            r["late"],
+            r["missing"],
+            r["completeness"],
+            r["timeliness"],
+        ]
+        for r in dashboard.by_day(unit, start, end)
+    ]
+    body = write_xlsx({"报送完整率": (headers, out)})
+    response = HttpResponse(
+        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="completeness-{unit.code}-{start}-{end}.xlsx"'
+    return response
