@@ -10,8 +10,8 @@ Activation sets each outlet's operating status through `services.schedule_status
 side follows), ends or withdraws the windows that were in its way and keeps them as snapshots;
 deactivation ends the activation's window and schedules those snapshots again from now (the parts
 not yet over). The measures become `PlanTask`s due in working days (the stations calendar, as
-rectifications count them) and the people named — the outlet's managers, its backup staff, the
-activating admin's colleagues for their measures — are told through `notify()`. Everything for
+rectifications count them) and the people named — the outlet's managers and its backup staff —
+are told through `notify()`. Everything for
 all outlets runs in one transaction: an outlet that cannot take the plan refuses the whole
 activation, naming it.
 """
@@ -386,6 +386,13 @@ def activate(
         errors.update({k: v[0] for k, v in exc.message_dict.items()})
         units = []
     if units and not errors:
+        # Two admins activating for the same outlet at once: the second waits here, then sees it busy.
+        list(
+            Unit.objects.select_for_update()
+            .filter(pk__in=[u.pk for u in units])
+            .order_by("pk")
+            .values_list("pk")
+        )
         busy = list(
             ActivatedOutlet.objects.filter(unit__in=units, activation__deactivated_at__isnull=True)
             .values_list("unit__code", flat=True)
