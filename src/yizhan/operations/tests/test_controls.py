@@ -69,7 +69,7 @@ def test_bad_checklists_are_refused_naming_the_field(unit, users, day, answers, 
             unit("CQ-SXGC"), actor=users["sanxia_manager"], day=days[day], answers=answers
         )
     assert field in caught.value.message_dict
-    assert not Checklist.objects.exists()
+    assert not Checklist.objects.filter(unit__code="CQ-SXGC").exists()
 
 
 def test_a_new_version_applies_to_new_days_and_filled_days_keep_theirs(unit, users):
@@ -110,10 +110,12 @@ def test_the_checklist_page_saves_and_refuses_a_future_day(client_for):
         "/manage/operations/outlets/CQ-SXGC/checklist/", {"day": today.isoformat(), "item_1": "on"}
     )
     assert ok.status_code == 302
-    assert Checklist.objects.get(day=today).items[0]["done"] is True
+    assert Checklist.objects.get(unit__code="CQ-SXGC", day=today).items[0]["done"] is True
     future = (today + datetime.timedelta(days=1)).isoformat()
     refused = client.post("/manage/operations/outlets/CQ-SXGC/checklist/", {"day": future, "item_1": "on"})
-    assert refused.status_code == 200 and not Checklist.objects.filter(day=future).exists()
+    assert (
+        refused.status_code == 200 and not Checklist.objects.filter(unit__code="CQ-SXGC", day=future).exists()
+    )
     assert "error" in refused.content.decode()
 
 
@@ -181,7 +183,7 @@ def test_bad_disinfection_times_are_refused(area, users, at):
     with pytest.raises(ValidationError) as caught:
         controls.log_disinfection(area, actor=users["sanxia_manager"], at=at)
     assert "at" in caught.value.message_dict
-    assert not Disinfection.objects.exists()
+    assert not Disinfection.objects.filter(area=area).exists()
 
 
 def test_the_sign_shows_the_last_time_in_beijing_time(area, client_for, users):
