@@ -27,6 +27,7 @@ API_APPS = [
     "notify",
     "supplies",
     "events",
+    "training",
 ]
 
 

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "yizhan.supplies",
     "yizhan.events",
     "yizhan.planning",
+    "yizhan.training",
 ]
 
 MIDDLEWARE = [

@@ -35,6 +35,7 @@ for app in (
     "supplies",
     "events",
     "planning",
+    "training",
 ):
     if importlib.util.find_spec(f"yizhan.{app}.urls") is not None:
         urlpatterns.append(path("", include(f"yizhan.{app}.urls")))

@@ -19,6 +19,7 @@ DEMO_STEPS = [
     "yizhan.locator.demo",
     "yizhan.planning.demo",
     "yizhan.operations.demo",
+    "yizhan.training.demo",
 ]
 DEFAULT_SEED = 2023
 DEMO_PASSWORD = "yizhan-demo-2026"

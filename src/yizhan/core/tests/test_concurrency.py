@@ -30,6 +30,8 @@ from yizhan.stations import services as station_services
 from yizhan.stations.models import RolloutWave, Standard, Station, StationFacility
 from yizhan.supplies import services as supply_services
 from yizhan.supplies.models import Item, Level
+from yizhan.training import services as training_services
+from yizhan.training.models import Course
 from yizhan.visits import services as visit_services
 from yizhan.visits.models import Feedback
 
@@ -182,7 +184,21 @@ def _other_cash_route(p, actor):
     plan_services.fill_plan(p.unit, actor=actor, template=p.template, cash_route="别人的路线")
 
 
+def _course():
+    return Course.objects.get(code="SZ-FR")
+
+
 PATHS = {
+    "course": EditPath(
+        editor="hq_admin",
+        other="hq_admin",
+        url=lambda c: f"/manage/training/courses/{c.pk}/",
+        obj=_course,
+        meanwhile=lambda c, actor: training_services.update_course(c, actor=actor, provider="别人改的机构"),
+        shows=("provider name", "别人改的机构"),
+        mine={"title_en": "My course"},
+        unchanged=lambda c: c.title_en != "My course",
+    ),
     "offer": EditPath(
         editor="hq_admin",
         other="hq_admin",
@@ -506,6 +522,15 @@ def _end_later(entry, actor):
 
 
 API_PATHS = {
+    "patch course": (
+        "hq_admin",
+        "patch",
+        lambda c: f"/api/v1/manage/training/courses/{c.pk}",
+        _course,
+        {"title_en": "Concurrent course"},
+        lambda c, actor: training_services.update_course(c, actor=actor, provider="并发机构"),
+        "provider",
+    ),
     "patch event": (
         "cq_admin",
         "patch",

@@ -20,6 +20,8 @@ FUTURE_BY_DESIGN = {
     ("remittance.callback", "call_back_at"),
     ("events.occurrence", "starts_at"),  # upcoming events, open for sign-up
     ("events.occurrence", "ends_at"),
+    ("training.session", "starts_at"),  # the refresher ahead, where expiring certificates are renewed
+    ("training.session", "ends_at"),
 }
 
 
