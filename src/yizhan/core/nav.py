@@ -31,7 +31,9 @@ def items_for(scope) -> list[dict]:
 
 # Home-page panels: each app may summarise what waits for the user in their subtree.
 # A provider takes the request and returns None (nothing to show) or
-# {"title": str, "rows": [{"label": str, "value": int|str, "url": str, "alert": bool}]}.
+# {"title": str, "rows": [{"label": str, "value": int|str, "url": str, "alert": bool}]}, and
+# optionally "table": {"columns": [str], "rows": [{"unit": str, "url": str, "cells": [{"value",
+# "url" | None, "alert"}]}], "total": int, "more_url": str | None} (core/_panel_table.html).
 _panels: dict[str, tuple[int, callable]] = {}
 
 

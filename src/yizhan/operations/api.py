@@ -533,3 +533,494 @@ def recheck_rectification(request, rect_id: int, payload: RecheckIn):
         revision=payload.revision,
     )
     return _rect_json(r)
+
+
+# --- contingency plans ---------------------------------------------------------------------------
+
+
+class MeasureIn(Schema):
+    backup: str
+    text: str
+    owner: str
+    working_days: int = 1
+
+
+class PlanTemplateIn(Schema):
+    unit: str = ""
+    name: str
+    measures: list[dict]
+    revision: int | None = None
+
+
+class PlanTemplateOut(Schema):
+    id: int
+    unit: str
+    name: str
+    measures: list[dict]
+    revision: int
+
+
+def _template_json(t) -> dict:
+    return {"id": t.pk, "unit": t.unit.code, "name": t.name, "measures": t.measures, "revision": t.revision}
+
+
+@manage_router.get(
+    "/operations/plan-templates",
+    response=list[PlanTemplateOut],
+    summary="Contingency plan templates you may use (yours, those above you, those below)",
+)
+def list_plan_templates(request):
+    from yizhan.operations import plans
+
+    require(request.user, "read")
+    return [_template_json(t) for t in plans.usable_templates(request.user).order_by("pk")[:500]]
+
+
+@manage_router.post(
+    "/operations/plan-templates",
+    response={201: PlanTemplateOut},
+    summary="Create a plan template (head office or a province) with its four backups",
+    description=(
+        "`measures`: [{backup: business|staff|service|management, text, owner: outlet_manager|"
+        "outlet_staff|backup_staff|admin_above, working_days}], at least one per backup. `unit`: the "
+        "owning unit (default: yours)."
+    ),
+)
+def post_plan_template(request, payload: PlanTemplateIn):
+    from yizhan.operations import plans
+
+    scope = require(request.user, "admin")
+    unit = (
+        get_for_user(request.user, Unit, "admin", code=payload.unit)
+        if payload.unit
+        else Unit.objects.get(pk=scope.unit_id)
+    )
+    t = plans.save_template(unit, actor=request.user, name=payload.name, measures=payload.measures)
+    return Status(201, _template_json(t))
+
+
+@manage_router.put(
+    "/operations/plan-templates/{template_id}",
+    response={200: PlanTemplateOut, 409: Conflict},
+    summary="Change a plan template",
+)
+def put_plan_template(request, template_id: int, payload: PlanTemplateIn):
+    from yizhan.operations import plans
+    from yizhan.operations.models import PlanTemplate
+
+    t = get_for_user(request.user, PlanTemplate.objects.select_related("unit"), "admin", pk=template_id)
+    t = plans.save_template(
+        t.unit,
+        actor=request.user,
+        name=payload.name,
+        measures=payload.measures,
+        template=t,
+        revision=payload.revision,
+    )
+    return _template_json(t)
+
+
+class OutletPlanIn(Schema):
+    template: int | None = None  # empty: the plan's current one
+    backup_staff: list[int] = []
+    cash_route: str = ""
+    service_channel: str = ""
+    revision: int | None = None
+
+
+class OutletPlanOut(Schema):
+    outlet: str
+    template: int
+    measures: list[dict]
+    backup_staff: list[dict]
+    cash_route: str
+    service_channel: str
+    revision: int
+
+
+def _plan_json(plan) -> dict:
+    return {
+        "outlet": plan.unit.code,
+        "template": plan.template_id,
+        "measures": plan.measures,
+        "backup_staff": [
+            {"id": e.pk, "name": e.name, "unit": e.unit.code}
+            for e in plan.backup_staff.select_related("unit")
+        ],
+        "cash_route": plan.cash_route,
+        "service_channel": plan.service_channel,
+        "revision": plan.revision,
+    }
+
+
+@manage_router.get(
+    "/operations/outlets/{code}/plan", response=OutletPlanOut, summary="An outlet's contingency plan"
+)
+def get_outlet_plan(request, code: str):
+    from yizhan.operations.models import OutletPlan
+
+    unit = get_for_user(request.user, Unit, code=code)
+    plan = OutletPlan.objects.filter(unit=unit).select_related("unit").first()
+    if plan is None:
+        raise Http404
+    return _plan_json(plan)
+
+
+@manage_router.put(
+    "/operations/outlets/{code}/plan",
+    response={200: OutletPlanOut, 409: Conflict},
+    summary="Fill an outlet's plan from a template: backup staff (roster entries of other outlets), cash route, channel",
+)
+def put_outlet_plan(request, code: str, payload: OutletPlanIn):
+    from yizhan.operations import plans
+    from yizhan.operations.models import OutletPlan
+
+    unit = get_for_user(request.user, Unit, "change", code=code)
+    data = payload.dict()
+    if data["template"] is None:
+        data["template"] = OutletPlan.objects.filter(unit=unit).values_list("template_id", flat=True).first()
+    plan = plans.fill_plan(unit, actor=request.user, **data)
+    return _plan_json(plan)
+
+
+class ActivateIn(Schema):
+    template: int
+    reason: str
+    unit: str = ""
+    outlets: list[str] | str = []
+    state: str = "limited"
+    counter_windows: int | None = None
+    self_service_24h: bool = False
+    notice: str = ""
+
+
+class ActivationOut(Schema):
+    id: int
+    template: int
+    root: str
+    reason: str
+    state: str
+    active: bool
+    activated_at: datetime.datetime
+    deactivated_at: datetime.datetime | None
+    outlets: list[str]
+    revision: int
+    progress: dict | None = None
+
+
+def _activation_json(a, progress=None) -> dict:
+    return {
+        "id": a.pk,
+        "template": a.template_id,
+        "root": a.root.code,
+        "reason": a.reason,
+        "state": a.state,
+        "active": a.is_active,
+        "activated_at": a.activated_at,
+        "deactivated_at": a.deactivated_at,
+        "outlets": list(a.outlets.values_list("unit__code", flat=True)),
+        "revision": a.revision,
+        "progress": progress,
+    }
+
+
+def _progress_json(p) -> dict:
+    strip = lambda row: {**row, "unit": row["unit"].code} if "unit" in row else row  # noqa: E731
+    return {"total": p["total"], "below": [strip(r) for r in p["below"]]}
+
+
+@manage_router.post(
+    "/operations/activations",
+    response={201: ActivationOut},
+    summary="Activate a plan for a subtree (`unit`) or hand-picked `outlets`, with a reason",
+    description=(
+        "Province and city admins. Sets each outlet's operating status (`state`: limited, closed, "
+        "closed_by_order), assigns the measures as tasks due in working days and notifies the people "
+        "named. Any outlet outside your subtree refuses the whole activation (422 naming the field)."
+    ),
+)
+def post_activation(request, payload: ActivateIn):
+    from yizhan.operations import plans
+
+    require(request.user, "admin")
+    data = payload.dict()
+    a = plans.activate(data.pop("template"), actor=request.user, **data)
+    return Status(201, _activation_json(a))
+
+
+@manage_router.get(
+    "/operations/activations", response=list[ActivationOut], summary="Plan activations visible from your unit"
+)
+def list_activations(request, active: bool | None = None):
+    from yizhan.operations.models import PlanActivation
+
+    require(request.user, "read")
+    items = PlanActivation.objects.for_user(request.user).select_related("root")
+    if active is not None:
+        items = items.filter(deactivated_at__isnull=active)
+    return [_activation_json(a) for a in items.order_by("-activated_at")[:200]]
+
+
+@manage_router.get(
+    "/operations/activations/{activation_id}",
+    response=ActivationOut,
+    summary="An activation with its progress per unit directly below `unit` (default: its root)",
+)
+def get_activation(request, activation_id: int, unit: str = ""):
+    from yizhan.operations import plans
+    from yizhan.operations.models import PlanActivation
+
+    a = get_for_user(request.user, PlanActivation.objects.select_related("root"), pk=activation_id)
+    scope = require(request.user, "read")
+    here = a.root if scope.covers(a.root.path) else Unit.objects.get(pk=scope.unit_id)
+    if unit:
+        here = get_for_user(request.user, Unit, code=unit)
+    return _activation_json(a, _progress_json(plans.progress(a, here)))
+
+
+class RevisionIn(Schema):
+    revision: int | None = None
+
+
+@manage_router.post(
+    "/operations/activations/{activation_id}/deactivate",
+    response={200: ActivationOut, 409: Conflict},
+    summary="Deactivate: the outlets' statuses before the activation come back",
+)
+def post_deactivation(request, activation_id: int, payload: RevisionIn):
+    from yizhan.operations import plans
+    from yizhan.operations.models import PlanActivation
+
+    a = get_for_user(request.user, PlanActivation.objects.select_related("root"), "admin", pk=activation_id)
+    return _activation_json(plans.deactivate(a, actor=request.user, revision=payload.revision))
+
+
+class TaskDoneIn(Schema):
+    note: str = ""
+    revision: int | None = None
+
+
+class PlanTaskOut(Schema):
+    id: int
+    activation: int
+    outlet: str
+    backup: str
+    text: str
+    owner: str
+    due_on: datetime.date
+    done_at: datetime.datetime | None
+    note: str
+    revision: int
+
+
+def _task_json(t) -> dict:
+    return {
+        "id": t.pk,
+        "activation": t.activation_id,
+        "outlet": t.unit.code,
+        "backup": t.backup,
+        "text": t.text,
+        "owner": t.owner,
+        "due_on": t.due_on,
+        "done_at": t.done_at,
+        "note": t.note,
+        "revision": t.revision,
+    }
+
+
+@manage_router.get(
+    "/operations/plan-tasks", response=list[PlanTaskOut], summary="Measures of active plans in your subtree"
+)
+def list_plan_tasks(request, open: bool = True):
+    from yizhan.operations.models import PlanTask
+
+    require(request.user, "read")
+    items = (
+        scoped(request.user, PlanTask).filter(activation__deactivated_at__isnull=True).select_related("unit")
+    )
+    if open:
+        items = items.open()
+    return [_task_json(t) for t in items.order_by("due_on", "pk")[:1000]]
+
+
+@manage_router.post(
+    "/operations/plan-tasks/{task_id}/done",
+    response={200: PlanTaskOut, 409: Conflict},
+    summary="Mark a measure done",
+)
+def post_task_done(request, task_id: int, payload: TaskDoneIn):
+    from yizhan.operations import plans
+    from yizhan.operations.models import PlanTask
+
+    t = get_for_user(request.user, PlanTask.objects.select_related("unit"), "change", pk=task_id)
+    return _task_json(
+        plans.complete_task(t, actor=request.user, note=payload.note, revision=payload.revision)
+    )
+
+
+# --- checklists and disinfection ----------------------------------------------------------------
+
+
+class ChecklistTemplateIn(Schema):
+    unit: str = ""
+    items: list[dict]
+
+
+class ChecklistTemplateOut(Schema):
+    id: int
+    unit: str
+    version: int
+    items: list[dict]
+
+
+@manage_router.post(
+    "/operations/checklist-templates",
+    response={201: ChecklistTemplateOut},
+    summary="Publish a new version of a unit's opening checklist (head office or a province)",
+    description="`items`: [{phase: before|during|after, text, options: [answers] (e.g. withdraw_only)}].",
+)
+def post_checklist_template(request, payload: ChecklistTemplateIn):
+    from yizhan.operations import controls
+
+    scope = require(request.user, "admin")
+    unit = (
+        get_for_user(request.user, Unit, "admin", code=payload.unit)
+        if payload.unit
+        else Unit.objects.get(pk=scope.unit_id)
+    )
+    t = controls.publish_checklist(unit, actor=request.user, items=payload.items)
+    return Status(201, {"id": t.pk, "unit": unit.code, "version": t.version, "items": t.items})
+
+
+class ChecklistIn(Schema):
+    answers: dict
+    revision: int | None = None
+
+
+class ChecklistOut(Schema):
+    outlet: str
+    day: datetime.date
+    version: int
+    items: list[dict]
+    missing: int
+    saved: bool
+    revision: int
+
+
+def _checklist_json(c) -> dict:
+    return {
+        "outlet": c.unit.code,
+        "day": c.day,
+        "version": c.version,
+        "items": c.items,
+        "missing": c.missing,
+        "saved": c.pk is not None,
+        "revision": c.revision,
+    }
+
+
+@manage_router.get(
+    "/operations/outlets/{code}/checklists/{day}",
+    response=ChecklistOut,
+    summary="An outlet's checklist for a day (unsaved: the current template's items, all missing)",
+)
+def get_checklist(request, code: str, day: IsoDate):
+    from yizhan.operations import controls
+
+    unit = get_for_user(request.user, Unit.objects.filter(kind=UnitKind.OUTLET), code=code)
+    return _checklist_json(controls.checklist_for(unit, day))
+
+
+@manage_router.put(
+    "/operations/outlets/{code}/checklists/{day}",
+    response={200: ChecklistOut, 409: Conflict},
+    summary="Tick items of an outlet's checklist: `answers` maps item numbers (from 1) to true/false or an answer",
+    description="Today or the last 7 days; a day in the future is refused (422 naming `day`).",
+)
+def put_checklist(request, code: str, day: str, payload: ChecklistIn):
+    from yizhan.operations import controls
+
+    unit = get_for_user(request.user, Unit.objects.filter(kind=UnitKind.OUTLET), "change", code=code)
+    c = controls.fill_checklist(
+        unit, actor=request.user, day=day, answers=payload.answers, revision=payload.revision
+    )
+    return _checklist_json(c)
+
+
+class AreaIn(Schema):
+    name: str
+    kind: str = "other"
+    every_hours: int = 4
+
+
+class AreaOut(Schema):
+    id: int
+    outlet: str
+    name: str
+    kind: str
+    every_hours: int
+    last: datetime.datetime | None
+    due: datetime.datetime | None
+    overdue: bool
+    revision: int
+
+
+def _area_json(row) -> dict:
+    a = row["area"]
+    return {
+        "id": a.pk,
+        "outlet": a.unit.code,
+        "name": a.name,
+        "kind": a.kind,
+        "every_hours": a.every_hours,
+        "last": row["last"],
+        "due": row["due"],
+        "overdue": row["overdue"],
+        "revision": a.revision,
+    }
+
+
+@manage_router.get(
+    "/operations/outlets/{code}/disinfection-areas",
+    response=list[AreaOut],
+    summary="An outlet's areas with the last disinfection and whether one is overdue",
+)
+def list_areas(request, code: str):
+    from yizhan.operations import controls
+
+    unit = get_for_user(request.user, Unit.objects.filter(kind=UnitKind.OUTLET), code=code)
+    return [_area_json(r) for r in controls.areas_due(unit)]
+
+
+@manage_router.post(
+    "/operations/outlets/{code}/disinfection-areas",
+    response={201: AreaOut},
+    summary="Add an area to disinfect (counters, self_service, station, lift, doors, other)",
+)
+def post_area(request, code: str, payload: AreaIn):
+    from yizhan.operations import controls
+
+    unit = get_for_user(request.user, Unit.objects.filter(kind=UnitKind.OUTLET), "change", code=code)
+    area = controls.add_area(unit, actor=request.user, **payload.dict())
+    row = next(r for r in controls.areas_due(unit) if r["area"].pk == area.pk)
+    return Status(201, _area_json(row))
+
+
+class DisinfectionIn(Schema):
+    at: str | None = None
+    note: str = ""
+
+
+@manage_router.post(
+    "/operations/disinfection-areas/{area_id}/log",
+    response={201: AreaOut},
+    summary="Record a disinfection of an area (now, or `at` within the last 24 hours)",
+)
+def post_disinfection(request, area_id: int, payload: DisinfectionIn):
+    from yizhan.operations import controls
+    from yizhan.operations.models import DisinfectionArea
+
+    area = get_for_user(request.user, DisinfectionArea.objects.select_related("unit"), "change", pk=area_id)
+    controls.log_disinfection(area, actor=request.user, at=payload.at, note=payload.note)
+    row = next(r for r in controls.areas_due(area.unit) if r["area"].pk == area.pk)
+    return Status(201, _area_json(row))

@@ -18,4 +18,6 @@ class OperationsConfig(AppConfig):
         register(
             NavItem("operations_rectifications", _("Rectifications"), "operations:rectifications", order=43)
         )
+        register(NavItem("operations_plans", _("Contingency plans"), "operations:plans", order=44))
+        register(NavItem("operations_dashboard", _("Operations dashboard"), "operations:dashboard", order=45))
         register_panel("operations", operations_panel, order=40)

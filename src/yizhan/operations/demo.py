@@ -167,6 +167,75 @@ def build(ctx: DemoContext) -> None:
     if answered is not None:
         rectifications.respond(answered, actor=None, text="已在全部机具张贴“已消毒”标识并拍照留存。")
     rectifications.escalate_overdue(today)
+    activated = _contingency_plan(ctx, rng, shenyang, xgj, entries)
     ctx.log(
-        f"operations: 向工街 reopened under control, {len(entries)} staff, {len(reports)} health reports, {video.failed + on_site.failed} rectifications"
+        f"operations: 向工街 reopened under control, {len(entries)} staff, {len(reports)} health reports, {video.failed + on_site.failed} rectifications, four-backup plan for {activated} 皇姑区 outlets"
     )
+
+
+def _contingency_plan(ctx, rng, shenyang, xgj, entries) -> int:
+    """The province's four-backup plan (seeds/001), filled by Shenyang's 皇姑区 outlets with five
+    backup staff lent by other outlets, activated for them; controls under way at each."""
+    from yizhan.operations import controls, plans
+    from yizhan.operations.models import PlanTask
+    from yizhan.orgs.models import Unit
+
+    province = Unit.objects.get(pk=shenyang.parent_id)
+    template = plans.save_template(
+        province, actor=None, name="网点疫情防控“四个备份”应急预案", measures=plans.default_measures()
+    )
+    huanggu = list(
+        Unit.objects.filter(
+            path__startswith=shenyang.path, kind="outlet", address__contains="皇姑区"
+        ).order_by("code")
+    )
+    if not huanggu:
+        return 0
+    lenders = [e for e in entries if e.unit_id not in {u.pk for u in huanggu}]
+    backups = rng.sample(lenders, min(5, len(lenders)))
+    for n, outlet in enumerate(huanggu):
+        mine = [e.pk for i, e in enumerate(backups) if i % len(huanggu) == n]
+        plans.fill_plan(
+            outlet,
+            actor=None,
+            template=template,
+            backup_staff=mine,
+            cash_route="由沈阳分行现金中心每日 8:30 专车调拨，备用路线经北陵大街",
+            service_channel="手机银行、95588 客服热线；大额业务预约至浑南支行办理",
+        )
+    activation = plans.activate(
+        template,
+        actor=None,
+        reason="皇姑区发现本土确诊病例，按属地防控要求执行“四个备份”",
+        outlets=[u.code for u in huanggu],
+        state="limited",
+        counter_windows=1,
+        self_service_24h=True,
+        notice="按疫情防控要求限流营业：开放 1 个窗口，自助银行 24 小时服务；请戴口罩、扫码测温。",
+    )
+    # About half of the staff and business measures already done.
+    for task in PlanTask.objects.filter(activation=activation, backup__in=["staff", "business"]).order_by(
+        "pk"
+    ):
+        if rng.random() < 0.5:
+            plans.complete_task(task, actor=None, note="已落实")
+    now = timezone.now()
+    for outlet in [*huanggu, xgj]:
+        for name, kind, every in [
+            ("营业柜台", "counters", 4),
+            ("自助设备", "self_service", 2),
+            ("驿站休息区", "station", 4),
+            ("电梯按钮", "lift", 2),
+        ]:
+            area = controls.add_area(outlet, actor=None, name=name, kind=kind, every_hours=every)
+            if rng.random() < 0.8:
+                controls.log_disinfection(
+                    area, actor=None, at=now - datetime.timedelta(minutes=rng.randint(10, 100))
+                )
+    controls.fill_checklist(
+        huanggu[0],
+        actor=None,
+        day=timezone.localdate(),
+        answers={"1": True, "2": True, "3": True, "8": "withdraw_only"},
+    )
+    return len(huanggu)

@@ -392,3 +392,351 @@ class Rectification(models.Model):
 
     def is_overdue(self, today) -> bool:
         return self.status == RectificationStatus.OPEN and self.due_on < today
+
+
+# --- contingency plans (四个备份) ------------------------------------------------------------------
+
+
+class Backup(models.TextChoices):
+    BUSINESS = "business", _("Business backup")
+    STAFF = "staff", _("Staff backup")
+    SERVICE = "service", _("Service backup")
+    MANAGEMENT = "management", _("Management backup")
+
+
+class OwnerRole(models.TextChoices):
+    OUTLET_MANAGER = "outlet_manager", _("Outlet manager")
+    OUTLET_STAFF = "outlet_staff", _("Outlet staff")
+    BACKUP_STAFF = "backup_staff", _("Backup staff")
+    ADMIN_ABOVE = "admin_above", _("Admin who activated the plan")
+
+
+class PlanTemplateQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+    def usable_by(self, scope):
+        """Templates of the scope's own unit, of the units above it (head office, province) and
+        of its subtree."""
+        if not scope.is_staff:
+            return self.none()
+        above = [int(p) for p in scope.path.strip("/").split("/") if p]
+        return self.filter(models.Q(unit_id__in=above) | models.Q(unit__path__startswith=scope.path))
+
+
+class PlanTemplate(models.Model):
+    """A contingency plan template (head office or province) with its four backups; `measures`
+    is [{"backup", "text", "owner", "working_days"}]."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("owned by"), on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    measures = models.JSONField(_("measures"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revision = revision_field()
+
+    objects = PlanTemplateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contingency plan template")
+        verbose_name_plural = _("contingency plan templates")
+        ordering = ["unit_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["unit", "name"], name="operations_plan_name_once")]
+
+    def __str__(self):
+        return self.name
+
+
+class OutletPlanQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+
+class OutletPlan(models.Model):
+    """An outlet's own plan, filled from a template: its measures (copied, so a later edit of the
+    template does not rewrite it), backup staff from other outlets, backup cash route and channel."""
+
+    unit = models.OneToOneField(
+        "orgs.Unit", verbose_name=_("outlet"), on_delete=models.PROTECT, related_name="contingency_plan"
+    )
+    template = models.ForeignKey(
+        PlanTemplate, verbose_name=_("template"), on_delete=models.PROTECT, related_name="outlet_plans"
+    )
+    measures = models.JSONField(_("measures"), default=list)
+    backup_staff = models.ManyToManyField(
+        RosterEntry, verbose_name=_("backup staff"), blank=True, related_name="backup_for"
+    )
+    cash_route = models.CharField(_("backup cash route"), max_length=300, blank=True)
+    service_channel = models.CharField(_("backup service channel"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    revision = revision_field()
+
+    objects = OutletPlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("outlet contingency plan")
+        verbose_name_plural = _("outlet contingency plans")
+
+    def __str__(self):
+        return f"{self.unit} · {self.template}"
+
+
+class ActivationQuerySet(ScopedQuerySet):
+    scope_path_field = "root__path"
+
+    def for_user(self, user_or_scope):
+        """Visible up the tree (the root in the subtree) and down it (an outlet of it in the subtree)."""
+        from yizhan.orgs.scoping import _as_scope
+
+        scope = _as_scope(user_or_scope)
+        if not scope.is_staff:
+            return self.none()
+        below = ActivatedOutlet.objects.filter(unit__path__startswith=scope.path).values("activation_id")
+        return self.filter(models.Q(root__path__startswith=scope.path) | models.Q(pk__in=below))
+
+    def active(self):
+        return self.filter(deactivated_at__isnull=True)
+
+
+class PlanActivation(models.Model):
+    """A plan activated for a set of outlets (a subtree or a hand-picked list) with a reason."""
+
+    root = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("activated for"), on_delete=models.PROTECT, related_name="+"
+    )
+    template = models.ForeignKey(
+        PlanTemplate, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="activations"
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    state = models.CharField(_("operating status"), max_length=20, choices=OperatingState.choices)
+    counter_windows = models.PositiveSmallIntegerField(_("counter windows open"), null=True, blank=True)
+    self_service_24h = models.BooleanField(_("self-service bank open 24 hours"), default=False)
+    notice = models.CharField(_("public notice"), max_length=500, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    activated_at = models.DateTimeField(_("activated at"), default=timezone.now)
+    deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
+    deactivated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revision = revision_field()
+
+    objects = ActivationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("plan activation")
+        verbose_name_plural = _("plan activations")
+        ordering = ["-activated_at"]
+
+    def __str__(self):
+        return f"{self.template} · {self.root}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.deactivated_at is None
+
+
+class ActivatedOutletQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+
+class ActivatedOutlet(models.Model):
+    """One outlet of an activation: the status window the activation set, and the windows it ended
+    or withdrew (`previous`, as snapshots) so that deactivation can restore them."""
+
+    activation = models.ForeignKey(PlanActivation, on_delete=models.CASCADE, related_name="outlets")
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("outlet"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.ForeignKey(
+        OperatingStatus, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    previous = models.JSONField(default=list)
+    restored = models.BooleanField(default=False)
+
+    objects = ActivatedOutletQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["activation", "unit"], name="operations_activation_outlet_once")
+        ]
+
+    def __str__(self):
+        return f"{self.activation_id} {self.unit}"
+
+
+class PlanTaskQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+    def open(self):
+        return self.filter(done_at__isnull=True)
+
+
+class PlanTask(models.Model):
+    """A measure of an activated plan, assigned to an outlet with a deadline in working days."""
+
+    activation = models.ForeignKey(PlanActivation, on_delete=models.CASCADE, related_name="tasks")
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("outlet"), on_delete=models.PROTECT, related_name="+"
+    )
+    backup = models.CharField(_("backup"), max_length=12, choices=Backup.choices)
+    text = models.CharField(_("measure"), max_length=300)
+    owner = models.CharField(_("owner"), max_length=20, choices=OwnerRole.choices)
+    due_on = models.DateField(_("due on"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    revision = revision_field()
+
+    objects = PlanTaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("plan task")
+        verbose_name_plural = _("plan tasks")
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["activation", "unit"])]
+
+    def __str__(self):
+        return self.text
+
+
+# --- checklists before / during / after opening, and the disinfection log ------------------------
+
+
+class Phase(models.TextChoices):
+    BEFORE = "before", _("Before opening")
+    DURING = "during", _("While open")
+    AFTER = "after", _("After closing")
+
+
+class ChecklistTemplateQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+
+class ChecklistTemplate(models.Model):
+    """One version of a unit's (head office, province) opening checklist; publishing a change
+    makes a new version, and a day's checklist keeps the version it was filled from.
+    `items` is [{"phase", "text", "options"}] (options: the answers to choose from, e.g. ATM modes)."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("owned by"), on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(_("version"))
+    items = models.JSONField(_("items"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ChecklistTemplateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("checklist template")
+        verbose_name_plural = _("checklist templates")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "version"], name="operations_checklist_version_once")
+        ]
+
+    def __str__(self):
+        return f"{self.unit} v{self.version}"
+
+
+class ChecklistQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+
+class Checklist(models.Model):
+    """An outlet's checklist for one day: the template's items, each with its answer and who ticked
+    it when (`items`: [{"phase", "text", "options", "done", "value", "by", "at"}])."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("outlet"), on_delete=models.PROTECT, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    template = models.ForeignKey(
+        ChecklistTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(_("version"), default=0)
+    items = models.JSONField(_("items"), default=list)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    revision = revision_field()
+
+    objects = ChecklistQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("checklist")
+        verbose_name_plural = _("checklists")
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="operations_checklist_once")]
+
+    def __str__(self):
+        return f"{self.unit} {self.day}"
+
+    @property
+    def missing(self) -> int:
+        return sum(1 for item in self.items if not item.get("done"))
+
+
+class AreaKind(models.TextChoices):
+    COUNTERS = "counters", _("Counters")
+    SELF_SERVICE = "self_service", _("Self-service machines")
+    STATION = "station", _("Worker station corner")
+    LIFT = "lift", _("Lift buttons")
+    DOORS = "doors", _("Door handles")
+    OTHER = "other", _("Other")
+
+
+class DisinfectionAreaQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+
+class DisinfectionArea(models.Model):
+    """An area of an outlet to disinfect every `every_hours` hours while a plan is active there."""
+
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name=_("outlet"), on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(_("area"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=16, choices=AreaKind.choices, default=AreaKind.OTHER)
+    every_hours = models.PositiveSmallIntegerField(_("every (hours)"), default=4)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revision = revision_field()
+
+    objects = DisinfectionAreaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("disinfection area")
+        verbose_name_plural = _("disinfection areas")
+        ordering = ["unit_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["unit", "name"], name="operations_area_once")]
+
+    def __str__(self):
+        return self.name
+
+
+class DisinfectionQuerySet(ScopedQuerySet):
+    scope_path_field = "unit__path"
+
+
+class Disinfection(models.Model):
+    area = models.ForeignKey(DisinfectionArea, on_delete=models.CASCADE, related_name="log")
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="+")  # the area's
+    at = models.DateTimeField(_("disinfected at"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = DisinfectionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("disinfection")
+        verbose_name_plural = _("disinfection log")
+        indexes = [models.Index(fields=["area", "at"])]
+
+    def __str__(self):
+        return f"{self.area} {self.at:%Y-%m-%d %H:%M}"

@@ -1,14 +1,19 @@
-"""The home page's operations panel: what waits today in the user's subtree (for an outlet
-manager, at their outlet), each row one tap from its page."""
+"""The home page's operations panel. An outlet manager's home is the workbench of their outlet
+(today's status, stations, check-ins, facilities, feedback, checklist, disinfection, health
+reports, rectifications — each one tap from its page); a province's, city's or sub-branch's staff
+get the same figures as a table of their outlets, worst first; head office the summary."""
 
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yizhan.operations import workbench
 from yizhan.operations.models import HealthDay, OperatingStatus, Rectification
-from yizhan.orgs.models import Unit
+from yizhan.orgs.models import Unit, UnitKind
 from yizhan.orgs.scoping import scoped
+
+HOME_TABLE_ROWS = 15
 
 
 def operations_panel(request):
@@ -17,38 +22,20 @@ def operations_panel(request):
     unit = Unit.objects.filter(pk=scope.unit_id).first()
     if unit is None:
         return None
-    rows = []
     if unit.is_outlet:
-        from yizhan.locator.services import operating_label
-        from yizhan.stations.hours import StatusWindow
-
-        current = OperatingStatus.objects.in_force(now).filter(unit=unit).first()
-        label = _("Open as usual")
-        if current is not None and current.state != "open":
-            label = operating_label(
-                StatusWindow(
-                    0, None, False, current.state, current.counter_windows, current.self_service_24h, ""
-                )
-            )
+        figures = workbench.figures([unit], now)[unit.pk]
+        return {"title": _("Today at my outlet"), "rows": workbench.outlet_rows(figures)}
+    rows = []
+    closed = scoped(scope, OperatingStatus).in_force(now).exclude(state="open").count()
+    if closed:
         rows.append(
             {
-                "label": _("Operating status"),
-                "value": label,
-                "url": reverse("operations:outlet_status", args=[unit.code]),
-                "alert": current is not None and current.is_closed,
+                "label": _("Outlets closed or limited now"),
+                "value": closed,
+                "url": reverse("operations:status_list"),
+                "alert": False,
             }
         )
-    else:
-        closed = scoped(scope, OperatingStatus).in_force(now).exclude(state="open").count()
-        if closed:
-            rows.append(
-                {
-                    "label": _("Outlets closed or limited now"),
-                    "value": closed,
-                    "url": reverse("operations:status_list"),
-                    "alert": False,
-                }
-            )
     day = HealthDay.objects.filter(unit=unit, day=today).aggregate(
         e=Sum("expected"), o=Sum("on_time"), late=Sum("late")
     )
@@ -74,4 +61,8 @@ def operations_panel(request):
                 "alert": overdue > 0,
             }
         )
-    return {"title": _("Outlet operations"), "rows": rows} if rows else None
+    panel = {"title": _("Outlet operations"), "rows": rows}
+    if unit.kind != UnitKind.HEAD_OFFICE:
+        panel["table"] = workbench.table(unit, now, limit=HOME_TABLE_ROWS)
+        panel["title"] = _("Today in my outlets")
+    return panel if rows or panel.get("table", {}).get("rows") else None

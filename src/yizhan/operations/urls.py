@@ -25,3 +25,34 @@ urlpatterns = [
         name="rectification_action",
     ),
 ]
+urlpatterns += [
+    path("manage/operations/plans/", views.plans, name="plans"),
+    path("manage/operations/plans/templates/new/", views.plan_template, name="plan_template_new"),
+    path("manage/operations/plans/templates/<int:pk>/", views.plan_template, name="plan_template"),
+    path("manage/operations/outlets/<str:code>/plan/", views.outlet_plan, name="outlet_plan"),
+    path("manage/operations/plans/activations/<int:pk>/", views.activation_detail, name="activation_detail"),
+    path(
+        "manage/operations/plans/activations/<int:pk>/deactivate/",
+        views.activation_deactivate,
+        name="activation_deactivate",
+    ),
+    path("manage/operations/plans/tasks/<int:pk>/done/", views.plan_task_done, name="plan_task_done"),
+]
+urlpatterns += [
+    path("manage/operations/outlets/<str:code>/checklist/", views.outlet_checklist, name="outlet_checklist"),
+    path(
+        "manage/operations/outlets/<str:code>/disinfection/",
+        views.outlet_disinfection,
+        name="outlet_disinfection",
+    ),
+    path("manage/operations/disinfection/<int:pk>/done/", views.disinfection_log, name="disinfection_log"),
+    path("manage/operations/disinfection/<int:pk>/sign/", views.disinfection_sign, name="disinfection_sign"),
+]
+urlpatterns += [
+    path("manage/operations/checklists/template/", views.checklist_template, name="checklist_template"),
+]
+urlpatterns += [path("manage/operations/workbench/", views.workbench_page, name="workbench")]
+urlpatterns += [
+    path("manage/operations/dashboard/", views.dashboard_page, name="dashboard"),
+    path("manage/operations/dashboard/export.xlsx", views.dashboard_export, name="dashboard_export"),
+]

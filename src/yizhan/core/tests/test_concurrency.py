@@ -170,6 +170,33 @@ def _case():
     )
 
 
+def _plan_template():
+    from yizhan.operations import plans as plan_services
+    from yizhan.operations.models import PlanTemplate
+
+    return PlanTemplate.objects.filter(name="并发预案").first() or plan_services.save_template(
+        Unit.objects.get(code="CQ"), actor=None, name="并发预案", measures=plan_services.default_measures()
+    )
+
+
+def _outlet_plan():
+    from yizhan.operations import plans as plan_services
+
+    return plan_services.fill_plan(Unit.objects.get(code="CQ-SXGC"), actor=None, template=_plan_template())
+
+
+def _other_plan_name(t, actor):
+    from yizhan.operations import plans as plan_services
+
+    plan_services.save_template(t.unit, actor=actor, name="别人改的预案", measures=t.measures, template=t)
+
+
+def _other_cash_route(p, actor):
+    from yizhan.operations import plans as plan_services
+
+    plan_services.fill_plan(p.unit, actor=actor, template=p.template, cash_route="别人的路线")
+
+
 def _course():
     return Course.objects.get(code="SZ-FR")
 
@@ -388,6 +415,26 @@ PATHS = {
         mine={"title": "我改的案件标题"},
         unchanged=lambda c: c.title != "我改的案件标题" and c.police_reference == "JQ-0001",
     ),
+    "plan template": EditPath(
+        editor="cq_admin",
+        other="hq_admin",
+        url=lambda t: f"/manage/operations/plans/templates/{t.pk}/",
+        obj=_plan_template,
+        meanwhile=_other_plan_name,
+        shows=("name", "别人改的预案"),
+        mine={"business": "我加的业务措施 | 网点负责人 | 2"},
+        unchanged=lambda t: t.name == "别人改的预案" and "我加的业务措施" not in str(t.measures),
+    ),
+    "outlet plan": EditPath(
+        editor="sanxia_manager",
+        other="cq_admin",
+        url=lambda p: "/manage/operations/outlets/CQ-SXGC/plan/",
+        obj=_outlet_plan,
+        meanwhile=_other_cash_route,
+        shows=("backup cash route", "别人的路线"),
+        mine={"service_channel": "我的渠道"},
+        unchanged=lambda p: p.service_channel != "我的渠道" and p.cash_route == "别人的路线",
+    ),
     "place": EditPath(
         editor="cq_admin",
         other="hq_admin",
@@ -533,6 +580,30 @@ API_PATHS = {
         {"description": "并发说明"},
         lambda c, actor: _campaign_meanwhile(c, actor, "并发协办单位"),
         "partners",
+    ),
+    "put plan template": (
+        "cq_admin",
+        "put",
+        lambda t: f"/api/v1/manage/operations/plan-templates/{t.pk}",
+        _plan_template,
+        {
+            "name": "并发预案二",
+            "measures": [
+                {"backup": b, "text": "措施", "owner": "outlet_manager"}
+                for b in ("business", "staff", "service", "management")
+            ],
+        },
+        _other_plan_name,
+        "name",
+    ),
+    "put outlet plan": (
+        "sanxia_manager",
+        "put",
+        lambda p: "/api/v1/manage/operations/outlets/CQ-SXGC/plan",
+        _outlet_plan,
+        {"service_channel": "我的渠道"},
+        _other_cash_route,
+        "cash_route",
     ),
     "end operating status": (
         "cq_admin",

@@ -35,3 +35,23 @@ def test_two_rectifications_one_overdue():
     assert rects.overdue(timezone.localdate()).count() == 1
     overdue = rects.overdue(timezone.localdate()).get()
     assert overdue.escalated_to is not None and shenyang.path.startswith(overdue.escalated_to.path)
+
+
+def test_the_four_backup_plan_is_active_for_huanggu_with_five_backup_staff_from_other_outlets():
+    from yizhan.operations.models import OutletPlan, PlanActivation
+
+    activation = PlanActivation.objects.active().get()
+    outlets = list(activation.outlets.select_related("unit"))
+    assert outlets and all("皇姑区" in o.unit.address for o in outlets)
+    plans_ = OutletPlan.objects.filter(unit__in=[o.unit for o in outlets])
+    staff = [e for p in plans_ for e in p.backup_staff.all()]
+    assert len(staff) == 5 and all("皇姑区" not in e.unit.address for e in staff)
+    for o in outlets:
+        status = o.unit.operating_statuses.filter(cancelled_at__isnull=True, ends_at__isnull=True).get()
+        assert status.state == "limited" and status.counter_windows == 1
+    assert set(activation.tasks.values_list("backup", flat=True)) == {
+        "business",
+        "staff",
+        "service",
+        "management",
+    }

@@ -120,3 +120,46 @@ def test_reports_at_once_are_all_counted_and_one_person_counts_once(django_user_
     row = HealthDay.objects.get(unit=root, day=today)
     assert row.on_time + row.late == 6
     assert (row.expected, row.on_time, row.late) == health.raw_completeness(root, today, today)[root.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_activations_for_one_outlet_at_once_exactly_one_is_saved(django_user_model):
+    from yizhan.operations import plans
+    from yizhan.operations.models import ActivatedOutlet, OperatingStatus
+    from yizhan.orgs.models import Membership, Unit
+
+    root = Unit.objects.create(code="RACE-HQ", kind="head_office", name="竞态测试总行", path="/", level=0)
+    root.path = f"/{root.pk}/"
+    root.save()
+    outlet = Unit.objects.create(
+        code="RACE-1", kind="outlet", name="竞态测试网点", parent=root, path="/", level=1
+    )
+    outlet.path = f"{root.path}{outlet.pk}/"
+    outlet.save()
+    template = plans.save_template(root, actor=None, name="竞态预案", measures=plans.default_measures())
+    users = []
+    for name in ("race_alice", "race_bob"):
+        user = django_user_model.objects.create_user(name, password="x-long-password-1")
+        Membership.objects.create(user=user, unit=root, role="admin")
+        users.append(user)
+    barrier = threading.Barrier(2)
+    results: dict[str, str] = {}
+
+    def attempt(user):
+        try:
+            barrier.wait(timeout=10)
+            plans.activate(template, actor=user, reason=user.username, outlets=["RACE-1"])
+            results[user.username] = "won"
+        except ValidationError as exc:
+            results[user.username] = "refused:" + ",".join(exc.message_dict)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results.values()) == ["refused:outlets", "won"], results
+    assert ActivatedOutlet.objects.filter(unit=outlet).count() == 1
+    assert OperatingStatus.objects.live().filter(unit=outlet).count() == 1

@@ -148,7 +148,7 @@ def test_api_matrix(checked, users, username, post, listed):
     assert answer.status_code == post, answer.content
     rows = [r for r in api.get("/api/v1/manage/operations/rectifications").json() if r["outlet"] == "CQ-SXGC"]
     assert len(rows) == listed + (1 if post == 201 else 0)
-    rect = Rectification.objects.filter(source_id=checked.pk).first()
+    rect = rectifications.for_source(checked).first()
     respond = api.post(
         f"/api/v1/manage/operations/rectifications/{rect.pk}/respond",
         {"text": "已整改"},
