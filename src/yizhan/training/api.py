@@ -442,6 +442,7 @@ class DrillOut(Schema):
     times: list[dict]
     participants: list[int]
     summary: str
+    exercises_plan: bool
     findings: list[FindingOut]
 
 
@@ -449,6 +450,7 @@ def drill_out(d: Drill) -> dict:
     return {
         "id": d.pk, "outlet": d.unit.code, "kind": d.kind, "held_at": d.held_at, "scenario": d.scenario,
         "times": d.times, "participants": sorted(d.participants.values_list("pk", flat=True)), "summary": d.summary,
+        "exercises_plan": d.plan_id is not None,
         "findings": [
             {"id": f.pk, "title": f.title, "rectification": f.rectification_id,
              "status": f.rectification.status if f.rectification else None,
@@ -471,6 +473,7 @@ class DrillIn(Schema):
     times: list[dict] = []
     participants: list[int] = []
     summary: str = ""
+    exercises_plan: bool = False
     findings: list[FindingIn] = []
     working_days: int | str = 5
 

@@ -81,6 +81,9 @@ class DrillForm(forms.Form):
     )
     participants = forms.CharField(label=_("participants (roster numbers, comma-separated)"), required=False)
     summary = forms.CharField(label=_("summary"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    exercises_plan = forms.BooleanField(
+        label=_("the drill exercised the outlet's contingency plan"), required=False
+    )
 
 
 class FindingForm(forms.Form):

@@ -250,6 +250,11 @@ class Drill(models.Model):
     # [{"label": "呼叫 120", "seconds": 45}]: what was timed and how long it took.
     times = models.JSONField(_("observed times"), default=list, blank=True)
     summary = models.TextField(_("summary"), blank=True)
+    # The outlet's contingency plan, when the drill exercised it (a drill of its staff backup…).
+    plan = models.ForeignKey(
+        "operations.OutletPlan", verbose_name=_("contingency plan exercised"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="drills",
+    )  # fmt: skip
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

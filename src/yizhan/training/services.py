@@ -794,13 +794,23 @@ def clean_drill(data: dict) -> dict:
 
 @transaction.atomic
 def record_drill(
-    *, actor, unit: Unit, participants=(), findings=(), working_days=5, opened_on=None, **data
-) -> Drill:
-    """A drill held at an outlet; each finding becomes a rectification due in working days."""
+    *, actor, unit: Unit, participants=(), findings=(), working_days=5, opened_on=None,
+    exercises_plan=False, **data,
+) -> Drill:  # fmt: skip
+    """A drill held at an outlet; each finding becomes a rectification due in working days. With
+    exercises_plan, the drill is recorded against the outlet's contingency plan."""
+    from yizhan.operations.models import OutletPlan
+
     if unit.kind != UnitKind.OUTLET:
         raise ValidationError({"outlet": _("Drills are held at outlets.")})
     _require_on(actor, unit, field="outlet")
     clean = clean_drill(data)
+    if exercises_plan:
+        clean["plan"] = OutletPlan.objects.filter(unit=unit).first()
+        if clean["plan"] is None:
+            raise ValidationError(
+                {"exercises_plan": _("This outlet has no contingency plan yet: fill it in first.")}
+            )
     try:
         ids = sorted({int(p.pk if isinstance(p, RosterEntry) else p) for p in participants or ()})
         if ids and (ids[0] < 1 or ids[-1] >= 2**63):
@@ -814,7 +824,8 @@ def record_drill(
     drill.participants.set(people)
     record(
         "training.drill.recorded", drill, actor=actor, unit=unit,
-        changes={"kind": [None, drill.kind], "participants": [None, len(people)]},
+        changes={"kind": [None, drill.kind], "participants": [None, len(people)],
+                 **({"plan": [None, str(drill.plan)]} if drill.plan else {})},
     )  # fmt: skip
     for item in findings or ():
         item = item if isinstance(item, dict) else {"title": item}

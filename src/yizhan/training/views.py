@@ -473,7 +473,7 @@ def drill_create(request):
 
 @staff_view("read")
 def drill_detail(request, pk: int, finding_form=None):
-    drill = get_for_user(request.user, Drill.objects.select_related("unit"), pk=pk)
+    drill = get_for_user(request.user, Drill.objects.select_related("unit", "plan__template"), pk=pk)
     findings = list(drill.findings.select_related("rectification"))
     return render(
         request,

@@ -77,3 +77,34 @@ def test_the_demo_drills_have_findings_one_still_open():
     assert drills.count() == 3
     states = [f.rectification.status for d in drills for f in d.findings.all()]
     assert states.count("open") == 1 and states.count("closed") == len(states) - 1
+
+
+def test_a_drill_can_exercise_the_outlets_contingency_plan(users, unit, client):
+    from yizhan.operations import plans
+
+    sxgc = unit("CQ-SXGC")
+    moment = timezone.now() - datetime.timedelta(hours=1)
+    values = {"kind": "fire", "held_at": moment, "scenario": "备岗人员到岗演练", "exercises_plan": True}
+    before = (Drill.objects.count(), Rectification.objects.count())
+    with pytest.raises(ValidationError) as exc:  # no plan filled in yet: refused, nothing written
+        services.record_drill(actor=users["cq_admin"], unit=sxgc, findings=["x"], **values)
+    assert "exercises_plan" in exc.value.message_dict
+    assert (Drill.objects.count(), Rectification.objects.count()) == before
+
+    template = plans.save_template(
+        unit("CQ"), actor=users["cq_admin"], name="四个备份", measures=plans.default_measures()
+    )
+    plan = plans.fill_plan(sxgc, actor=users["cq_admin"], template=template, cash_route="由江北支行调拨")
+    drill = services.record_drill(actor=users["cq_admin"], unit=sxgc, **values)
+    assert drill.plan == plan and list(plan.drills.all()) == [drill]
+    assert (
+        services.record_drill(actor=users["cq_admin"], unit=sxgc, **{**values, "exercises_plan": False}).plan
+        is None
+    )
+
+    client.force_login(users["cq_admin"])
+    page = client.get(f"/manage/training/drills/{drill.pk}/").content.decode()
+    assert "四个备份" in page and f"/manage/operations/outlets/{sxgc.code}/plan/" in page
+    from yizhan.core.tests.pagecheck import problems
+
+    assert problems(page) == []
