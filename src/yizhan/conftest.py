@@ -30,6 +30,19 @@ def demo_built_at(db):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's language. LocaleMiddleware activates a request's language
+    for the thread and leaves it there, so an English request in one test would otherwise turn
+    the next test's service messages English (it did, on an xdist worker)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches():
     from django.core.cache import caches
 
