@@ -20,12 +20,12 @@ class ScheduleForm(forms.Form):
         label=_("recurrence (RRULE)"),
         max_length=300,
         required=False,
-        help_text=_("e.g. FREQ=WEEKLY;BYDAY=MO,TH"),
+        help_text=_("for example FREQ=WEEKLY;BYDAY=MO,TH"),
     )
-    start_time = forms.CharField(label=_("from"), max_length=5, required=False, help_text=_("e.g. 10:00"))
-    end_time = forms.CharField(label=_("until"), max_length=5, required=False, help_text=_("e.g. 16:00"))
+    start_time = forms.CharField(label=_("from"), max_length=5, required=False, help_text=_("for example 10:00"))
+    end_time = forms.CharField(label=_("until"), max_length=5, required=False, help_text=_("for example 16:00"))
     valid_from = forms.CharField(
-        label=_("valid from"), max_length=10, required=False, help_text=_("e.g. 2026-12-01")
+        label=_("valid from"), max_length=10, required=False, help_text=_("for example 2026-12-01")
     )
     valid_to = forms.CharField(label=_("valid to"), max_length=10, required=False)
     on_holiday = forms.ChoiceField(label=_("on a public holiday"), choices=HolidayRule.choices)

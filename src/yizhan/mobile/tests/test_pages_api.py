@@ -253,3 +253,20 @@ def test_the_public_reads_a_vans_next_visits_in_beijing_time(client, van, visit,
     assert client.get("/api/v1/mobile/NO-SUCH-VAN/visits").status_code == 404
     fixed = Station.objects.exclude(kind="mobile").first()
     assert client.get(f"/api/v1/mobile/{fixed.code}/visits").status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_pages_read_in_the_readers_language(client_for, users, van, visit, lang):
+    from yizhan.core.tests.pagecheck import problems
+
+    client = client_for("hq_admin")
+    client.cookies["django_language"] = lang
+    found = {}
+    for path in [M, f"{M}{van.code}/", f"{M}figures/", f"{M}{van.code}/places/new/",
+                 f"{M}{van.code}/schedules/new/", f"{M}visits/{visit.pk}/cancel/"]:  # fmt: skip
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        trouble = problems(answer.content.decode(), lang=lang, allow=set(users))
+        if trouble:
+            found[path] = trouble
+    assert found == {}
