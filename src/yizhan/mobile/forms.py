@@ -22,8 +22,12 @@ class ScheduleForm(forms.Form):
         required=False,
         help_text=_("for example FREQ=WEEKLY;BYDAY=MO,TH"),
     )
-    start_time = forms.CharField(label=_("from"), max_length=5, required=False, help_text=_("for example 10:00"))
-    end_time = forms.CharField(label=_("until"), max_length=5, required=False, help_text=_("for example 16:00"))
+    start_time = forms.CharField(
+        label=_("from"), max_length=5, required=False, help_text=_("for example 10:00")
+    )
+    end_time = forms.CharField(
+        label=_("until"), max_length=5, required=False, help_text=_("for example 16:00")
+    )
     valid_from = forms.CharField(
         label=_("valid from"), max_length=10, required=False, help_text=_("for example 2026-12-01")
     )
