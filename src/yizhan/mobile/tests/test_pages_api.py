@@ -270,3 +270,17 @@ def test_the_pages_read_in_the_readers_language(client_for, users, van, visit, l
         if trouble:
             found[path] = trouble
     assert found == {}
+
+
+def test_a_cancel_based_on_another_revision_is_refused(client_for, api, visit):
+    stale = visit.revision + 1
+    page = client_for("hq_admin").post(f"{M}visits/{visit.pk}/cancel/", {"notice": "暂停", "revision": stale})
+    assert page.status_code == 200 and page.context["form"].non_field_errors()
+    answer = api("hq_admin").post(
+        f"{A}/visits/{visit.pk}/cancel",
+        {"notice": "暂停", "revision": stale},
+        content_type="application/json",
+    )
+    assert answer.status_code == 409, answer.content
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.PLANNED
