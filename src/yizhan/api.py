@@ -29,6 +29,7 @@ API_APPS = [
     "events",
     "planning",
     "training",
+    "mobile",
 ]
 
 

@@ -36,6 +36,7 @@ for app in (
     "events",
     "planning",
     "training",
+    "mobile",
 ):
     if importlib.util.find_spec(f"yizhan.{app}.urls") is not None:
         urlpatterns.append(path("", include(f"yizhan.{app}.urls")))

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from yizhan.mobile import views
+
+app_name = "mobile"
+P = "manage/mobile/"
+urlpatterns = [
+    path(P, views.van_list, name="list"),
+    path(P + "figures/", views.figures, name="figures"),
+    path(P + "visits/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path(P + "<str:code>/", views.van, name="van"),
+    path(P + "<str:code>/places/new/", views.place_create, name="place_create"),
+    path(P + "<str:code>/schedules/new/", views.schedule_create, name="schedule_create"),
+]

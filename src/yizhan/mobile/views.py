@@ -1,0 +1,131 @@
+"""Staff pages of mobile stations: the vans in scope with their next visit, a van's places,
+schedules and next visits (cancellable with a notice), the forms to add a place and a schedule,
+and the figures by site. Views translate HTTP only; the verbs are in services.py."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yizhan.core.forms import apply_errors
+from yizhan.mobile import services
+from yizhan.mobile.forms import CancelForm, PlaceForm, ScheduleForm
+from yizhan.mobile.models import ServiceKind, Visit, VisitPlace, VisitSchedule
+from yizhan.orgs.scoping import get_for_user, scoped, staff_view
+from yizhan.stations.models import Station, StationKind
+
+VANS = Station.objects.filter(kind=StationKind.MOBILE).select_related("unit")
+NEXT_VISITS = 20
+
+
+def upcoming(station_ids):
+    return Visit.objects.filter(station_id__in=station_ids, ends_at__gt=timezone.now()).select_related(
+        "place", "station"
+    )
+
+
+def van_places(van):
+    return VisitPlace.objects.filter(unit__path__startswith=van.unit.path).order_by("name")
+
+
+@staff_view("read")
+def van_list(request):
+    vans = list(scoped(request.user, VANS).order_by("code"))
+    nexts = {}
+    for visit in upcoming([v.pk for v in vans]).planned().order_by("starts_at"):
+        nexts.setdefault(visit.station_id, visit)
+    for v in vans:
+        v.next_visit = nexts.get(v.pk)
+    page = Paginator(vans, 50).get_page(request.GET.get("page"))
+    return render(request, "mobile/list.html", {"page": page})
+
+
+@staff_view("read")
+def van(request, code: str):
+    station = get_for_user(request.user, VANS, code=code[:40])
+    return render(
+        request,
+        "mobile/van.html",
+        {
+            "van": station,
+            "places": van_places(station),
+            "schedules": VisitSchedule.objects.filter(station=station).select_related("place"),
+            "visits": upcoming([station.pk]).order_by("starts_at")[:NEXT_VISITS],
+        },
+    )
+
+
+def _form_page(request, form, title, station):
+    return render(
+        request,
+        "core/form_page.html",
+        {"form": form, "title": title, "cancel_url": reverse("mobile:van", args=[station.code])},
+    )
+
+
+@staff_view("read")
+def place_create(request, code: str):
+    station = get_for_user(request.user, VANS, "change", code=code[:40])
+    form = PlaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.create_place(actor=request.user, unit=station.unit, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Visit place saved."))
+            return redirect("mobile:van", station.code)
+    return _form_page(request, form, _("New visit place"), station)
+
+
+@staff_view("read")
+def schedule_create(request, code: str):
+    station = get_for_user(request.user, VANS, "change", code=code[:40])
+    form = ScheduleForm(request.POST or None, places=van_places(station))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_schedule(station, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Schedule saved; its visits are planned."))
+            return redirect("mobile:van", station.code)
+    return _form_page(request, form, _("New schedule"), station)
+
+
+@staff_view("read")
+def cancel(request, pk: int):
+    visit = get_for_user(request.user, Visit.objects.select_related("station", "place"), "change", pk=pk)
+    form = CancelForm(request.POST or None, initial={"revision": visit.revision})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cancel_visit(
+                visit,
+                actor=request.user,
+                notice=form.cleaned_data["notice"],
+                revision=form.cleaned_data["revision"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Visit cancelled; the notice is on the station page."))
+            return redirect("mobile:van", visit.station.code)
+    local = timezone.localtime(visit.starts_at)
+    title = _("Cancel the visit to %(place)s on %(when)s") % {
+        "place": visit.place.name,
+        "when": local.strftime("%Y-%m-%d %H:%M"),
+    }
+    return _form_page(request, form, title, visit.station)
+
+
+@staff_view("read")
+def figures(request):
+    rows = services.site_figures(scoped(request.user, Visit))
+    labels = dict(ServiceKind.choices)
+    for row in rows:
+        row["service_list"] = [(labels.get(k, k), n) for k, n in sorted(row["services"].items())]
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "mobile/figures.html", {"page": page})
