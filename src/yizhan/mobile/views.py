@@ -104,18 +104,30 @@ def place_create(request, code: str):
     return _form_page(request, form, _("New visit place"), station)
 
 
+def _saved(request, form, station, schedule, done: str, **extra) -> bool:
+    """Whether a posted schedule form (new, changed or stop) was saved through the service; its
+    errors, a stale revision among them, are put on the form."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    data = dict(form.cleaned_data)
+    revision = data.pop("revision", None)
+    try:
+        services.save_schedule(
+            station, actor=request.user, schedule=schedule, revision=revision, **data, **extra
+        )
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return False
+    messages.success(request, done)
+    return True
+
+
 @staff_view("read")
 def schedule_create(request, code: str):
     station = get_for_user(request.user, VANS, "change", code=code[:40])
     form = ScheduleForm(request.POST or None, places=van_places(station))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_schedule(station, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Schedule saved; its visits are planned."))
-            return redirect("mobile:van", station.code)
+    if _saved(request, form, station, None, _("Schedule saved; its visits are planned.")):
+        return redirect("mobile:van", station.code)
     return _form_page(request, form, _("New schedule"), station)
 
 
@@ -125,17 +137,8 @@ def schedule_edit(request, code: str, pk: int):
     form = ScheduleEditForm(
         request.POST or None, places=van_places(station), initial=ScheduleEditForm.initial_for(schedule)
     )
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            services.save_schedule(
-                station, actor=request.user, schedule=schedule, revision=data.pop("revision"), **data
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Schedule saved; its visits are planned."))
-            return redirect("mobile:van", station.code)
+    if _saved(request, form, station, schedule, _("Schedule saved; its visits are planned.")):
+        return redirect("mobile:van", station.code)
     title = _("Change the schedule at %(place)s") % {"place": schedule.place.name}
     return _form_page(request, form, title, station)
 
@@ -144,20 +147,9 @@ def schedule_edit(request, code: str, pk: int):
 def schedule_stop(request, code: str, pk: int):
     station, schedule = _van_schedule(request, code, pk)
     form = StopForm(request.POST or None, initial={"revision": schedule.revision})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_schedule(
-                station,
-                actor=request.user,
-                schedule=schedule,
-                revision=form.cleaned_data["revision"],
-                stop=True,
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Schedule stopped; its visits after today are removed."))
-            return redirect("mobile:van", station.code)
+    done = _("Schedule stopped; its visits after today are removed.")
+    if _saved(request, form, station, schedule, done, stop=True):
+        return redirect("mobile:van", station.code)
     title = _("Stop the schedule at %(place)s") % {"place": schedule.place.name}
     intro = _(
         "The schedule ends today: a visit today stands, the visits after today that are not "

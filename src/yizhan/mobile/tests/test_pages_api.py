@@ -321,6 +321,18 @@ def _beijing(day: datetime.date, clock: str) -> str:
     return services.at_local(day, datetime.time.fromisoformat(clock)).isoformat()
 
 
+def _found_there(client, place, day) -> bool:
+    """Whether the locator finds the van at `place` during the evening visit of `day`."""
+    from yizhan.locator import loading
+
+    loading.forget()
+    at = services.at_local(day, datetime.time(20, 30)).isoformat().replace("+", "%2B")
+    found = client.get(f"/api/v1/stations/nearby?lat={place.lat}&lng={place.lng}&limit=3&at={at}").json()
+    return any(
+        r["code"] == "SZ-YD-BA" and r["visit"]["place"] == place.name and r["open"] for r in found["results"]
+    )
+
+
 EDIT = {
     "rrule": "FREQ=DAILY",
     "start_time": "20:00",
@@ -367,6 +379,9 @@ def test_who_stops_a_schedule_on_the_page(client_for, client, username, van, eve
     services.cancel_visit(later, actor=users["hq_admin"], notice="车辆检修")
     todays = Visit.objects.filter(schedule=evening, planned_on=_day(0)).values_list("pk", flat=True).first()
     assert _beijing(_day(1), "20:00") in _public_starts(client, van)
+    listed = client_for("hq_admin").get(f"{M}{van.code}/").context["visits"]
+    assert tomorrow[0] in [v.pk for v in listed]
+    assert _found_there(client, evening.place, _day(1))
     url = f"{M}{van.code}/schedules/{evening.pk}/stop/"
     shown = client_for(username).get(url)
     answer = client_for(username).post(url, {"revision": evening.revision})
@@ -382,6 +397,7 @@ def test_who_stops_a_schedule_on_the_page(client_for, client, username, van, eve
                     and v.status == VisitStatus.PLANNED]  # fmt: skip
         public = _public_starts(client, van)
         assert not {_beijing(_day(n), "20:00") for n in (1, 2, 4, 5)} & public
+        assert not _found_there(client, evening.place, _day(1))
         # Today's visit stands as it was; the cancelled one keeps its notice for the public.
         assert (
             Visit.objects.filter(schedule=evening, planned_on=_day(0)).values_list("pk", flat=True).first()
@@ -392,7 +408,7 @@ def test_who_stops_a_schedule_on_the_page(client_for, client, username, van, eve
         # Nothing left to stop: no link on the page, and a second stop is refused naming the field.
         assert f"{M}{van.code}/schedules/{evening.pk}/stop/" not in page.content.decode()
         again = client_for(username).post(url, {"revision": evening.revision})
-        assert again.status_code == 200 and again.context["form"].errors
+        assert again.status_code == 200 and "该排班已经结束。" in again.context["form"].non_field_errors()
     else:
         assert (shown.status_code, answer.status_code) == (WRITES[username],) * 2
         assert (evening.valid_to, evening.revision) == (None, 1)
