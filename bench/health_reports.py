@@ -271,7 +271,8 @@ def main():
     rollup_ok = (row.expected, row.on_time, row.late) == raw_today
     print(
         f"submission: {len(bodies):,} reports in {result['elapsed']:.1f} s = {rate:.0f}/s with {args.concurrency} in "
-        f"flight (2 workers{', one SIGKILLed' if killed else ''}; server CPU {server_ms:.2f} ms per report); "
+        f"flight (2 workers{', one SIGKILLed' if killed else ''}; server CPU {server_ms:.2f} ms per report, "
+        f"the replacement's start included); "
         f"{resent} resent after no answer; "
         f"acknowledged {len(acknowledged):,}, stored {per_entry:,}, lost {lost}; rollups = raw count: {rollup_ok}",
         flush=True,
