@@ -237,7 +237,7 @@ def main():
     path, headers = "/api/v1/manage/operations/health/reports", {"Authorization": f"Bearer {raw_token}"}
     requests = [("POST", path, headers, body) for body in bodies]
     port = _http.free_port()
-    server = _http.start_gunicorn(env, port, preload=False)
+    server = _http.start_gunicorn(env, port)  # --preload, as the README runs it
     try:
         _http.wait_ready(port, "/api/v1/open-data/", server, workers=2)
         cpu_before = _http.worker_cpu_seconds(server.pid)
