@@ -8,6 +8,7 @@ role may not change answers 403.
 from dataclasses import dataclass
 from functools import wraps
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -63,7 +64,10 @@ def scope_for(user) -> Scope:
         return cached
     from yizhan.orgs.models import Membership, Unit
 
-    membership = Membership.objects.select_related("unit").filter(user=user).first()
+    if get_user_model().membership.is_cached(user):  # joined in by the caller (token authentication)
+        membership = getattr(user, "membership", None)
+    else:
+        membership = Membership.objects.select_related("unit").filter(user=user).first()
     if membership is not None and membership.unit.closed_on is None:
         unit, role = membership.unit, membership.role
         scope = Scope(user.pk, unit.pk, unit.path, role, unit.level)

@@ -337,7 +337,8 @@ def user_for_token(raw: str):
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
     token = (
-        ApiToken.objects.select_related("user")
+        # The membership and its unit come in the same statement: scope_for() needs no second one.
+        ApiToken.objects.select_related("user__membership__unit")
         .filter(digest=ApiToken.hash(raw), revoked_at__isnull=True, user__is_active=True)
         .first()
     )

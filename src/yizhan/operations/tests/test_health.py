@@ -74,7 +74,11 @@ def _report(entry, day, *, late=False):
 
 def _expected(day, entries):
     ids = set(health.expected_entries(day).values_list("pk", flat=True))
-    return {name for name, e in entries.items() if isinstance(e, RosterEntry) and e.pk in ids}
+    people = {name: e for name, e in entries.items() if isinstance(e, RosterEntry)}
+    expected = {name for name, e in people.items() if e.pk in ids}
+    # The per-report check, plain SQL on the submission path, agrees with the ORM's denominator.
+    assert {name for name, e in people.items() if health.is_expected(e, day)} == expected
+    return expected
 
 
 # --- the denominator -------------------------------------------------------------------------
