@@ -2,11 +2,15 @@
 
 django-ratelimit counts with `cache.add(key, 1)` and then `cache.incr(key)`, which is exact only
 if both are atomic. Redis makes them so; Django's DatabaseCache and FileBasedCache do not (their
-incr() is a get() and a set(), so two workers that read 5 both write 6). Here each is one SQL
-statement — an upsert and an `UPDATE … SET n = n + 1 … RETURNING n` — atomic on PostgreSQL and on
-SQLite ≥ 3.35. Expired windows are deleted at most once a minute per process.
+incr() is a get() and a set(), so two workers that read 5 both write 6). Here a hit is one SQL
+statement, atomic on PostgreSQL and on SQLite ≥ 3.35: add() is an upsert that starts the window
+or, when one is live, counts the hit in the same statement and leaves the count for the incr()
+django-ratelimit sends next, on this thread, for this key (one write per hit instead of two: on
+SQLite each write takes the database's one write lock). Expired windows are deleted at most once
+a minute per process.
 """
 
+import threading
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
@@ -22,6 +26,7 @@ class CounterCache(BaseCache):
     def __init__(self, location, params):
         super().__init__(params)
         self._next_cull = 0.0
+        self._counted = threading.local()  # {key: count} counted by add(), for the incr() that follows
 
     def _cursor(self):
         return connections[router.db_for_write(RateCounter)].cursor()
@@ -31,17 +36,25 @@ class CounterCache(BaseCache):
         return float("inf") if expires is None else expires
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        """Start the counter at `value` unless a live one exists; True if this call started it."""
+        """Start the counter at `value` unless a live one exists; True if this call started it.
+        A live one is moved on by `value` instead, and its count kept for the next incr()."""
         key = self.make_and_validate_key(key, version=version)
-        now = time.time()
+        now, expires = time.time(), self._expiry(timeout)
         with self._cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {TABLE} (name, n, expires) VALUES (%s, %s, %s) "  # noqa: S608 (a constant)
-                f"ON CONFLICT (name) DO UPDATE SET n = excluded.n, expires = excluded.expires "
-                f"WHERE {TABLE}.expires <= %s RETURNING n",
-                [key, int(value), self._expiry(timeout), now],
+                f"ON CONFLICT (name) DO UPDATE SET "
+                f"n = CASE WHEN {TABLE}.expires <= %s THEN excluded.n ELSE {TABLE}.n + excluded.n END, "
+                f"expires = CASE WHEN {TABLE}.expires <= %s THEN excluded.expires ELSE {TABLE}.expires END "
+                f"RETURNING n, expires",
+                [key, int(value), expires, now, now],
             )
-            added = cursor.fetchone() is not None
+            count, kept_expiry = cursor.fetchone()
+            added = kept_expiry == expires
+            counted = vars(self._counted)
+            counted.pop(key, None)
+            if not added and value:
+                counted[key] = count
             if added and now >= self._next_cull:
                 self._next_cull = now + CULL_EVERY_SECONDS
                 cursor.execute(f"DELETE FROM {TABLE} WHERE expires <= %s", [now])  # noqa: S608
@@ -49,6 +62,8 @@ class CounterCache(BaseCache):
 
     def incr(self, key, delta=1, version=None):
         key = self.make_and_validate_key(key, version=version)
+        if delta == 1 and (count := vars(self._counted).pop(key, None)) is not None:
+            return count  # add() counted this hit already
         with self._cursor() as cursor:
             cursor.execute(
                 f"UPDATE {TABLE} SET n = n + %s WHERE name = %s AND expires > %s RETURNING n",  # noqa: S608

@@ -187,6 +187,33 @@ class ScheduleOut(Schema):
     on_holiday: str
     active: bool
     visits: int
+    revision: int
+
+
+def schedule_out(s: VisitSchedule) -> dict:
+    return {
+        "id": s.pk, "place": s.place_id, "rrule": s.rrule, "start_time": s.start_time, "end_time": s.end_time,
+        "valid_from": s.valid_from, "valid_to": s.valid_to, "on_holiday": s.on_holiday, "active": s.active,
+        "visits": s.visits.count(), "revision": s.revision,
+    }  # fmt: skip
+
+
+def _place(van: Station, pk: int) -> VisitPlace:
+    place = VisitPlace.objects.filter(pk=pk, unit__path__startswith=van.unit.path).first()
+    if place is None:
+        raise ValidationError({"place": _("Choose a visit place of this sub-branch.")})
+    return place
+
+
+def _schedule(request, code: str, schedule_id: int, perm: str = "read") -> tuple[Station, VisitSchedule]:
+    van = get_for_user(request.user, VANS, perm, code=code[:40])
+    return van, get_for_user(request.user, VisitSchedule, perm, pk=schedule_id, station=van)
+
+
+@manage_router.get(P + "/vans/{code}/schedules", response=list[ScheduleOut], summary="A van's schedules")
+def list_schedules(request, code: str):
+    van = get_for_user(request.user, VANS, code=code[:40])
+    return [schedule_out(s) for s in VisitSchedule.objects.filter(station=van).order_by("start_time", "pk")]
 
 
 @manage_router.post(
@@ -197,17 +224,54 @@ class ScheduleOut(Schema):
 def create_schedule(request, code: str, payload: ScheduleIn):
     van = get_for_user(request.user, VANS, "change", code=code[:40])
     data = payload.dict()
-    place = VisitPlace.objects.filter(pk=data.pop("place"), unit__path__startswith=van.unit.path).first()
-    if place is None:
-        raise ValidationError({"place": _("Choose a visit place of this sub-branch.")})
+    place = _place(van, data.pop("place"))
     s = services.save_schedule(van, actor=request.user, place=place, **data)
-    s = VisitSchedule.objects.get(pk=s.pk)
-    return Status(
-        201,
-        {"id": s.pk, "place": s.place_id, "rrule": s.rrule, "start_time": s.start_time, "end_time": s.end_time,
-         "valid_from": s.valid_from, "valid_to": s.valid_to, "on_holiday": s.on_holiday, "active": s.active,
-         "visits": s.visits.count()},
-    )  # fmt: skip
+    return Status(201, schedule_out(VisitSchedule.objects.get(pk=s.pk)))
+
+
+class SchedulePatch(Schema):
+    revision: int  # the schedule's revision the change is based on (from GET); stale: 409
+    place: int | None = None
+    rrule: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    valid_from: str | None = None
+    valid_to: str | None = None  # null: no end
+    on_holiday: str | None = None
+
+
+@manage_router.patch(
+    P + "/vans/{code}/schedules/{schedule_id}",
+    response={200: ScheduleOut, 409: Conflict},
+    summary="Change some fields of a schedule (with the revision it is based on; stale: 409); "
+    "its visits to come follow the change",
+)
+def update_schedule(request, code: str, schedule_id: int, payload: SchedulePatch):
+    van, schedule = _schedule(request, code, schedule_id, "change")
+    data = payload.dict(exclude_unset=True)
+    revision = data.pop("revision")
+    if "place" in data:
+        data["place"] = _place(van, data["place"])
+    s = services.save_schedule(van, actor=request.user, schedule=schedule, revision=revision, **data)
+    return schedule_out(VisitSchedule.objects.get(pk=s.pk))
+
+
+class StopIn(Schema):
+    revision: int | None = None  # when given, a stale one is 409
+
+
+@manage_router.post(
+    P + "/vans/{code}/schedules/{schedule_id}/stop",
+    response={200: ScheduleOut, 409: Conflict},
+    summary="Stop a schedule: its validity ends today (Beijing); its visits after today that are "
+    "not cancelled are removed",
+)
+def stop_schedule(request, code: str, schedule_id: int, payload: StopIn):
+    van, schedule = _schedule(request, code, schedule_id, "change")
+    s = services.save_schedule(
+        van, actor=request.user, schedule=schedule, revision=payload.revision, stop=True
+    )
+    return schedule_out(VisitSchedule.objects.get(pk=s.pk))
 
 
 class CancelIn(Schema):

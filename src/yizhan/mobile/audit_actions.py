@@ -10,6 +10,7 @@ register(
         "mobile.place_created": _("Visit place added"),
         "mobile.schedule_created": _("Visit schedule added"),
         "mobile.schedule_updated": _("Visit schedule changed"),
+        "mobile.schedule_stopped": _("Visit schedule stopped"),
         "mobile.visit_cancelled": _("Mobile visit cancelled"),
         "mobile.visit_services": _("Services of a mobile visit recorded"),
         "mobile.case_visit_scheduled": _("Case scheduled as a mobile visit"),

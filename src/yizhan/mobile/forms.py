@@ -39,6 +39,28 @@ class ScheduleForm(forms.Form):
         self.fields["place"].choices = [(str(p.pk), p.name) for p in places]
 
 
+class ScheduleEditForm(ScheduleForm):
+    revision = RevisionField()
+
+    @staticmethod
+    def initial_for(schedule) -> dict:
+        """The form's values from a saved schedule, as a user would type them."""
+        return {
+            "place": str(schedule.place_id),
+            "rrule": schedule.rrule,
+            "start_time": schedule.start_time.strftime("%H:%M"),
+            "end_time": schedule.end_time.strftime("%H:%M"),
+            "valid_from": schedule.valid_from.isoformat(),
+            "valid_to": schedule.valid_to.isoformat() if schedule.valid_to else "",
+            "on_holiday": schedule.on_holiday,
+            "revision": schedule.revision,
+        }
+
+
+class StopForm(forms.Form):
+    revision = RevisionField()
+
+
 class CancelForm(forms.Form):
     notice = forms.CharField(
         label=_("notice to the public"),

@@ -182,6 +182,7 @@ def clean_schedule(data: dict, *, station: Station, instance: VisitSchedule | No
     if on_holiday not in HolidayRule.values:
         errors["on_holiday"] = _("Choose to skip a holiday visit or move it to the next workday.")
     out["on_holiday"] = on_holiday
+    out["active"] = bool(data.get("active", True))
     out["rrule"] = recurrence.normalise(data.get("rrule"))
     if len(out["rrule"]) > 300:
         errors["rrule"] = _("At most %(n)s characters.") % {"n": 300}
@@ -196,9 +197,12 @@ def clean_schedule(data: dict, *, station: Station, instance: VisitSchedule | No
     calendar = _calendar()
     last = out["valid_to"] or out["valid_from"] + datetime.timedelta(days=recurrence.LOOKAHEAD_DAYS)
     dates = schedule_dates(out, out["valid_from"], last, calendar)
-    if not dates:
+    # A schedule being ended (stopped today, or cut short) may end before it ever visited: that
+    # is what the staff meant, not a rule that cannot occur.
+    ending = instance is not None and out["valid_to"] is not None and out["valid_to"] <= local_today()
+    if not dates and not ending:
         raise ValidationError({"rrule": _("This recurrence never occurs in the validity period.")})
-    clash = _overlap(station, out, dates, instance, calendar)
+    clash = _overlap(station, out, dates, instance, calendar) if dates and out["active"] else ""
     if clash:
         raise ValidationError({"start_time": clash})
     return out
@@ -259,18 +263,68 @@ def _snapshot(schedule: VisitSchedule) -> dict:
     return snapshot(schedule, SCHEDULE_FIELDS)
 
 
+def _stop_values(schedule: VisitSchedule) -> dict:
+    """What stopping changes: the validity ends today (Beijing), so today's visit stands and the
+    later ones go; a schedule that has not begun yet is switched off instead (a validity that
+    ends before it starts is no period at all)."""
+    today = local_today()
+    if not schedule.active or (schedule.valid_to is not None and schedule.valid_to <= today):
+        raise ValidationError({"valid_to": _("This schedule has already ended.")})
+    if schedule.valid_from > today:
+        return {"active": False}
+    return {"valid_to": today}
+
+
+def _drop_changed_visits(schedule: VisitSchedule) -> None:
+    """Remove the schedule's visits to come (not started, not cancelled, serving no case) that
+    its new values no longer give — other dates or hours, another place, past its new end, or
+    the schedule switched off. Those it still gives stay as they are (their id, their staff);
+    generation then adds the missing ones. Cancelled visits keep their public notice."""
+    pending = list(
+        Visit.objects.filter(
+            schedule=schedule, status=VisitStatus.PLANNED, case__isnull=True, starts_at__gt=timezone.now()
+        ).only("pk", "place_id", "planned_on", "starts_at", "ends_at")
+    )
+    if not pending:
+        return
+    wanted: dict = {}
+    if schedule.active:
+        first = min(v.planned_on for v in pending)
+        last = max(v.planned_on for v in pending)
+        wanted = {
+            planned: (at_local(day, schedule.start_time), at_local(day, schedule.end_time))
+            # a few days more: a visit moved off a holiday may fall after the last planned date
+            for planned, day in schedule_dates(schedule, first, last + datetime.timedelta(days=14))
+        }
+    gone = [
+        v.pk
+        for v in pending
+        if v.place_id != schedule.place_id or wanted.get(v.planned_on) != (v.starts_at, v.ends_at)
+    ]
+    if gone:
+        Visit.objects.filter(pk__in=gone).delete()
+
+
 @transaction.atomic
 def save_schedule(
-    station: Station, *, actor, schedule: VisitSchedule | None = None, revision: int | None = None, **data
+    station: Station,
+    *,
+    actor,
+    schedule: VisitSchedule | None = None,
+    revision: int | None = None,
+    stop: bool = False,
+    **data,
 ) -> VisitSchedule:
-    """Create a schedule (or change `schedule`), then generate its visits for the horizon. A
-    change drops the schedule's future visits that have not started, are not cancelled and
-    serve no case, and generates them anew."""
+    """Create a schedule (or change `schedule`; `stop=True`: end its validity today), then
+    generate its visits for the horizon. A change removes the visits to come that the schedule
+    no longer gives (see `_drop_changed_visits`) and generates the ones it now gives."""
     from yizhan.audit.services import diff
 
     if schedule is not None:
         schedule = VisitSchedule.objects.select_for_update().get(pk=schedule.pk)
         concurrency.check(schedule, revision, actor=actor)
+        if stop:
+            data = _stop_values(schedule)
         merged = {
             "place": schedule.place,
             "rrule": schedule.rrule,
@@ -279,6 +333,7 @@ def save_schedule(
             "valid_from": schedule.valid_from,
             "valid_to": schedule.valid_to,
             "on_holiday": schedule.on_holiday,
+            "active": schedule.active,
             **data,
         }
         values = clean_schedule(merged, station=station, instance=schedule)
@@ -290,10 +345,9 @@ def save_schedule(
             return schedule
         concurrency.advance(schedule, changes, actor=actor)
         schedule.save()
-        Visit.objects.filter(
-            schedule=schedule, status=VisitStatus.PLANNED, case__isnull=True, starts_at__gt=timezone.now()
-        ).delete()
-        record("mobile.schedule_updated", schedule, actor=actor, unit=station.unit, changes=changes)
+        _drop_changed_visits(schedule)
+        action = "mobile.schedule_stopped" if stop else "mobile.schedule_updated"
+        record(action, schedule, actor=actor, unit=station.unit, changes=changes)
     else:
         values = clean_schedule(data, station=station)
         schedule = VisitSchedule.objects.create(station=station, **values)
@@ -304,7 +358,8 @@ def save_schedule(
             unit=station.unit,
             changes=diff({}, _snapshot(schedule)),
         )
-    generate_visits(schedules=[schedule])
+    if schedule.active:
+        generate_visits(schedules=[schedule])
     bump()
     return schedule
 
@@ -527,58 +582,80 @@ def schedule_case_visit(case, *, actor, station: Station, place: VisitPlace, sta
 
 
 def site_figures(visits) -> list[dict]:
-    """Per place and month (Beijing time), beside the fixed stations' figures: visits made,
-    check-ins during them (at the van, whose QR code travels with it), check-ins by visitor
-    group, and services given by kind. `visits`: a (scoped) queryset of Visit."""
-    from collections import defaultdict
+    """Per place and month (Beijing time): visits made, check-ins during them (at the van, whose
+    QR code travels with it), check-ins by visitor group ("" = not said), services given by
+    kind, and the vans' units (`units`, for the fixed stations' figures beside: see
+    `fixed_group_figures`). `visits`: a (scoped) queryset of Visit."""
+    from django.db.models import Count, OuterRef, Subquery
 
     from yizhan.visits.models import CheckIn
 
+    done = visits.filter(status=VisitStatus.PLANNED, starts_at__lte=timezone.now())
     rows: dict = {}
-    visits = list(
-        visits.filter(status=VisitStatus.PLANNED, starts_at__lte=timezone.now())
-        .select_related("place")
-        .order_by("starts_at")
-    )
-    if not visits:
+    own = {}
+    first = last = None
+    for visit in done.select_related("place", "station__unit").order_by("starts_at"):
+        month = visit.starts_at.astimezone(SHANGHAI).strftime("%Y-%m")
+        row = rows.setdefault(
+            (visit.place_id, month),
+            {"place": visit.place, "month": month, "visits": 0, "checkins": 0, "groups": {},
+             "services": {}, "units": {}},
+        )  # fmt: skip
+        row["visits"] += 1
+        row["units"][visit.station.unit_id] = visit.station.unit
+        own[visit.pk] = row
+        first = min(first or visit.starts_at, visit.starts_at)
+        last = max(last or visit.ends_at, visit.ends_at)
+    if not own:
         return []
-    by_station = defaultdict(list)
-    for visit in visits:
-        by_station[visit.station_id].append(visit)
-    for station_id, own in by_station.items():
-        checkins = list(
-            CheckIn.objects.filter(station_id=station_id, at__gte=own[0].starts_at, at__lt=own[-1].ends_at)
-            .order_by("at")
-            .values_list("at", "group")
+    # A check-in names its station and time only: it belongs to the van's visit running then.
+    # One grouped query for all of them; (station, day) narrows the check-ins on its index.
+    running = done.filter(
+        station_id=OuterRef("station_id"), starts_at__lte=OuterRef("at"), ends_at__gt=OuterRef("at")
+    ).order_by("starts_at")
+    counts = (
+        CheckIn.objects.filter(
+            station_id__in=done.values("station_id"),
+            day__range=(first.astimezone(SHANGHAI).date(), last.astimezone(SHANGHAI).date()),
+            at__gte=first,
+            at__lt=last,
         )
-        position = 0
-        for visit in own:
-            month = visit.starts_at.astimezone(SHANGHAI).strftime("%Y-%m")
-            row = rows.setdefault(
-                (visit.place_id, month),
-                {
-                    "place": visit.place,
-                    "month": month,
-                    "visits": 0,
-                    "checkins": 0,
-                    "groups": {},
-                    "services": {},
-                },
-            )
-            row["visits"] += 1
-            while position < len(checkins) and checkins[position][0] < visit.starts_at:
-                position += 1
-            while position < len(checkins) and checkins[position][0] < visit.ends_at:
-                group = checkins[position][1]
-                row["checkins"] += 1
-                row["groups"][group] = row["groups"].get(group, 0) + 1
-                position += 1
-    for visit_place, month, kind, count in (
-        VisitServiceCount.objects.filter(visit__in=[v.pk for v in visits])
-        .values_list("visit__place_id", "visit__starts_at", "kind", "count")
-        .iterator()
+        .annotate(visit_id=Subquery(running.values("pk")[:1]))
+        .exclude(visit_id=None)
+        .values("visit_id", "group")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for found in counts:
+        row = own.get(found["visit_id"])
+        if row is not None:
+            row["checkins"] += found["n"]
+            row["groups"][found["group"]] = row["groups"].get(found["group"], 0) + found["n"]
+    for visit_id, kind, count in VisitServiceCount.objects.filter(visit__in=done.values("pk")).values_list(
+        "visit_id", "kind", "count"
     ):
-        key = (visit_place, month.astimezone(SHANGHAI).strftime("%Y-%m"))
-        services = rows[key]["services"]
+        services = own[visit_id]["services"]
         services[kind] = services.get(kind, 0) + count
     return sorted(rows.values(), key=lambda r: (r["place"].name, r["month"]))
+
+
+def fixed_group_figures(rows) -> list[dict]:
+    """Beside `rows` of `site_figures`: the check-ins by visitor group at the fixed stations of
+    the vans' units in the same months, from the visits app's monthly rollups. One row per unit
+    and month: {unit, month, groups, checkins}."""
+    from yizhan.visits.stats import units_by_month_and_group
+
+    wanted = {(unit.pk, row["month"]): unit for row in rows for unit in row["units"].values()}
+    if not wanted:
+        return []
+    found = units_by_month_and_group(
+        {unit.pk: unit for unit in wanted.values()}.values(),
+        [datetime.date.fromisoformat(month + "-01") for _pk, month in wanted],
+        station_kind=StationKind.FIXED,
+    )
+    out = []
+    for (unit_pk, month), unit in wanted.items():
+        groups = found.get((unit_pk, datetime.date.fromisoformat(month + "-01")), {})
+        groups = {code: n for code, n in groups.items() if n}
+        out.append({"unit": unit, "month": month, "groups": groups, "checkins": sum(groups.values())})
+    return sorted(out, key=lambda r: (r["unit"].path, r["month"]))

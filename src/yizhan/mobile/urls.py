@@ -11,4 +11,6 @@ urlpatterns = [
     path(P + "<str:code>/", views.van, name="van"),
     path(P + "<str:code>/places/new/", views.place_create, name="place_create"),
     path(P + "<str:code>/schedules/new/", views.schedule_create, name="schedule_create"),
+    path(P + "<str:code>/schedules/<int:pk>/edit/", views.schedule_edit, name="schedule_edit"),
+    path(P + "<str:code>/schedules/<int:pk>/stop/", views.schedule_stop, name="schedule_stop"),
 ]

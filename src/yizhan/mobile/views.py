@@ -1,6 +1,7 @@
 """Staff pages of mobile stations: the vans in scope with their next visit, a van's places,
-schedules and next visits (cancellable with a notice), the forms to add a place and a schedule,
-and the figures by site. Views translate HTTP only; the verbs are in services.py."""
+schedules and next visits (cancellable with a notice), the forms to add a place and to add,
+change or stop a schedule, and the figures by site and by visitor group. Views translate HTTP
+only; the verbs are in services.py."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from yizhan.core.forms import apply_errors
 from yizhan.mobile import services
-from yizhan.mobile.forms import CancelForm, PlaceForm, ScheduleForm
+from yizhan.mobile.forms import CancelForm, PlaceForm, ScheduleEditForm, ScheduleForm, StopForm
 from yizhan.mobile.models import ServiceKind, Visit, VisitPlace, VisitSchedule
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
 from yizhan.stations.models import Station, StationKind
@@ -46,23 +47,45 @@ def van_list(request):
 @staff_view("read")
 def van(request, code: str):
     station = get_for_user(request.user, VANS, code=code[:40])
+    today = services.local_today()
+    schedules = list(VisitSchedule.objects.filter(station=station).select_related("place"))
+    for s in schedules:
+        # Still to stop: switched on and not ending by today (a schedule stopped today ends today).
+        s.running = s.active and (s.valid_to is None or s.valid_to > today)
+        s.state = (
+            ""
+            if s.running
+            else _("stopped before it began")
+            if not s.active
+            else _("ends today")
+            if s.valid_to == today
+            else _("ended")
+        )
     return render(
         request,
         "mobile/van.html",
         {
             "van": station,
             "places": van_places(station),
-            "schedules": VisitSchedule.objects.filter(station=station).select_related("place"),
+            "schedules": schedules,
             "visits": upcoming([station.pk]).order_by("starts_at")[:NEXT_VISITS],
         },
     )
 
 
-def _form_page(request, form, title, station):
+def _form_page(request, form, title, station, **extra):
     return render(
         request,
         "core/form_page.html",
-        {"form": form, "title": title, "cancel_url": reverse("mobile:van", args=[station.code])},
+        {"form": form, "title": title, "cancel_url": reverse("mobile:van", args=[station.code]), **extra},
+    )
+
+
+def _van_schedule(request, code: str, pk: int):
+    """The van (through the chokepoint, with the right to change it) and one of its schedules."""
+    station = get_for_user(request.user, VANS, "change", code=code[:40])
+    return station, get_for_user(
+        request.user, VisitSchedule.objects.select_related("place"), "change", pk=pk, station=station
     )
 
 
@@ -81,19 +104,58 @@ def place_create(request, code: str):
     return _form_page(request, form, _("New visit place"), station)
 
 
+def _saved(request, form, station, schedule, done: str, **extra) -> bool:
+    """Whether a posted schedule form (new, changed or stop) was saved through the service; its
+    errors, a stale revision among them, are put on the form."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    data = dict(form.cleaned_data)
+    revision = data.pop("revision", None)
+    try:
+        services.save_schedule(
+            station, actor=request.user, schedule=schedule, revision=revision, **data, **extra
+        )
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return False
+    messages.success(request, done)
+    return True
+
+
 @staff_view("read")
 def schedule_create(request, code: str):
     station = get_for_user(request.user, VANS, "change", code=code[:40])
     form = ScheduleForm(request.POST or None, places=van_places(station))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_schedule(station, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Schedule saved; its visits are planned."))
-            return redirect("mobile:van", station.code)
+    if _saved(request, form, station, None, _("Schedule saved; its visits are planned.")):
+        return redirect("mobile:van", station.code)
     return _form_page(request, form, _("New schedule"), station)
+
+
+@staff_view("read")
+def schedule_edit(request, code: str, pk: int):
+    station, schedule = _van_schedule(request, code, pk)
+    form = ScheduleEditForm(
+        request.POST or None, places=van_places(station), initial=ScheduleEditForm.initial_for(schedule)
+    )
+    if _saved(request, form, station, schedule, _("Schedule saved; its visits are planned.")):
+        return redirect("mobile:van", station.code)
+    title = _("Change the schedule at %(place)s") % {"place": schedule.place.name}
+    return _form_page(request, form, title, station)
+
+
+@staff_view("read")
+def schedule_stop(request, code: str, pk: int):
+    station, schedule = _van_schedule(request, code, pk)
+    form = StopForm(request.POST or None, initial={"revision": schedule.revision})
+    done = _("Schedule stopped; its visits after today are removed.")
+    if _saved(request, form, station, schedule, done, stop=True):
+        return redirect("mobile:van", station.code)
+    title = _("Stop the schedule at %(place)s") % {"place": schedule.place.name}
+    intro = _(
+        "The schedule ends today: a visit today stands, the visits after today that are not "
+        "cancelled are removed and no longer shown to the public."
+    )
+    return _form_page(request, form, title, station, intro=intro, submit_label=_("Stop the schedule"))
 
 
 @staff_view("read")
@@ -121,6 +183,18 @@ def cancel(request, pk: int):
     return _form_page(request, form, title, visit.station)
 
 
+def group_columns(*tables) -> list[tuple[str, str]]:
+    """(code, label) of the visitor groups counted anywhere in `tables` (rows with "groups"), in
+    the visits app's order, "not said" last."""
+    from yizhan.visits.models import GROUP_CODES, UNSPECIFIED, Group
+
+    seen = {code for rows in tables for row in rows for code, n in row["groups"].items() if n}
+    columns = [(code, str(Group(code).label)) for code in GROUP_CODES if code in seen]
+    if UNSPECIFIED in seen:
+        columns.append((UNSPECIFIED, _("not said")))
+    return columns
+
+
 @staff_view("read")
 def figures(request):
     rows = services.site_figures(scoped(request.user, Visit))
@@ -128,4 +202,8 @@ def figures(request):
     for row in rows:
         row["service_list"] = [(labels.get(k, k), n) for k, n in sorted(row["services"].items())]
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(request, "mobile/figures.html", {"page": page})
+    fixed = services.fixed_group_figures(page.object_list)
+    columns = group_columns(page.object_list, fixed)
+    for row in [*page.object_list, *fixed]:
+        row["group_cells"] = [row["groups"].get(code, 0) for code, _label in columns]
+    return render(request, "mobile/figures.html", {"page": page, "fixed": fixed, "group_columns": columns})

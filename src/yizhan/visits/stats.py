@@ -9,7 +9,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from yizhan.orgs.models import Unit
@@ -341,4 +341,33 @@ def province_by_month_and_group(unit: Unit, year: int) -> dict:
         for code, col in columns.items():
             if row[col]:
                 out[(row["month"].month, code)] = row[col]
+    return out
+
+
+def units_by_month_and_group(units, months, *, station_kind: str | None = None) -> dict:
+    """{(unit id, month): {group code ("" = not said): check-ins}} of each unit's subtree in each
+    month (first days of months), from the monthly rollups in one grouped query; `station_kind`
+    keeps one kind of station (the mobile figures set the fixed stations beside the vans')."""
+    units, months = list(units), sorted(set(months))
+    if not units or not months:
+        return {}
+    columns = {code: checkin_column(code) for code in [*GROUP_CODES, UNSPECIFIED]}
+    inside = Q()
+    for unit in units:
+        inside |= Q(station__unit__path__startswith=unit.path)
+    rows = MonthlyRollup.objects.filter(inside, month__in=months)
+    if station_kind:
+        rows = rows.filter(station__kind=station_kind)
+    rows = (
+        rows.values("station__unit__path", "month")
+        .annotate(**{col: Sum(col) for col in columns.values()})
+        .order_by()
+    )
+    out: dict = {}
+    for row in rows:
+        for unit in units:  # a unit inside another on the list counts for both
+            if row["station__unit__path"].startswith(unit.path):
+                bucket = out.setdefault((unit.pk, row["month"]), dict.fromkeys(columns, 0))
+                for code, col in columns.items():
+                    bucket[code] += row[col] or 0
     return out

@@ -331,3 +331,21 @@ def test_a_counter_that_cannot_be_read_fails_closed(db, monkeypatch):
     monkeypatch.setattr(cache, "incr", lambda *a, **k: (_ for _ in ()).throw(ValueError("gone")))  # …vanished
     usage = ratelimit.hit(request(), "test:vanished", "198.51.100.61", 10, 600)
     assert usage.over and usage.retry_after == 600
+
+
+def test_a_hit_is_one_statement_and_peeking_counts_nothing(db):
+    """On the counters table a hit costs one write (on SQLite each write queues on the one lock)."""
+    from django.test.utils import CaptureQueriesContext
+
+    group, value = f"one:{uuid.uuid4().hex}", "198.51.100.90"
+    caches = {**settings.CACHES, "ratelimit": {"BACKEND": "yizhan.core.counters.CounterCache"}}
+    with override_settings(CACHES=caches, RATELIMIT_USE_CACHE="ratelimit"):
+        counts = []
+        for _ in range(4):
+            with CaptureQueriesContext(connection) as queries:
+                counts.append(ratelimit.hit(request(), group, value, 10, DAY).count)
+            assert len([q for q in queries if not q["sql"].startswith("DELETE")]) == 1
+        assert counts == [1, 2, 3, 4]
+        assert ratelimit.peek(request(), group, value, 10, DAY).count == 4
+        assert ratelimit.peek(request(), group, value, 10, DAY).count == 4
+        assert ratelimit.hit(request(), group, value, 10, DAY).count == 5

@@ -262,8 +262,11 @@ def test_the_pages_read_in_the_readers_language(client_for, users, van, visit, l
     client = client_for("hq_admin")
     client.cookies["django_language"] = lang
     found = {}
+    schedule = visit.schedule
     for path in [M, f"{M}{van.code}/", f"{M}figures/", f"{M}{van.code}/places/new/",
-                 f"{M}{van.code}/schedules/new/", f"{M}visits/{visit.pk}/cancel/"]:  # fmt: skip
+                 f"{M}{van.code}/schedules/new/", f"{M}visits/{visit.pk}/cancel/",
+                 f"{M}{van.code}/schedules/{schedule.pk}/edit/",
+                 f"{M}{van.code}/schedules/{schedule.pk}/stop/"]:  # fmt: skip
         answer = client.get(path)
         assert answer.status_code == 200, path
         trouble = problems(answer.content.decode(), lang=lang, allow=set(users))
@@ -284,3 +287,325 @@ def test_a_cancel_based_on_another_revision_is_refused(client_for, api, visit):
     assert answer.status_code == 409, answer.content
     visit.refresh_from_db()
     assert visit.status == VisitStatus.PLANNED
+
+
+# --- changing and stopping a schedule -------------------------------------------------------------
+
+
+@pytest.fixture
+def evening(van, place, users):
+    """A daily evening schedule of the van from today (no other schedule of the van is then)."""
+    return services.save_schedule(
+        van, actor=users["hq_admin"], place=place, rrule="FREQ=DAILY", start_time="20:00", end_time="21:00",
+        valid_from=services.local_today().isoformat(),
+    )  # fmt: skip
+
+
+def _day(n: int) -> datetime.date:
+    return services.local_today() + datetime.timedelta(days=n)
+
+
+def _to_come(schedule) -> dict:
+    """{planned date: (pk, starts_at, ends_at, status)} of the schedule's visits not yet started."""
+    return {
+        v.planned_on: (v.pk, v.starts_at, v.ends_at, v.status)
+        for v in Visit.objects.filter(schedule=schedule, starts_at__gt=timezone.now())
+    }
+
+
+def _public_starts(client, van) -> set:
+    return {v["starts_at"] for v in client.get(f"/api/v1/mobile/{van.code}/visits?limit=200").json()}
+
+
+def _beijing(day: datetime.date, clock: str) -> str:
+    return services.at_local(day, datetime.time.fromisoformat(clock)).isoformat()
+
+
+def _found_there(client, place, day) -> bool:
+    """Whether the locator finds the van at `place` during the evening visit of `day`."""
+    from yizhan.locator import loading
+
+    loading.forget()
+    at = services.at_local(day, datetime.time(20, 30)).isoformat().replace("+", "%2B")
+    found = client.get(f"/api/v1/stations/nearby?lat={place.lat}&lng={place.lng}&limit=3&at={at}").json()
+    return any(
+        r["code"] == "SZ-YD-BA" and r["visit"]["place"] == place.name and r["open"] for r in found["results"]
+    )
+
+
+EDIT = {
+    "rrule": "FREQ=DAILY",
+    "start_time": "20:00",
+    "end_time": "21:30",
+    "valid_to": "",
+    "on_holiday": "skip",
+}
+
+
+@pytest.mark.parametrize("username", WRITES)
+def test_who_changes_a_schedule_on_the_page(client_for, username, van, place, evening):
+    client = client_for(username)
+    url = f"{M}{van.code}/schedules/{evening.pk}/edit/"
+    shown = client.get(url)
+    before = _to_come(evening)
+    form = {**EDIT, "place": str(place.pk), "valid_from": evening.valid_from.isoformat(),
+            "revision": evening.revision}  # fmt: skip
+    answer = client.post(url, form)
+    evening.refresh_from_db()
+    if WRITES[username] == "ok":
+        initial = {name: shown.context["form"][name].value() for name in ("place", "rrule", "start_time",
+                   "end_time", "valid_from", "valid_to", "revision")}  # fmt: skip
+        assert initial == {"place": str(place.pk), "rrule": "FREQ=DAILY", "start_time": "20:00",
+                           "end_time": "21:00", "valid_from": services.local_today().isoformat(),
+                           "valid_to": "", "revision": 1}  # fmt: skip
+        assert answer.status_code == 302
+        assert evening.end_time == datetime.time(21, 30) and evening.revision == 2
+        after = _to_come(evening)
+        assert set(after) == set(before)  # the same dates, each now ending at 21:30
+        assert {v[2].astimezone(services.SHANGHAI).time() for v in after.values()} == {datetime.time(21, 30)}
+        event = AuditEvent.objects.get(action="mobile.schedule_updated", object_id=str(evening.pk))
+        assert event.changes["end_time"][1].startswith("21:30")
+        assert f"{M}{van.code}/schedules/{evening.pk}/edit/" in client.get(f"{M}{van.code}/").content.decode()
+    else:
+        assert (shown.status_code, answer.status_code) == (WRITES[username],) * 2
+        assert (evening.end_time, evening.revision) == (datetime.time(21), 1)
+        assert _to_come(evening) == before
+
+
+@pytest.mark.parametrize("username", WRITES)
+def test_who_stops_a_schedule_on_the_page(client_for, client, username, van, evening, users):
+    tomorrow = _to_come(evening)[_day(1)]
+    later = Visit.objects.get(schedule=evening, planned_on=_day(3))
+    services.cancel_visit(later, actor=users["hq_admin"], notice="车辆检修")
+    todays = Visit.objects.filter(schedule=evening, planned_on=_day(0)).values_list("pk", flat=True).first()
+    assert _beijing(_day(1), "20:00") in _public_starts(client, van)
+    listed = client_for("hq_admin").get(f"{M}{van.code}/").context["visits"]
+    assert tomorrow[0] in [v.pk for v in listed]
+    assert _found_there(client, evening.place, _day(1))
+    url = f"{M}{van.code}/schedules/{evening.pk}/stop/"
+    shown = client_for(username).get(url)
+    answer = client_for(username).post(url, {"revision": evening.revision})
+    evening.refresh_from_db()
+    if WRITES[username] == "ok":
+        assert (shown.status_code, answer.status_code) == (200, 302)
+        assert evening.valid_to == services.local_today() and evening.active
+        assert AuditEvent.objects.filter(action="mobile.schedule_stopped", object_id=str(evening.pk)).exists()
+        # Tomorrow's visit and the later ones are gone: from the van's page and from the public.
+        assert not Visit.objects.filter(pk=tomorrow[0]).exists()
+        page = client_for(username).get(f"{M}{van.code}/")
+        assert not [v for v in page.context["visits"] if v.schedule_id == evening.pk and v.planned_on > _day(0)
+                    and v.status == VisitStatus.PLANNED]  # fmt: skip
+        public = _public_starts(client, van)
+        assert not {_beijing(_day(n), "20:00") for n in (1, 2, 4, 5)} & public
+        assert not _found_there(client, evening.place, _day(1))
+        # Today's visit stands as it was; the cancelled one keeps its notice for the public.
+        assert (
+            Visit.objects.filter(schedule=evening, planned_on=_day(0)).values_list("pk", flat=True).first()
+            == todays
+        )
+        later.refresh_from_db()
+        assert later.status == VisitStatus.CANCELLED
+        # Nothing left to stop: no link on the page, and a second stop is refused naming the field.
+        assert f"{M}{van.code}/schedules/{evening.pk}/stop/" not in page.content.decode()
+        again = client_for(username).post(url, {"revision": evening.revision})
+        assert again.status_code == 200 and "该排班已经结束。" in again.context["form"].non_field_errors()
+    else:
+        assert (shown.status_code, answer.status_code) == (WRITES[username],) * 2
+        assert (evening.valid_to, evening.revision) == (None, 1)
+        assert Visit.objects.filter(pk=tomorrow[0]).exists()
+        assert _beijing(_day(1), "20:00") in _public_starts(client, van)
+
+
+def test_stopping_a_schedule_that_has_not_begun_switches_it_off(client_for, van, place, users):
+    soon = services.save_schedule(
+        van, actor=users["hq_admin"], place=place, rrule="FREQ=DAILY", start_time="20:00", end_time="21:00",
+        valid_from=_day(7).isoformat(),
+    )  # fmt: skip
+    assert Visit.objects.filter(schedule=soon).exists()
+    answer = client_for("hq_admin").post(
+        f"{M}{van.code}/schedules/{soon.pk}/stop/", {"revision": soon.revision}
+    )
+    assert answer.status_code == 302
+    soon.refresh_from_db()
+    assert (soon.active, soon.valid_to) == (False, None)
+    assert not Visit.objects.filter(schedule=soon).exists()
+    services.generate_visits()  # the nightly job leaves a switched-off schedule alone
+    assert not Visit.objects.filter(schedule=soon).exists()
+
+
+def test_a_shorter_validity_keeps_the_visits_it_still_gives(van, evening, users):
+    before = _to_come(evening)
+    services.save_schedule(
+        van,
+        actor=users["hq_admin"],
+        schedule=evening,
+        revision=evening.revision,
+        valid_to=_day(7).isoformat(),
+    )
+    after = _to_come(evening)
+    assert after == {day: v for day, v in before.items() if day <= _day(7)}
+
+
+def test_a_stale_schedule_edit_or_stop_is_refused(client_for, api, van, place, evening):
+    before, stale = _to_come(evening), evening.revision + 1
+    client = client_for("hq_admin")
+    page = client.post(
+        f"{M}{van.code}/schedules/{evening.pk}/edit/",
+        {**EDIT, "place": str(place.pk), "valid_from": evening.valid_from.isoformat(), "revision": stale},
+    )
+    assert page.status_code == 200 and page.context["form"].non_field_errors()
+    stop = client.post(f"{M}{van.code}/schedules/{evening.pk}/stop/", {"revision": stale})
+    assert stop.status_code == 200 and stop.context["form"].non_field_errors()
+    patch = api("hq_admin").patch(
+        f"{A}/vans/{van.code}/schedules/{evening.pk}", {"revision": stale, "end_time": "21:30"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert patch.status_code == 409, patch.content
+    stopped = api("hq_admin").post(
+        f"{A}/vans/{van.code}/schedules/{evening.pk}/stop",
+        {"revision": stale},
+        content_type="application/json",
+    )
+    assert stopped.status_code == 409, stopped.content
+    evening.refresh_from_db()
+    assert (evening.end_time, evening.valid_to, evening.revision) == (datetime.time(21), None, 1)
+    assert _to_come(evening) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"rrule": "not a rule"}, "rrule"),
+        ({"end_time": "19:00"}, "end_time"),
+        ({"start_time": "25:00"}, "start_time"),
+        ({"valid_from": "2026-13-01"}, "valid_from"),
+        ({"valid_to": "2000-01-01"}, "valid_to"),
+        ({"place": "999999"}, "place"),
+        ({"start_time": "15:00", "rrule": "FREQ=WEEKLY;BYDAY=TU"}, "start_time"),  # the Tuesday site
+    ],
+)
+def test_a_bad_schedule_edit_names_the_field_and_changes_nothing(
+    client_for, van, place, evening, changes, field
+):
+    before = _to_come(evening)
+    form = {**EDIT, "place": str(place.pk), "valid_from": evening.valid_from.isoformat(),
+            "revision": evening.revision, **changes}  # fmt: skip
+    answer = client_for("hq_admin").post(f"{M}{van.code}/schedules/{evening.pk}/edit/", form)
+    assert answer.status_code == 200
+    assert answer.context["form"].errors.get(field)
+    evening.refresh_from_db()
+    assert (evening.end_time, evening.revision) == (datetime.time(21), 1)
+    assert _to_come(evening) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"rrule": "FREQ=SECONDLY"}, "rrule"), ({"end_time": "07:00"}, "end_time"), ({"place": 999999}, "place"),
+     ({"on_holiday": "pray"}, "on_holiday"), ({"valid_to": "someday"}, "valid_to")],
+)  # fmt: skip
+def test_a_bad_schedule_patch_names_the_field(api, van, evening, changes, field):
+    before = _to_come(evening)
+    answer = api("hq_admin").patch(
+        f"{A}/vans/{van.code}/schedules/{evening.pk}", {"revision": evening.revision, **changes},
+        content_type="application/json",
+    )  # fmt: skip
+    assert field in _fields(answer)
+    evening.refresh_from_db()
+    assert evening.revision == 1 and _to_come(evening) == before
+
+
+@pytest.mark.parametrize("username", WRITES)
+def test_who_changes_and_stops_a_schedule_in_the_api(api, client, username, van, evening):
+    c = api(username)
+    listed = c.get(f"{A}/vans/{van.code}/schedules")
+    assert listed.status_code == READS[username]
+    patch = c.patch(
+        f"{A}/vans/{van.code}/schedules/{evening.pk}", {"revision": evening.revision, "end_time": "21:30"},
+        content_type="application/json",
+    )  # fmt: skip
+    if WRITES[username] == "ok":
+        mine = next(s for s in listed.json() if s["id"] == evening.pk)
+        assert (mine["revision"], mine["start_time"]) == (1, "20:00:00")
+        assert patch.status_code == 200, patch.content
+        assert (patch.json()["end_time"], patch.json()["revision"]) == ("21:30:00", 2)
+        stop = c.post(f"{A}/vans/{van.code}/schedules/{evening.pk}/stop", {"revision": 2},
+                      content_type="application/json")  # fmt: skip
+        assert stop.status_code == 200, stop.content
+        assert stop.json()["valid_to"] == services.local_today().isoformat()
+        assert _beijing(_day(1), "20:00") not in _public_starts(client, van)
+        assert "valid_to" in _fields(
+            c.post(f"{A}/vans/{van.code}/schedules/{evening.pk}/stop", {}, content_type="application/json")
+        )
+    else:
+        stop = c.post(f"{A}/vans/{van.code}/schedules/{evening.pk}/stop", {}, content_type="application/json")
+        assert {patch.status_code, stop.status_code} == {WRITES[username]}
+        evening.refresh_from_db()
+        assert (evening.end_time, evening.valid_to, evening.revision) == (datetime.time(21), None, 1)
+        assert _beijing(_day(1), "20:00") in _public_starts(client, van)
+
+
+# --- check-ins by visitor group -------------------------------------------------------------------
+
+
+def test_the_figures_count_check_ins_by_group_beside_the_fixed_stations(client_for, van, place, users):
+    from yizhan.visits.models import Group
+    from yizhan.visits.services import record_checkin
+
+    past = services.save_schedule(
+        van, actor=users["hq_admin"], place=place, rrule="FREQ=DAILY", start_time="20:00", end_time="21:00",
+        valid_from=_day(-3).isoformat(), valid_to=_day(-1).isoformat(),
+    )  # fmt: skip
+    services.generate_visits(_day(-3), horizon=3, schedules=[past])
+    one, two, three = Visit.objects.filter(schedule=past).order_by("starts_at")
+    minutes = datetime.timedelta(minutes=1)
+    for visit, groups in ((one, ["courier", "courier", "sanitation_worker"]), (two, ["courier", ""])):
+        for n, group in enumerate(groups):
+            record_checkin(van, group=group, now=visit.starts_at + (n + 1) * minutes)
+    record_checkin(van, group="courier", now=two.starts_at - minutes)  # before the visit
+    record_checkin(van, group="courier", now=two.ends_at)  # as it ended
+    month = {v.pk: v.starts_at.astimezone(services.SHANGHAI).strftime("%Y-%m") for v in (one, two, three)}
+    expected: dict = {}
+    for visit, groups in (
+        (one, {"courier": 2, "sanitation_worker": 1}),
+        (two, {"courier": 1, "": 1}),
+        (three, {}),
+    ):
+        row = expected.setdefault(month[visit.pk], {"visits": 0, "groups": {}})
+        row["visits"] += 1
+        for code, n in groups.items():
+            row["groups"][code] = row["groups"].get(code, 0) + n
+    rows = {
+        r["month"]: r for r in services.site_figures(Visit.objects.filter(station=van)) if r["place"] == place
+    }
+    assert {m: {"visits": r["visits"], "groups": r["groups"]} for m, r in rows.items()} == expected
+    assert sum(r["checkins"] for r in rows.values()) == 5
+
+    # The fixed stations of the van's sub-branch, the same month, from the rollups.
+    fixed = Station.objects.filter(kind="fixed", unit__path__startswith=van.unit.path).first()
+    assert fixed is not None
+    mine = rows[month[one.pk]]
+
+    def fixed_courier():
+        found = services.fixed_group_figures([mine])
+        assert [(r["unit"], r["month"]) for r in found] == [(van.unit, month[one.pk])]
+        return found[0]["groups"].get("courier", 0)
+
+    counted = fixed_courier()
+    record_checkin(fixed, group="courier", now=one.starts_at)
+    record_checkin(fixed, group="courier", now=one.starts_at + minutes)
+    assert fixed_courier() == counted + 2
+
+    # The page: translated group labels, never a raw code, and the counts in their columns.
+    page = client_for("hq_admin").get(f"{M}figures/")
+    html = page.content.decode()
+    labels = dict(page.context["group_columns"])
+    assert (labels["courier"], labels["sanitation_worker"], labels[""]) == ("快递员", "环卫工人", "未填写")
+    assert str(Group.SANITATION.label) in html and "sanitation_worker" not in html
+    shown = next(r for r in page.context["page"] if r["place"] == place and r["month"] == month[one.pk])
+    codes = [code for code, _label in page.context["group_columns"]]
+    assert (
+        dict(zip(codes, shown["group_cells"], strict=True))["courier"]
+        == expected[month[one.pk]]["groups"]["courier"]
+    )
+    beside = next(r for r in page.context["fixed"] if r["unit"] == van.unit and r["month"] == month[one.pk])
+    assert dict(zip(codes, beside["group_cells"], strict=True))["courier"] == counted + 2
