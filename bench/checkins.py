@@ -17,23 +17,18 @@ against the goal of 500 check-ins per second.
 
 import argparse
 import json
-import multiprocessing
 import os
 import random
-import secrets
-import selectors
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+import _http
+
 GOAL = 500.0
 GROUPS = ["sanitation_worker", "courier", "delivery_rider", "traffic_police", "elderly", "other", None]
 SERVICES = ["water", "charging", "rest", "wifi", "cooling"]
@@ -49,28 +44,12 @@ CACHES["shared"]["LOCATION"] = {cache_dir!r}
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def prepare(workdir: Path, cache_dir: str) -> dict:
     (workdir / "bench_settings.py").write_text(SETTINGS.format(cache_dir=cache_dir))
-    env = {
-        **os.environ,
-        "YIZHAN_VAR_DIR": str(workdir / "var"),
-        "YIZHAN_SECRET_KEY": secrets.token_urlsafe(40),
-        "YIZHAN_ALLOWED_HOSTS": "127.0.0.1",
-        "YIZHAN_SSL_REDIRECT": "0",
-        "YIZHAN_DEBUG": "",
-        "YIZHAN_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "bench_settings",
-        "PYTHONPATH": f"{workdir}{os.pathsep}{ROOT / 'src'}",
-    }
-    env.pop("DATABASE_URL", None)  # this benchmark is about the embedded SQLite
+    # SQLite whatever DATABASE_URL says: this benchmark is about the embedded SQLite.
+    env = _http.production_env(workdir / "var", "bench_settings", path=[workdir])
     for args in (["migrate", "--noinput", "-v0"], ["build_demo", "--small"]):
-        subprocess.run([str(BIN / "yizhan"), *args], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([str(_http.BIN / "yizhan"), *args], env=env, check=True, stdout=subprocess.DEVNULL)
     return env
 
 
@@ -98,200 +77,44 @@ def rollups_match(db: Path) -> bool:
     return raw == rolled and monthly == sum(raw.values())
 
 
-# --- the load generator (a separate process) -------------------------------------------------------
+# --- the load -------------------------------------------------------------------------------------
 
 
-class _Request:
-    __slots__ = ("ref", "data", "attempt", "sock", "sent", "answer")
-
-    def __init__(self, ref: str, data: bytes):
-        self.ref, self.data, self.attempt = ref, data, 0
-        self.sock, self.sent, self.answer = None, 0, b""
-
-
-def load(port: int, codes: list[str], prefix: str, seconds: float, concurrency: int) -> dict:
-    """Keep `concurrency` requests in flight for `seconds`, each on its own connection (as phones
-    do), with a selector loop: cheap enough that the client takes little CPU from the server."""
+def checkins(codes: list[str], prefix: str, count: int) -> list[tuple]:
+    """`count` check-ins, each with its own device and request id (`prefix` and a number)."""
     rng = random.Random(prefix)
-    selector = selectors.DefaultSelector()
-    created: set[str] = set()
-    per_second: list[int] = [0] * (int(seconds) + 2)
-    other: dict = {}
-    retries = 0
-    waiting: list[tuple[float, _Request]] = []  # (when, request) to send again
-    in_flight = 0
-    counter = 0
-    started, cpu = time.monotonic(), time.process_time()
-    deadline = started + seconds
-
-    def new_request() -> _Request:
-        nonlocal counter
-        counter += 1
-        ref = f"{prefix}{counter}"
+    requests = []
+    for n in range(1, count + 1):
+        ref = f"{prefix}{n}"
         payload = {
             "device": f"dev-{ref}",
             "request_id": ref,
             "services": rng.sample(SERVICES, rng.randint(0, 2)),
         }
-        group = rng.choice(GROUPS)
-        if group:
+        if group := rng.choice(GROUPS):
             payload["group"] = group
-        body = json.dumps(payload).encode()
-        head = (
-            f"POST /api/v1/stations/{rng.choice(codes)}/checkins HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Content-Type: application/json\r\nConnection: close\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
-        return _Request(ref, head.encode() + body)
-
-    def send(request: _Request) -> None:
-        nonlocal in_flight
-        request.sock = socket.socket()
-        request.sock.setblocking(False)
-        request.sent, request.answer = 0, b""
-        request.sock.connect_ex(("127.0.0.1", port))
-        selector.register(request.sock, selectors.EVENT_WRITE, request)
-        in_flight += 1
-
-    def finish(request: _Request, status: int | None) -> None:
-        nonlocal in_flight, retries
-        selector.unregister(request.sock)
-        request.sock.close()
-        in_flight -= 1
-        if status is None or status >= 500:
-            # The worker died under it (or refused it): send the same request id again.
-            retries += 1
-            request.attempt += 1
-            if request.attempt < 50:
-                waiting.append((time.monotonic() + 0.05 * request.attempt, request))
-                return
-        if status == 201:
-            created.add(request.ref)
-            per_second[min(int(time.monotonic() - started), len(per_second) - 1)] += 1
-        else:
-            other[status] = other.get(status, 0) + 1
-
-    while True:
-        now = time.monotonic()
-        for item in [w for w in waiting if w[0] <= now]:
-            waiting.remove(item)
-            send(item[1])
-        while now < deadline and in_flight + len(waiting) < concurrency:
-            send(new_request())
-        if not in_flight and not waiting and now >= deadline:
-            break
-        for key, mask in selector.select(timeout=0.02):
-            request = key.data
-            try:
-                if mask & selectors.EVENT_WRITE:
-                    if request.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
-                        finish(request, None)
-                        continue
-                    request.sent += request.sock.send(request.data[request.sent :])
-                    if request.sent == len(request.data):
-                        selector.modify(request.sock, selectors.EVENT_READ, request)
-                else:
-                    chunk = request.sock.recv(65536)
-                    if chunk:
-                        request.answer += chunk
-                    else:
-                        answer = request.answer
-                        finish(request, int(answer[9:12]) if answer.startswith(b"HTTP/1.1 ") else None)
-            except OSError:
-                finish(request, None)
-    return {
-        "created": sorted(created),
-        "other": other,
-        "retries": retries,
-        "elapsed": time.monotonic() - started,
-        "client_cpu": time.process_time() - cpu,
-        "per_second": per_second[: int(seconds) + 1],
-    }
+        requests.append(("POST", f"/api/v1/stations/{rng.choice(codes)}/checkins", None, json.dumps(payload)))
+    return requests
 
 
-def load_process(port, codes, prefix, seconds, concurrency, queue) -> None:
-    queue.put(load(port, codes, prefix, seconds, concurrency))
-
-
-# --- the server --------------------------------------------------------------------------------------
-
-
-def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "yizhan.wsgi",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--backlog",
-            "2048",
-            "--timeout",
-            "30",
-            "--log-level",
-            "warning",
-            # The application is loaded once in the master: a worker that dies is replaced by a
-            # fork that serves at once, instead of one that first imports Django for a second.
-            "--preload",
-        ],
-        env=env,
-        cwd=str(ROOT),
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        raise SystemExit("gunicorn did not start")
-    return server
-
-
-def workers_of(master: int) -> list[int]:
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master:
-            pids.append(int(stat.parent.name))
-    return sorted(pids)
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of the processes (the server's share of the machine)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def run(env, port, server, codes, db, prefix, seconds, concurrency, kill_at=None) -> dict:
-    pids = [server.pid, *workers_of(server.pid)]
-    cpu_before = cpu_seconds(pids)
-    queue = multiprocessing.Queue()
-    client = multiprocessing.Process(
-        target=load_process, args=(port, codes, prefix, seconds, concurrency, queue)
-    )
-    client.start()
+def run(port, server, codes, db, prefix, seconds, concurrency, kill_at=None) -> dict:
+    """`concurrency` check-ins in flight for `seconds`, each on its own connection (as phones do); one
+    that loses its connection or gets a 5xx is sent again with the same request id (up to 50 times)."""
+    # More check-ins than the two cores can answer in the time: none is sent twice but by a retry.
+    requests = checkins(codes, prefix, int(seconds * 2500) + 500)
+    cpu_before = _http.worker_cpu_seconds(server.pid)
+    client = _http.Load(port, requests, seconds=seconds, concurrency=concurrency, retries=50)
     killed = None
     if kill_at is not None:
         time.sleep(kill_at)
-        killed = workers_of(server.pid)[0]
+        killed = _http.worker_pids(server.pid)[0]
         os.kill(killed, signal.SIGKILL)
-    result = queue.get(timeout=seconds + 120)
-    client.join()
-    result["server_cpu"] = cpu_seconds(pids) - cpu_before
-    rows = count_rows(db, prefix)
-    result.update(rows=rows, answered=len(result["created"]), killed=killed)
+    result = client.result()
+    if result["sent"] > len(requests):
+        raise SystemExit(f"the client ran out of check-ins ({len(requests)}): prepare more")
+    result["server_cpu"] = _http.worker_cpu_seconds(server.pid) - cpu_before
+    result["other"] = {k: v for k, v in result["counts"].items() if k != 201}
+    result.update(rows=count_rows(db, prefix), answered=result["counts"].get(201, 0), killed=killed)
     result["rate"] = result["answered"] / result["elapsed"]
     return result
 
@@ -314,13 +137,14 @@ def main() -> None:
         env = prepare(workdir, cache_dir)
         db = workdir / "var" / "yizhan.sqlite3"
         codes = station_codes(db)
-        port = free_port()
-        server = start_gunicorn(env, port, args.workers)
+        port = _http.free_port()
+        server = _http.start_gunicorn(env, port, args.workers)
         try:
-            run(env, port, server, codes, db, "warm-", 1.0, 4)  # imports and connections warm up
+            _http.wait_ready(port, "/api/v1/open-data/", server, args.workers)
+            run(port, server, codes, db, "warm-", 1.0, 4)  # imports and connections warm up
             rates, costs, ok = [], [], True
             for i in range(args.runs):
-                r = run(env, port, server, codes, db, f"r{i}-", args.seconds, args.concurrency)
+                r = run(port, server, codes, db, f"r{i}-", args.seconds, args.concurrency)
                 lost = r["answered"] - r["rows"]
                 ok &= lost == 0
                 rates.append(r["rate"])
@@ -335,7 +159,6 @@ def main() -> None:
                     flush=True,
                 )
             r = run(
-                env,
                 port,
                 server,
                 codes,
@@ -358,8 +181,7 @@ def main() -> None:
             ok &= match
             print(f"daily and monthly rollups equal a recount of the raw check-ins: {match}")
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+            _http.stop(server)
         median = statistics.median(rates)
         print(f"zero lost in every run: {ok}")
         print(

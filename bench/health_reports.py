@@ -23,81 +23,12 @@ import argparse
 import datetime
 import json
 import os
-import selectors
 import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-
-
-def _post_load(host, port, token, bodies, concurrency):
-    """POST each body once with `concurrency` in flight; returns ({index: status}, seconds)."""
-    selector = selectors.DefaultSelector()
-    status: dict[int, int] = {}
-    pending = list(range(len(bodies)))
-    pending.reverse()
-    in_flight = 0
-    started = time.monotonic()
-
-    def send():
-        nonlocal in_flight
-        i = pending.pop()
-        body = bodies[i].encode()
-        head = (
-            f"POST /api/v1/manage/operations/health/reports HTTP/1.1\r\nHost: {host}\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        ).encode()
-        sock = socket.socket()
-        sock.setblocking(False)
-        sock.connect_ex((host, port))
-        selector.register(sock, selectors.EVENT_WRITE, [head + body, 0, [], i])
-        in_flight += 1
-
-    def finish(sock, state, code):
-        nonlocal in_flight
-        selector.unregister(sock)
-        sock.close()
-        in_flight -= 1
-        status[state[3]] = code
-
-    while pending or in_flight:
-        while pending and in_flight < concurrency:
-            send()
-        for key, mask in selector.select(timeout=0.05):
-            sock, state = key.fileobj, key.data
-            try:
-                if mask & selectors.EVENT_WRITE:
-                    if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
-                        finish(sock, state, 0)
-                        continue
-                    state[1] += sock.send(state[0][state[1] :])
-                    if state[1] == len(state[0]):
-                        selector.modify(sock, selectors.EVENT_READ, state)
-                else:
-                    chunk = sock.recv(65536)
-                    if chunk:
-                        state[2].append(chunk)
-                    else:
-                        first = b"".join(state[2])[:12]
-                        finish(sock, state, int(first[9:12]) if first.startswith(b"HTTP/1.") else 0)
-            except OSError:
-                finish(sock, state, 0)
-    return status, time.monotonic() - started
-
-
-def client_main(argv):
-    host, port, token, bodies_file, concurrency = argv
-    bodies = json.loads(Path(bodies_file).read_text())
-    status, seconds = _post_load(host, int(port), token, bodies, int(concurrency))
-    print(json.dumps({"status": status, "seconds": seconds}))
+import _http
 
 
 def build(args, today):
@@ -213,9 +144,6 @@ def build(args, today):
 
 
 def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "--client":
-        client_main(sys.argv[2:])
-        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--outlets", type=int, default=15_000)
     parser.add_argument("--staff", type=int, default=300_000)
@@ -226,23 +154,8 @@ def main():
     started = time.monotonic()
 
     tmp = tempfile.TemporaryDirectory(prefix="yz-bench-health-")
-    env = {
-        **os.environ,
-        "YIZHAN_VAR_DIR": tmp.name,
-        "YIZHAN_SECRET_KEY": "bench-" + "x" * 50,
-        "YIZHAN_ALLOWED_HOSTS": "127.0.0.1",
-        "YIZHAN_SSL_REDIRECT": "0",
-        "YIZHAN_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "yizhan.settings",
-    }
-    for name in ("DATABASE_URL", "YIZHAN_DEBUG"):
-        env.pop(name, None)
-    os.environ.clear()
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
+    env = _http.production_env(tmp.name)
+    _http.setup_django(env)
     from django.core.management import call_command
     from django.utils import timezone
 
@@ -321,85 +234,30 @@ def main():
         .values_list("pk", flat=True)[: args.submissions]
     )
     bodies = [json.dumps({"entry": pk, "temperature": 36.4 + (pk % 5) / 10}) for pk in people]
-    bodies_file = Path(tmp.name) / "bodies.json"
-    bodies_file.write_text(json.dumps(bodies))
-    sys.path.insert(0, str(ROOT / "bench"))
-    import locator_http
-
-    port = locator_http.free_port()
-    server = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "yizhan.wsgi",
-        ],
-        env={**env, "PYTHONPATH": str(ROOT / "src")},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    path, headers = "/api/v1/manage/operations/health/reports", {"Authorization": f"Bearer {raw_token}"}
+    requests = [("POST", path, headers, body) for body in bodies]
+    port = _http.free_port()
+    server = _http.start_gunicorn(env, port, preload=False)
     try:
-        locator_http.wait_ready(port, "/api/v1/open-data/")
-        client = subprocess.Popen(
-            [
-                sys.executable,
-                __file__,
-                "--client",
-                "127.0.0.1",
-                str(port),
-                raw_token,
-                str(bodies_file),
-                str(args.concurrency),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        _http.wait_ready(port, "/api/v1/open-data/", server, workers=2)
+        cpu_before = _http.worker_cpu_seconds(server.pid)
+        client = _http.Load(port, requests, concurrency=args.concurrency)
         # Half-way through, one worker dies without a chance to clean up.
         time.sleep(2.0)
-        workers = [
-            int(p)
-            for p in subprocess.run(
-                ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
-            ).stdout.split()
-        ]
-        killed = False
-        if workers:
+        workers = _http.worker_pids(server.pid)
+        if killed := bool(workers):
             os.kill(workers[0], signal.SIGKILL)
-            killed = True
-        out, _err = client.communicate(timeout=600)
-        result = json.loads(out.strip().splitlines()[-1])
-        status = {int(k): v for k, v in result["status"].items()}
-        rate = len(bodies) / result["seconds"]
+        result = client.result()
+        server_ms = (_http.worker_cpu_seconds(server.pid) - cpu_before) * 1000 / len(bodies)
+        status = dict(enumerate(result["statuses"]))
+        rate = len(bodies) / result["elapsed"]
         unanswered = [i for i, code in status.items() if code != 201]
-        resent = 0
         if unanswered:
-            (Path(tmp.name) / "again.json").write_text(json.dumps([bodies[i] for i in unanswered]))
-            again = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--client",
-                    "127.0.0.1",
-                    str(port),
-                    raw_token,
-                    str(Path(tmp.name) / "again.json"),
-                    "2",
-                ],
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            second = json.loads(again.stdout.strip().splitlines()[-1])["status"]
-            resent = len(unanswered)
-            for j, i in enumerate(unanswered):
-                status[i] = second[str(j)]
+            second = _http.load(port, [requests[i] for i in unanswered], concurrency=2)["statuses"]
+            status.update(zip(unanswered, second, strict=True))
+        resent = len(unanswered)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        _http.stop(server)
     acknowledged = {people[i] for i, code in status.items() if code == 201}
     stored = set(
         HealthReport.objects.filter(day=today, entry_id__in=people).values_list("entry_id", flat=True)
@@ -412,8 +270,10 @@ def main():
     raw_today = health.raw_completeness(province, today, today)[province.pk]
     rollup_ok = (row.expected, row.on_time, row.late) == raw_today
     print(
-        f"submission: {len(bodies):,} reports in {result['seconds']:.1f} s = {rate:.0f}/s with {args.concurrency} in "
-        f"flight (2 workers{', one SIGKILLed' if killed else ''}); {resent} resent after no answer; "
+        f"submission: {len(bodies):,} reports in {result['elapsed']:.1f} s = {rate:.0f}/s with {args.concurrency} in "
+        f"flight (2 workers{', one SIGKILLed' if killed else ''}; server CPU {server_ms:.2f} ms per report, "
+        f"the replacement's start included); "
+        f"{resent} resent after no answer; "
         f"acknowledged {len(acknowledged):,}, stored {per_entry:,}, lost {lost}; rollups = raw count: {rollup_ok}",
         flush=True,
     )

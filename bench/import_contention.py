@@ -24,10 +24,9 @@ import threading
 import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
-import checkins  # noqa: E402 - the check-in benchmark's server set-up
-import import_stations  # noqa: E402 - its workbook generator
+import _http
+import checkins  # the check-in benchmark's settings and warm-up
+import import_stations  # its workbook generator
 
 GOAL_P99 = 1.0
 
@@ -126,10 +125,11 @@ def main() -> None:
             f"network: {len(codes)} stations, {len(outlets)} outlets, built in {time.perf_counter() - t0:.0f} s"
         )
 
-        port = checkins.free_port()
-        server = checkins.start_gunicorn(env, port, 2)
+        port = _http.free_port()
+        server = _http.start_gunicorn(env, port)
         try:
-            checkins.run(env, port, server, codes[:50], workdir / "var" / "yizhan.sqlite3", "warm-", 1.0, 4)
+            _http.wait_ready(port, "/api/v1/open-data/", server, workers=2)
+            checkins.run(port, server, codes[:50], workdir / "var" / "yizhan.sqlite3", "warm-", 1.0, 4)
             samples: list = []
             stop = threading.Event()
             threads = [
@@ -153,8 +153,7 @@ def main() -> None:
             for thread in threads:
                 thread.join()
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            _http.stop(server)
         if out.returncode:
             raise SystemExit(f"the import failed:\n{out.stderr[-2000:]}")
         seconds, updated = out.stdout.split()

@@ -2,8 +2,8 @@
 
 gunicorn with 2 sync workers and the project's real settings and middleware (production mode:
 DEBUG off), a SQLite database with a generated national network (200,000 stations by default,
-as in bench/locator.py), and a load generator in a second process on 127.0.0.1 that keeps a
-fixed number of requests in flight for a bounded time. The no-op endpoint is a Django view that
+as in bench/locator.py), and the load generator of bench/_http.py in a second process on
+127.0.0.1, keeping a fixed number of requests in flight for a bounded time. The no-op endpoint is a Django view that
 returns {"ok": true} through the same middleware; its requests/s are the peer. Both query sets run
 through both workers before the measured rounds (the steady state: per-station JSON, per-filter
 trees and grid cells kept), then 10 interleaved rounds of 3 s per endpoint; medians.
@@ -13,21 +13,13 @@ The last line is the figure: nearby requests/s as a share of the no-op's.
 """
 
 import argparse
-import importlib.util
-import json
 import os
 import random
-import selectors
-import signal
-import socket
-import subprocess
-import sys
+import statistics
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+import _http
 
 # --- inside the gunicorn workers: the project's URLs plus the no-op peer -------------------------
 
@@ -49,139 +41,7 @@ if os.environ.get("YIZHAN_BENCH_WSGI") == "1":
     settings.ROOT_URLCONF = __name__
 
 
-# --- the load generator (a second process) --------------------------------------------------------
-
-
-def _load(host, port, paths, seconds, concurrency):
-    """Keep `concurrency` GETs in flight, each on its own connection (sync gunicorn workers close
-    every connection), with a selector loop: it leaves the CPU to the server."""
-    selector = selectors.DefaultSelector()
-    ok = errors = 0
-    in_flight = 0
-    i = random.randrange(len(paths))
-    started = time.monotonic()
-    deadline = started + seconds
-
-    def send():
-        nonlocal i, in_flight
-        path = paths[i % len(paths)]
-        i += 1
-        sock = socket.socket()
-        sock.setblocking(False)
-        sock.connect_ex((host, port))
-        data = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
-        selector.register(sock, selectors.EVENT_WRITE, [data, 0, []])
-        in_flight += 1
-
-    def finish(sock, good):
-        nonlocal ok, errors, in_flight
-        selector.unregister(sock)
-        sock.close()
-        in_flight -= 1
-        if good:
-            ok += 1
-        else:
-            errors += 1
-
-    while True:
-        now = time.monotonic()
-        while now < deadline and in_flight < concurrency:
-            send()
-        if not in_flight:
-            break
-        for key, mask in selector.select(timeout=0.05):
-            sock, state = key.fileobj, key.data
-            try:
-                if mask & selectors.EVENT_WRITE:
-                    if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
-                        finish(sock, False)
-                        continue
-                    state[1] += sock.send(state[0][state[1] :])
-                    if state[1] == len(state[0]):
-                        selector.modify(sock, selectors.EVENT_READ, state)
-                else:
-                    chunk = sock.recv(65536)
-                    if chunk:
-                        state[2].append(chunk)
-                    else:
-                        finish(sock, b"".join(state[2][:1])[:12] in (b"HTTP/1.1 200", b"HTTP/1.0 200"))
-            except OSError:
-                finish(sock, False)
-    return ok / (time.monotonic() - started), errors
-
-
-def client_main(argv):
-    host, port, seconds, concurrency, paths_file = argv
-    paths = json.loads(Path(paths_file).read_text())
-    rps, errors = _load(host, int(port), paths, float(seconds), int(concurrency))
-    print(json.dumps({"rps": rps, "errors": errors}))
-
-
-def run_client(port, paths_file, seconds, concurrency) -> tuple[float, int]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--client",
-            "127.0.0.1",
-            str(port),
-            str(seconds),
-            str(concurrency),
-            paths_file,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=True,
-    )
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    return result["rps"], result["errors"]
-
-
 # --- the bench ------------------------------------------------------------------------------------
-
-
-def load_bench_module():
-    spec = importlib.util.spec_from_file_location("locator_bench", ROOT / "bench" / "locator.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(port, path, timeout=60.0) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer in time")
-
-
-def worker_cpu_seconds(master_pid: int) -> float:
-    """User + system CPU of the gunicorn workers (children of the master), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master_pid:  # fields[1] is the parent pid
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
 
 
 def main():
@@ -194,23 +54,8 @@ def main():
     started = time.monotonic()
 
     tmp = tempfile.TemporaryDirectory(prefix="yz-bench-http-")
-    env = {
-        **os.environ,
-        "YIZHAN_VAR_DIR": tmp.name,
-        "YIZHAN_SECRET_KEY": "bench-" + "x" * 50,
-        "YIZHAN_ALLOWED_HOSTS": "127.0.0.1",
-        "YIZHAN_SSL_REDIRECT": "0",
-        "YIZHAN_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "yizhan.settings",
-    }
-    for name in ("DATABASE_URL", "YIZHAN_DEBUG"):
-        env.pop(name, None)
-    os.environ.clear()
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
+    env = _http.production_env(tmp.name, path=[_http.ROOT / "bench"])
+    _http.setup_django(env)
     from django.core.management import call_command
 
     from yizhan.locator import loading
@@ -218,7 +63,8 @@ def main():
     from yizhan.stations.models import Facility, Theme
 
     call_command("migrate", verbosity=0)
-    bench = load_bench_module()
+    import locator as bench  # bench/locator.py's network generator
+
     catalogue, _positions = loading.load_catalogue()
     n = args.stations
     print(f"generating and loading {n:,} stations into SQLite ...", flush=True)
@@ -241,43 +87,23 @@ def main():
         f"{p}&facility={'&facility='.join(r.sample(bench.WANTED, r.choice((1, 2))))}&open_now=true"
         for p in plain
     ]
-    files = {}
-    for name, paths in (("noop", ["/bench/noop"]), ("nearby", plain), ("filtered", filtered)):
-        files[name] = str(Path(tmp.name) / f"{name}.json")
-        Path(files[name]).write_text(json.dumps(paths))
+    queries = {
+        name: [("GET", p, None, None) for p in paths]
+        for name, paths in (("noop", ["/bench/noop"]), ("nearby", plain), ("filtered", filtered))
+    }
 
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--pythonpath",
-            f"{ROOT / 'src'},{ROOT / 'bench'}",
-            "--log-level",
-            "warning",
-            "locator_http:application",
-        ],
-        env={**env, "YIZHAN_BENCH_WSGI": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    port = _http.free_port()
+    server = _http.start_gunicorn(
+        {**env, "YIZHAN_BENCH_WSGI": "1"}, port, preload=False, app="locator_http:application"
     )
     try:
-        try:
-            wait_ready(port, "/bench/noop")
-        except RuntimeError:
-            server.terminate()
-            print(server.communicate(timeout=20)[1][:4000], file=sys.stderr)
-            raise
+        _http.wait_ready(port, "/bench/noop", server, workers=2)
         # Measure the steady state: each worker loads its index on its first nearby request and
         # keeps per-station JSON, per-minute hours and per-filter trees as queries come; run
         # both query sets through both workers first.
         t0 = time.monotonic()
         for name in ("nearby", "filtered"):
-            run_client(port, files[name], 6, args.concurrency)
+            _http.rate(port, queries[name], seconds=6, concurrency=args.concurrency)
         print(f"workers warmed (index loaded in each) in {time.monotonic() - t0:.1f} s", flush=True)
         results = {"noop": [], "nearby": [], "filtered": []}
         cpu = {"noop": [], "nearby": [], "filtered": []}
@@ -285,11 +111,11 @@ def main():
         # Short rounds, interleaved, medians: other work on the machine comes and goes.
         for _round in range(args.rounds):
             for name in ("noop", "nearby", "filtered"):
-                before = worker_cpu_seconds(server.pid)
-                rps, failed = run_client(port, files[name], args.seconds, args.concurrency)
-                used = worker_cpu_seconds(server.pid) - before
+                rps, failed, used = _http.rate(
+                    port, queries[name], seconds=args.seconds, concurrency=args.concurrency, master=server.pid
+                )
                 results[name].append(rps)
-                cpu[name].append(used / max(rps * args.seconds, 1) * 1e6)
+                cpu[name].append(used * 1e6)
                 errors += failed
             print(
                 "  round: "
@@ -297,13 +123,8 @@ def main():
                 flush=True,
             )
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _http.stop(server)
         tmp.cleanup()
-    import statistics
 
     noop, near, filt = (statistics.median(results[k]) for k in ("noop", "nearby", "filtered"))
     c_noop, c_near, c_filt = (statistics.median(cpu[k]) for k in ("noop", "nearby", "filtered"))
@@ -322,7 +143,4 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--client":
-        client_main(sys.argv[2:])
-    else:
-        main()
+    main()

@@ -19,21 +19,14 @@ The last line is the figure: the search page's requests/s as a share of the near
 """
 
 import argparse
-import importlib.util
-import json
-import os
 import random
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+import _http
+
 CHARS = (
     "东南西北中新华民建国和平安康宁长江河山湖海天明光金银龙凤春秋文化德兴盛发达通利"
     "祥福寿永嘉定远胜鸿泰丰裕昌隆宏大小上下前后左右红黄青白绿松柏桂兰梅竹石林森园"
@@ -53,13 +46,6 @@ SUFFIXES = [
     "步行街",
 ]
 KINDS = {"医院": "hospital", "地铁站": "metro", "市场": "market", "物流园": "logistics", "汽车站": "station"}
-
-
-def _module(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def make_places(n: int, city_lat, city_lng, seed: int = 7) -> list[tuple]:
@@ -117,23 +103,8 @@ def main():
     started = time.monotonic()
 
     tmp = tempfile.TemporaryDirectory(prefix="yz-bench-search-")
-    env = {
-        **os.environ,
-        "YIZHAN_VAR_DIR": tmp.name,
-        "YIZHAN_SECRET_KEY": "bench-" + "x" * 50,
-        "YIZHAN_ALLOWED_HOSTS": "127.0.0.1",
-        "YIZHAN_SSL_REDIRECT": "0",
-        "YIZHAN_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "yizhan.settings",
-    }
-    for name in ("DATABASE_URL", "YIZHAN_DEBUG"):
-        env.pop(name, None)
-    os.environ.clear()
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
+    env = _http.production_env(tmp.name, path=[_http.ROOT / "bench"])
+    _http.setup_django(env)
     from django.core.management import call_command
 
     from yizhan.locator import gazetteer, loading
@@ -145,8 +116,8 @@ def main():
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)  # pages name their hashed static files
-    locator = _module("locator")
-    http = _module("locator_http")
+    import locator  # bench/locator.py's network generator
+
     catalogue, _positions = loading.load_catalogue()
     n = args.stations
     print(f"generating {n:,} stations and {args.places:,} places into SQLite ...", flush=True)
@@ -243,52 +214,45 @@ def main():
     nearby_paths = [
         f"/api/v1/stations/nearby?lat={a:.5f}&lng={b:.5f}" for a, b in zip(q_lat, q_lng, strict=True)
     ]
-    files = {}
-    for name, paths in (("search", search_paths), ("nearby", nearby_paths)):
-        files[name] = str(Path(tmp.name) / f"{name}.json")
-        Path(files[name]).write_text(json.dumps(paths))
-    port = http.free_port()
-    server = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--pythonpath",
-            f"{ROOT / 'src'},{ROOT / 'bench'}",
-            "--log-level",
-            "warning",
-            "locator_http:application",
-        ],
-        env={**env, "YIZHAN_BENCH_WSGI": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    gets = {"search": search_paths, "nearby": nearby_paths}
+    gets = {name: [("GET", p, None, None) for p in paths] for name, paths in gets.items()}
+    port = _http.free_port()
+    # The server of bench/locator_http.py: the project's URLs with its no-op peer in front.
+    server = _http.start_gunicorn(
+        {**env, "YIZHAN_BENCH_WSGI": "1"}, port, preload=False, app="locator_http:application"
     )
     results: dict[str, list[float]] = {"search": [], "nearby": []}
+    cpu: dict[str, list[float]] = {"search": [], "nearby": []}
     errors = 0
     try:
-        http.wait_ready(port, "/bench/noop")
+        _http.wait_ready(port, "/bench/noop", server, workers=2)
         # Long enough for both workers to have met every search path (the steady state, as
         # bench/locator_http.py measures the index's per-process caches filled).
         for name, seconds in (("nearby", 6), ("search", 20)):
-            http.run_client(port, files[name], seconds, args.concurrency)
+            _http.rate(port, gets[name], seconds=seconds, concurrency=args.concurrency)
         for _round in range(args.rounds):
             for name in ("search", "nearby"):
-                rps, failed = http.run_client(port, files[name], args.seconds, args.concurrency)
+                rps, failed, used = _http.rate(
+                    port, gets[name], seconds=args.seconds, concurrency=args.concurrency, master=server.pid
+                )
                 results[name].append(rps)
+                cpu[name].append(used * 1000)
                 errors += failed
-            print("  round: " + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in results.items()), flush=True)
+            print(
+                "  round: "
+                + ", ".join(f"{k} {v[-1]:.0f}/s ({cpu[k][-1]:.2f} ms CPU)" for k, v in results.items()),
+                flush=True,
+            )
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _http.stop(server)
         tmp.cleanup()
     search, near = statistics.median(results["search"]), statistics.median(results["nearby"])
+    c_search, c_near = statistics.median(cpu["search"]), statistics.median(cpu["nearby"])
     print(f"total bench time {time.monotonic() - started:.0f} s; {errors} failed requests")
+    print(
+        f"server CPU per request (median): search page {c_search:.2f} ms, nearby {c_near:.2f} ms "
+        f"({c_near / c_search * 100:.0f} % of the nearby API's capacity)"
+    )
     print(
         f"FIGURE landmark search: in-process median {median:.2f} ms (goal < 5 ms) over {len(index):,} places; "
         f"the full search page over HTTP {search:.0f} requests/s = {search / near * 100:.0f} % of the nearby "

@@ -14,20 +14,13 @@ Prints each database's counts and rate, then last the slower rate as a ratio aga
 
 import argparse
 import json
-import multiprocessing
 import os
-import secrets
-import selectors
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from checkins import BIN, ROOT, cpu_seconds, free_port, start_gunicorn, workers_of  # noqa: E402
+import _http
 
 GOAL = 300.0
 
@@ -68,125 +61,54 @@ print(json.dumps({{"confirmed": by.get("confirmed", 0), "waitlisted": by.get("wa
 
 def django(env: dict, code: str) -> dict:
     done = subprocess.run(
-        [str(BIN / "yizhan"), "shell", "-c", code], env=env, capture_output=True, text=True, check=True
+        [str(_http.BIN / "yizhan"), "shell", "-c", code], env=env, capture_output=True, text=True, check=True
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def prepare(workdir: Path, database: str | None, places: int) -> tuple[dict, int]:
     (workdir / "bench_settings.py").write_text(SETTINGS)
-    env = {**os.environ, "YIZHAN_VAR_DIR": str(workdir / "var"), "YIZHAN_SECRET_KEY": secrets.token_urlsafe(40),
-           "YIZHAN_ALLOWED_HOSTS": "127.0.0.1", "YIZHAN_SSL_REDIRECT": "0", "YIZHAN_DEBUG": "",
-           "YIZHAN_LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "bench_settings",
-           "PYTHONPATH": f"{workdir}{os.pathsep}{ROOT / 'src'}"}  # fmt: skip
-    env.pop("DATABASE_URL", None)
+    env = _http.production_env(workdir / "var", "bench_settings", path=[workdir])
     if database:
         env["DATABASE_URL"] = database
         base, name = database.rsplit("/", 1)
         for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
             subprocess.run(["psql", f"{base}/postgres", "-qc", sql], check=True, capture_output=True)
     subprocess.run(
-        [str(BIN / "yizhan"), "migrate", "--noinput", "-v0"], env=env, check=True, stdout=subprocess.DEVNULL
+        [str(_http.BIN / "yizhan"), "migrate", "--noinput", "-v0"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     return env, django(env, SETUP.format(places=places))["occurrence"]
 
 
-def _client(port: int, pk: int, n: int, concurrency: int, out) -> None:
-    """The load: `n` sign-ups, `concurrency` in flight, each on its own connection (as phones do),
-    driven by one selector loop (as bench/checkins.py's), so that the client takes little of the
-    two cores from the server. A refused connection or a 5xx is sent again (at most 5 times)."""
-    selector = selectors.DefaultSelector()
-    statuses: list[int] = []
-    attempts: dict[int, int] = {}
-    pending = list(range(n - 1, -1, -1))  # popped from the end: 0, 1, 2, …
-    in_flight = 0
-
-    def send(i: int) -> None:
-        nonlocal in_flight
-        body = json.dumps({"name": f"访客{i}", "phone": f"139{i:08d}"}).encode()
-        head = (
-            f"POST /api/v1/events/occurrences/{pk}/signups HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Content-Type: application/json\r\nConnection: close\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
-        sock = socket.socket()
-        sock.setblocking(False)
-        sock.connect_ex(("127.0.0.1", port))
-        selector.register(sock, selectors.EVENT_WRITE, [i, head.encode() + body, b""])
-        in_flight += 1
-
-    def finish(sock, i: int, status: int | None) -> None:
-        nonlocal in_flight
-        selector.unregister(sock)
-        sock.close()
-        in_flight -= 1
-        if (status is None or status >= 500) and attempts.get(i, 0) < 5:
-            attempts[i] = attempts.get(i, 0) + 1
-            time.sleep(0.01)
-            pending.append(i)
-            return
-        statuses.append(status or 0)
-
-    started, cpu = time.monotonic(), time.process_time()
-    while pending or in_flight:
-        while pending and in_flight < concurrency:
-            send(pending.pop())
-        for key, mask in selector.select(timeout=0.05):
-            sock, state = key.fileobj, key.data
-            try:
-                if mask & selectors.EVENT_WRITE:
-                    if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
-                        finish(sock, state[0], None)
-                        continue
-                    sent = sock.send(state[1])
-                    state[1] = state[1][sent:]
-                    if not state[1]:
-                        selector.modify(sock, selectors.EVENT_READ, state)
-                else:
-                    chunk = sock.recv(65536)
-                    if chunk:
-                        state[2] += chunk
-                    else:
-                        answer = state[2]
-                        finish(sock, state[0], int(answer[9:12]) if answer.startswith(b"HTTP/1.1 ") else None)
-            except OSError:
-                finish(sock, state[0], None)
-    out.put(
-        {
-            "seconds": time.monotonic() - started,
-            "client_cpu": round(time.process_time() - cpu, 2),
-            "statuses": {str(s): statuses.count(s) for s in set(statuses)},
-        }
-    )
-
-
 def run(database: str | None, signups: int, places: int, concurrency: int) -> dict:
+    """`signups` sign-ups, `concurrency` in flight, each on its own connection (as phones do); one
+    that gets no answer or a 5xx is sent again (at most 5 times)."""
     with tempfile.TemporaryDirectory() as tmp:
         env, pk = prepare(Path(tmp), database, places)
-        port = free_port()
-        server = start_gunicorn(env, port, 2)
+        path = f"/api/v1/events/occurrences/{pk}/signups"
+        bodies = [json.dumps({"name": f"访客{i}", "phone": f"139{i:08d}"}) for i in range(signups)]
+        requests = [("POST", path, None, body) for body in bodies]
+        port = _http.free_port()
+        server = _http.start_gunicorn(env, port, 2)
         try:
-            # The master listens before it forks its workers: wait until both are there.
-            deadline = time.monotonic() + 20
-            while len(workers := workers_of(server.pid)) < 2 and time.monotonic() < deadline:
-                time.sleep(0.1)
-            server_cpu = cpu_seconds(workers)
-            queue = multiprocessing.Queue()
-            client = multiprocessing.Process(target=_client, args=(port, pk, signups, concurrency, queue))
-            client.start()
-            result = queue.get(timeout=600)
-            client.join()
-            server_cpu = cpu_seconds(workers) - server_cpu
+            _http.wait_ready(port, "/api/v1/open-data/", server, workers=2)
+            server_cpu = _http.worker_cpu_seconds(server.pid)
+            result = _http.load(port, requests, concurrency=concurrency, retries=5)
+            server_cpu = _http.worker_cpu_seconds(server.pid) - server_cpu
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            _http.stop(server)
         counts = django(env, COUNT.format(pk=pk))
-    rate = signups / result["seconds"]
+    rate = signups / result["elapsed"]
+    answers = {str(k): v for k, v in result["counts"].items()}
     ok = (counts["confirmed"] == places and counts["waitlisted"] == signups - places
-          and counts["rows"] == result["statuses"].get("201", 0) == signups and counts["taken"] == places)  # fmt: skip
-    return {"database": "PostgreSQL" if database else "SQLite", **counts, "answers": result["statuses"],
-            "seconds": round(result["seconds"], 2), "rate": round(rate, 1), "oversold": max(counts["confirmed"] - places, 0),
+          and counts["rows"] == answers.get("201", 0) == signups and counts["taken"] == places)  # fmt: skip
+    return {"database": "PostgreSQL" if database else "SQLite", **counts, "answers": answers,
+            "seconds": round(result["elapsed"], 2), "rate": round(rate, 1), "oversold": max(counts["confirmed"] - places, 0),
             # CPU per sign-up in the gunicorn workers: what a sign-up costs, whatever else runs.
-            "server_cpu_ms": round(server_cpu / signups * 1000, 2), "client_cpu_s": result["client_cpu"],
+            "server_cpu_ms": round(server_cpu / signups * 1000, 2), "client_cpu_s": round(result["client_cpu"], 2),
             "load": round(os.getloadavg()[0], 1), "ok": ok}  # fmt: skip
 
 

@@ -13,9 +13,11 @@ for every pair with 4 % of them set above their balance, and their open alerts. 
 - one unit's stock card for a year (one item, and all 40 items: the 台账) (goal < 100 ms);
 - the consistency check over every balance (`ledger.check`, the `check_supplies` command)
   (goal < 30 s);
-- posting entries over HTTP: gunicorn with 2 workers, 4 client processes on 127.0.0.1 posting
-  receipts and hand-outs to random outlets and items (goal ≥ 300/s on 2 cores), with the workers'
-  own CPU per entry read from /proc (what two idle cores could serve, whatever the neighbours do);
+- posting entries over HTTP: gunicorn with 2 workers, 4 posts in flight from the shared selector
+  client (bench/_http.py; until December 2026 four processes with http.client, one post each at a
+  time) on 127.0.0.1, receipts and hand-outs to random outlets and items (goal ≥ 300/s on 2
+  cores), with the workers' own CPU per entry read from /proc (what two idle cores could serve,
+  whatever the neighbours do);
 - the rush on the last units: 8 threads, each on its own connection, issue one of the last 3
   units at once, 5 rounds: exactly 3 succeed each round and the balance never goes below zero.
 
@@ -25,41 +27,18 @@ speed against the naive scan.
 
 import argparse
 import json
-import multiprocessing
 import os
+import random
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+import _http
+
 YEAR = 2025
 PROVINCES, CITIES = 30, 10
-
-
-def setup_django(workdir: Path) -> dict:
-    env = {
-        "YIZHAN_VAR_DIR": str(workdir),
-        "YIZHAN_SECRET_KEY": secrets.token_urlsafe(40),
-        "YIZHAN_DEBUG": "",
-        "YIZHAN_SSL_REDIRECT": "0",
-        "YIZHAN_ALLOWED_HOSTS": "127.0.0.1",
-        "YIZHAN_LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "yizhan.settings",
-    }
-    os.environ.update(env)
-    os.environ.pop("DATABASE_URL", None)
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    return env
 
 
 def build_tree(outlets: int):
@@ -230,53 +209,20 @@ def timed(fn, *args, repeat=15):
 # --- posting over HTTP ----------------------------------------------------------------------------
 
 
-def poster(port, token, codes, items, seconds, queue, seed):
-    import http.client
-    import random
-
-    rng = random.Random(seed)
-    ok, other, deadline = 0, {}, time.monotonic() + seconds
-    while time.monotonic() < deadline:
+def postings(codes, items, headers, count: int, seed) -> list[tuple]:
+    """Receipts and hand-outs, half and half, to random outlets and items."""
+    rng, requests = random.Random(seed), []
+    for _ in range(count):
         code = rng.choice(codes)
         if rng.random() < 0.5:
-            path, body = (
-                f"/api/v1/manage/supplies/units/{code}/entries",
-                {"kind": "receipt", "item": rng.choice(items), "qty": rng.randint(1, 20)},
-            )
+            path = f"/api/v1/manage/supplies/units/{code}/entries"
+            body = {"kind": "receipt", "item": rng.choice(items), "qty": rng.randint(1, 20)}
         else:
             path = f"/api/v1/manage/supplies/units/{code}/issues"
-            body = {
-                "lines": [{"item": rng.choice(items), "qty": 1}],
-                "recipient_kind": "worker",
-                "group": "courier",
-            }
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request(
-            "POST",
-            path,
-            json.dumps(body),
-            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        status = conn.getresponse().status
-        conn.close()
-        if status == 201:
-            ok += 1
-        else:
-            other[status] = other.get(status, 0) + 1
-    queue.put((ok, other))
-
-
-def server_cpu_seconds(pid: int) -> float:
-    """User + system CPU of gunicorn's workers (the master's children), from /proc."""
-    ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:  # ppid
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+            lines = [{"item": rng.choice(items), "qty": 1}]
+            body = {"lines": lines, "recipient_kind": "worker", "group": "courier"}
+        requests.append(("POST", path, headers, json.dumps(body)))
+    return requests
 
 
 def http_rate(env: dict, seconds: float) -> tuple[float, dict, float]:
@@ -293,40 +239,19 @@ def http_rate(env: dict, seconds: float) -> tuple[float, dict, float]:
         _t, token = create_api_token(user=user, name="bench")
     codes = list(Unit.objects.filter(kind="outlet").values_list("code", flat=True)[:3000])
     items = list(Item.objects.filter(code__startswith="BENCH").values_list("code", flat=True))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "yizhan.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}", "--preload",
-         "--log-level", "warning", "--timeout", "60"],
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT / "src")}, cwd=str(ROOT),
-    )  # fmt: skip
+    port = _http.free_port()
+    server = _http.start_gunicorn(env, port, timeout=60)
+    headers = {"Authorization": f"Bearer {token}"}
     try:
-        for _ in range(150):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        _http.wait_ready(port, "/api/v1/open-data/", server, workers=2)
         rates, cpu_ms = [], []
         for round_ in range(4):  # the first round warms the workers up
-            cpu_before = server_cpu_seconds(server.pid)
-            queue = multiprocessing.Queue()
-            clients = [multiprocessing.Process(target=poster, args=(port, token, codes, items, seconds, queue, f"{round_}-{n}"))
-                       for n in range(4)]  # fmt: skip
-            started = time.monotonic()
-            for p in clients:
-                p.start()
-            answers = [queue.get(timeout=seconds + 60) for _ in clients]
-            for p in clients:
-                p.join()
-            elapsed = time.monotonic() - started
-            cpu = server_cpu_seconds(server.pid) - cpu_before
-            ok = sum(a[0] for a in answers)
-            other = {}
-            for _ok, o in answers:
-                for k, v in o.items():
-                    other[k] = other.get(k, 0) + v
+            requests = postings(codes, items, headers, 2000, round_)
+            cpu_before = _http.worker_cpu_seconds(server.pid)
+            got = _http.load(port, requests, seconds=seconds, concurrency=4)
+            cpu = _http.worker_cpu_seconds(server.pid) - cpu_before
+            ok, elapsed = got["counts"].pop(201, 0), got["elapsed"]
+            other = got["counts"]
             if round_:
                 rates.append(ok / elapsed)
                 cpu_ms.append(cpu * 1000 / max(ok, 1))
@@ -336,8 +261,7 @@ def http_rate(env: dict, seconds: float) -> tuple[float, dict, float]:
                     flush=True,
                 )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        _http.stop(server)
     return statistics.median(rates), other, statistics.median(cpu_ms)
 
 
@@ -389,7 +313,8 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="yz-bench-supplies-") as tmp:
-        env = setup_django(Path(tmp))
+        env = _http.production_env(tmp)
+        _http.setup_django(env)
         from django.core.management import call_command
         from django.db import connection
 
