@@ -1,5 +1,6 @@
 from django import forms
-from django.core.exceptions import ValidationError
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 
 def apply_errors(form: forms.Form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
@@ -24,6 +25,40 @@ def apply_errors(form: forms.Form, exc: ValidationError, aliases: dict[str, str]
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+def flash_errors(request, problem: forms.Form | ValidationError, form: forms.Form | None = None) -> None:
+    """Flash what a POST that redirects refused, one message each: "label: message" for a field's
+    error, the plain message for the form's own errors and for a field without a label (the hidden
+    revision). A bound form gives the first error of each field; a service's ValidationError all
+    its messages, labelled from `form` where it names one of its fields."""
+    if isinstance(problem, ValidationError):
+        errors = (
+            problem.message_dict if hasattr(problem, "error_dict") else {NON_FIELD_ERRORS: problem.messages}
+        )
+    else:
+        form, errors = problem, {field: [found[0]] for field, found in problem.errors.items()}
+    for field, found in errors.items():
+        label = form.fields[field].label if form is not None and field in form.fields else None
+        for message in found:
+            messages.error(request, f"{label}: {message}" if label else message)
+
+
+def submit(request, form: forms.Form, act, done) -> bool:
+    """The round of a POST-only action that redirects however it ends: a valid form runs
+    `act(**form.cleaned_data)` (a service verb with its object and actor bound, e.g. by
+    functools.partial) and flashes `done`; invalid input or the verb's refusal is flashed instead
+    (see flash_errors). True when the verb ran."""
+    if not form.is_valid():
+        flash_errors(request, form)
+        return False
+    try:
+        act(**form.cleaned_data)
+    except ValidationError as exc:
+        flash_errors(request, exc, form)
+        return False
+    messages.success(request, done)
+    return True
 
 
 class CrsField(forms.ChoiceField):

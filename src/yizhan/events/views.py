@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from yizhan.audit.services import events_for
 from yizhan.core import ratelimit
-from yizhan.core.forms import apply_errors
+from yizhan.core.forms import apply_errors, flash_errors
 from yizhan.events import campaigns as campaign_services
 from yizhan.events import exports, limits, services
 from yizhan.events import offers as offer_services
@@ -48,11 +48,6 @@ def _errors(exc: ValidationError) -> dict:
     if hasattr(exc, "error_dict"):
         return {k: v[0] for k, v in exc.message_dict.items()}
     return {NON_FIELD_ERRORS: exc.messages[0]}
-
-
-def _flash(request, exc: ValidationError) -> None:
-    for message in exc.messages if not hasattr(exc, "error_dict") else sum(exc.message_dict.values(), []):
-        messages.error(request, message)
 
 
 # --- public ---------------------------------------------------------------------------------------
@@ -216,7 +211,7 @@ def ticket_action(request, token, action):
             services.accept_offer(reg)
             messages.success(request, _("The place is yours: this is your ticket."))
     except ValidationError as exc:
-        _flash(request, exc)
+        flash_errors(request, exc)
     response = redirect("events:ticket", token=reg.token)
     response.status_code = 303
     return response
@@ -433,7 +428,7 @@ def event_action(request, pk, action):
                 % {"n": log.recipients, "q": log.queued, "r": log.refused},
             )
     except ValidationError as exc:
-        _flash(request, exc)
+        flash_errors(request, exc)
     return redirect("events:manage_event", pk=event.pk)
 
 
@@ -574,7 +569,7 @@ def participant_cancel(request, pk):
         services.cancel_registration(reg, actor=request.user)
         messages.success(request, _("Sign-up cancelled."))
     except ValidationError as exc:
-        _flash(request, exc)
+        flash_errors(request, exc)
     return redirect("events:manage_occurrence", pk=reg.occurrence_id)
 
 

@@ -1,6 +1,8 @@
 """Back office of the gazetteer: list, add, edit, remove and import places. Scoped: staff see the
 places of the cities in their part of the network; only admins change them."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -11,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from yizhan.core.forms import apply_errors
+from yizhan.core.forms import apply_errors, flash_errors, submit
 from yizhan.locator import places
 from yizhan.locator.forms import DeleteForm, PlaceForm, PlaceImportForm
 from yizhan.locator.models import Place
@@ -99,18 +101,12 @@ def place_edit(request, pk):
 @staff_view()
 def place_delete(request, pk):
     place = get_for_user(request.user, Place, "admin", pk=pk)
-    form = DeleteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, next(iter(form.errors.values()))[0])
-        return redirect("locator:place_edit", pk=place.pk)
-    try:
-        places.delete_place(place, actor=request.user, revision=form.cleaned_data["revision"])
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-        return redirect("locator:place_edit", pk=place.pk)
-    messages.success(request, _("%(name)s is removed from the gazetteer.") % {"name": place.name})
-    return redirect("locator:places")
+    done = _("%(name)s is removed from the gazetteer.") % {"name": place.name}
+    if submit(
+        request, DeleteForm(request.POST), partial(places.delete_place, place, actor=request.user), done
+    ):
+        return redirect("locator:places")
+    return redirect("locator:place_edit", pk=place.pk)
 
 
 @require_POST
@@ -118,8 +114,7 @@ def place_delete(request, pk):
 def place_import(request):
     form = PlaceImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
+        flash_errors(request, form)
         return redirect("locator:places")
     upload = form.cleaned_data["file"]
     try:

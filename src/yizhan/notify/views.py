@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from yizhan.core.forms import flash_errors
 from yizhan.core.masking import mask_phone
 from yizhan.notify import services
 from yizhan.notify.models import Broadcast, Channel, Message
@@ -127,8 +128,7 @@ def broadcast_decide(request, pk, action):
         else:
             raise Http404
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     return redirect("notify:broadcasts")
 
 
@@ -289,8 +289,7 @@ def consent_withdraw(request, pk):
         services.withdraw_consent(consent, actor=request.user, how=request.POST.get("how", "")[:200])
         messages.success(request, _("Opt-out recorded; nothing more is sent to this number on this topic."))
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     return redirect("notify:consents")
 
 
@@ -352,6 +351,5 @@ def campaign_decide(request, pk, action):
             campaign_services.reject(campaign, actor=request.user)
             messages.success(request, _("Rejected; nothing was sent."))
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     return redirect("notify:campaigns")

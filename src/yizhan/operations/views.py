@@ -1,5 +1,7 @@
 """Back-office pages of outlet operations; they translate HTTP and call the verbs in services.py."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -10,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from yizhan.core.forms import apply_errors
+from yizhan.core.forms import apply_errors, submit
 from yizhan.operations import services
 from yizhan.operations.forms import CustomersForm, EndForm, StatusForm
 from yizhan.operations.models import DailyCustomers, OperatingStatus
@@ -83,25 +85,9 @@ def outlet_status(request, code):
 @staff_view("read")
 def outlet_customers(request, code):
     unit = get_for_user(request.user, Unit.objects.filter(kind=UnitKind.OUTLET), "change", code=code)
-    form = CustomersForm(request.POST)
-    if form.is_valid():
-        try:
-            services.record_customers(unit, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _flash(request, exc)
-        else:
-            messages.success(request, _("Customers served recorded."))
-    else:
-        for field, errors in form.errors.items():
-            messages.error(
-                request, f"{form.fields[field].label}: {errors[0]}" if field in form.fields else errors[0]
-            )
+    act = partial(services.record_customers, unit, actor=request.user)
+    submit(request, CustomersForm(request.POST), act, _("Customers served recorded."))
     return redirect("operations:outlet_status", code=unit.code)
-
-
-def _flash(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 ACTIONS = {
@@ -117,17 +103,7 @@ def status_action(request, pk, action):
         raise Http404
     entry = get_for_user(request.user, OperatingStatus.objects.select_related("unit"), "change", pk=pk)
     verb, done = ACTIONS[action]
-    form = EndForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
-    else:
-        try:
-            verb(entry, actor=request.user, revision=form.cleaned_data["revision"])
-        except ValidationError as exc:
-            _flash(request, exc)
-        else:
-            messages.success(request, str(done))
+    submit(request, EndForm(request.POST), partial(verb, entry, actor=request.user), done)
     return redirect("operations:outlet_status", code=entry.unit.code)
 
 
@@ -345,18 +321,12 @@ def roster_leave(request, pk):
     from yizhan.operations.models import RosterEntry
 
     entry = get_for_user(request.user, RosterEntry.objects.select_related("unit"), "admin", pk=pk)
-    form = LeaveForm(request.POST)
-    if form.is_valid():
-        try:
-            health.add_leave(entry, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _flash(request, exc)
-        else:
-            messages.success(request, _("Leave recorded."))
-    else:
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {errors[0]}" if label else errors[0])
+    submit(
+        request,
+        LeaveForm(request.POST),
+        partial(health.add_leave, entry, actor=request.user),
+        _("Leave recorded."),
+    )
     return redirect("operations:roster", code=entry.unit.code)
 
 
@@ -487,33 +457,15 @@ def rectification_action(request, pk, action):
     from yizhan.operations.forms import RecheckForm, RespondForm
     from yizhan.operations.models import Rectification
 
-    forms_by_action = {"respond": RespondForm, "recheck": RecheckForm}
-    if action not in forms_by_action:
+    verbs = {
+        "respond": (RespondForm, rectifications.respond),
+        "recheck": (RecheckForm, rectifications.recheck),
+    }
+    if action not in verbs:
         raise Http404
     item = get_for_user(request.user, Rectification.objects.select_related("unit"), "change", pk=pk)
-    form = forms_by_action[action](request.POST)
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {errors[0]}" if label else errors[0])
-        return redirect("operations:rectification_detail", pk=item.pk)
-    data = form.cleaned_data
-    try:
-        if action == "respond":
-            rectifications.respond(item, actor=request.user, text=data["text"], revision=data["revision"])
-        else:
-            rectifications.recheck(
-                item,
-                actor=request.user,
-                passed=data["passed"],
-                note=data["note"],
-                working_days=data["working_days"],
-                revision=data["revision"],
-            )
-    except ValidationError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("Saved."))
+    form_class, verb = verbs[action]
+    submit(request, form_class(request.POST), partial(verb, item, actor=request.user), _("Saved."))
     return redirect("operations:rectification_detail", pk=item.pk)
 
 
@@ -756,17 +708,9 @@ def activation_deactivate(request, pk):
     from yizhan.operations.models import PlanActivation
 
     activation = get_for_user(request.user, PlanActivation.objects.select_related("root"), "admin", pk=pk)
-    form = EndForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
-    else:
-        try:
-            plan_services.deactivate(activation, actor=request.user, revision=form.cleaned_data["revision"])
-        except ValidationError as exc:
-            _flash(request, exc)
-        else:
-            messages.success(request, _("The plan is deactivated; the outlets' statuses before it are back."))
+    act = partial(plan_services.deactivate, activation, actor=request.user)
+    done = _("The plan is deactivated; the outlets' statuses before it are back.")
+    submit(request, EndForm(request.POST), act, done)
     return redirect("operations:activation_detail", pk=activation.pk)
 
 
@@ -778,22 +722,8 @@ def plan_task_done(request, pk):
     from yizhan.operations.models import PlanTask
 
     task = get_for_user(request.user, PlanTask.objects.select_related("unit"), "change", pk=pk)
-    form = TaskDoneForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
-    else:
-        try:
-            plan_services.complete_task(
-                task,
-                actor=request.user,
-                note=form.cleaned_data["note"],
-                revision=form.cleaned_data["revision"],
-            )
-        except ValidationError as exc:
-            _flash(request, exc)
-        else:
-            messages.success(request, _("The measure is marked done."))
+    act = partial(plan_services.complete_task, task, actor=request.user)
+    submit(request, TaskDoneForm(request.POST), act, _("The measure is marked done."))
     return redirect(
         reverse("operations:activation_detail", args=[task.activation_id]) + f"?unit={task.unit.code}"
     )
@@ -902,17 +832,9 @@ def disinfection_log(request, pk):
     from yizhan.operations.models import DisinfectionArea
 
     area = get_for_user(request.user, DisinfectionArea.objects.select_related("unit"), "change", pk=pk)
-    form = DisinfectedForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
-    else:
-        try:
-            controls.log_disinfection(area, actor=request.user, note=form.cleaned_data["note"])
-        except ValidationError as exc:
-            _flash(request, exc)
-        else:
-            messages.success(request, _("Recorded: %(area)s disinfected.") % {"area": area.name})
+    act = partial(controls.log_disinfection, area, actor=request.user)
+    done = _("Recorded: %(area)s disinfected.") % {"area": area.name}
+    submit(request, DisinfectedForm(request.POST), act, done)
     return redirect("operations:outlet_disinfection", code=area.unit.code)
 
 

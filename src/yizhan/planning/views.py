@@ -1,5 +1,7 @@
 """Back office: coverage gaps and which outlets to equip next (admins of a city and above)."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -7,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from yizhan.core.forms import apply_errors
+from yizhan.core.forms import apply_errors, flash_errors, submit
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
 from yizhan.planning import services
@@ -128,9 +130,7 @@ def make_wave(request):
         else:
             messages.success(request, _("The plan is a roll-out wave now."))
             return redirect("stations:wave_detail", pk=wave.pk)
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields and form.fields[field].label else ""
-        messages.error(request, f"{label}: {errors[0]}" if label else errors[0])
+    flash_errors(request, form)
     return redirect(f"{reverse('planning:index')}?unit={unit.code}")
 
 
@@ -158,17 +158,8 @@ def site_create(request):
 def site_delete(request, pk):
     services.require_planner(request.user)
     site = get_for_user(request.user, DemandPoint.objects.filter(source=DemandSource.SITE), "admin", pk=pk)
-    form = RemoveForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, next(iter(form.errors.values()))[0])
-    else:
-        try:
-            services.remove_site(site, actor=request.user, revision=form.cleaned_data["revision"])
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("%(name)s is no longer a worker site.") % {"name": site.name})
+    done = _("%(name)s is no longer a worker site.") % {"name": site.name}
+    submit(request, RemoveForm(request.POST), partial(services.remove_site, site, actor=request.user), done)
     return redirect("planning:index")
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from yizhan.audit.services import events_for
 from yizhan.core.concurrency import StaleEdit
-from yizhan.core.forms import apply_errors
+from yizhan.core.forms import apply_errors, flash_errors
 from yizhan.jobs.models import Job
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
@@ -338,17 +338,13 @@ def bulk_facility(request):
         "?" + request.POST.get("query", "") if request.POST.get("query") else ""
     )
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(
-                request, f"{form.fields[field].label if field in form.fields else ''}: {errors[0]}"
-            )
+        flash_errors(request, form)
         return redirect(back)
     stations = list(scoped(request.user, Station).filter(code__in=codes))
     try:
         changed = services.bulk_set_facility(stations, actor=request.user, **form.cleaned_data)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc, form)
     else:
         messages.success(
             request,
@@ -642,8 +638,7 @@ def holiday_year(request, year):
 def holiday_import(request):
     form = HolidayImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
+        flash_errors(request, form)
         return redirect("stations:holidays")
     year = form.cleaned_data["year"]
     upload = form.cleaned_data["file"]

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from yizhan.core.forms import apply_errors
+from yizhan.core.forms import apply_errors, flash_errors
 from yizhan.core.tabular import write_xlsx
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
@@ -351,8 +351,7 @@ def decide(request, pk):
         services.decide_requisition(req, actor=request.user, approve=action == "approve",
                                     revision=services.concurrency.clean_revision(request.POST.get("revision")))  # fmt: skip
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Saved."))
     return redirect("supplies:requisitions")

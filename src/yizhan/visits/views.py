@@ -6,7 +6,7 @@ import json
 import secrets
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from yizhan.audit.services import events_for
 from yizhan.core import ratelimit
-from yizhan.core.forms import apply_errors
+from yizhan.core.forms import apply_errors, submit
 from yizhan.core.middleware import set_cookie
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
@@ -298,20 +298,11 @@ def feedback_action(request, pk, action):
         request.user, Feedback.objects.select_related("station__unit", "facility"), "change", pk=pk
     )
     verb, form_class, done = ACTIONS[action]
-    form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            verb(item, actor=request.user, **{k: v for k, v in form.cleaned_data.items() if v not in (None,)})
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for message in errors:
-                    # A stale action lists what changed meanwhile, one line each, without a field.
-                    messages.error(request, message if field == NON_FIELD_ERRORS else f"{field}: {message}")
-        else:
-            messages.success(request, done)
-    else:
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {errors[0]}")
+
+    def act(**data):
+        verb(item, actor=request.user, **{k: v for k, v in data.items() if v is not None})
+
+    submit(request, form_class(request.POST), act, done)
     return redirect("visits:feedback_detail", pk=item.pk)
 
 

@@ -298,3 +298,49 @@ def test_a_json_list_outside_the_api_is_not_refused_for_its_shape(client, db):
     # Browsers send reports (CSP, say) as JSON arrays; only the API insists on an object.
     response = client.post("/", "[{}]", content_type="application/reports+json")
     assert response.status_code != 422
+
+
+def test_flashed_errors_name_the_field_by_its_label_and_leave_the_rest_plain(rf):
+    """A POST that redirects shows its refusal as messages: "label: message" for a field, the
+    plain message for the form's own errors and for a field without a label (the revision)."""
+    from django import forms
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+    from django.utils import translation
+
+    from yizhan.core.forms import RevisionField, flash_errors, submit
+
+    translation.activate("en")  # the site's language comes back for the next test (conftest)
+
+    class NoteForm(forms.Form):
+        note = forms.CharField(label="note", max_length=3)
+        revision = RevisionField()
+
+    def request():
+        made = rf.post("/")
+        made.session = {}
+        made._messages = FallbackStorage(made)
+        return made
+
+    bad = request()
+    assert submit(bad, NoteForm({"note": "long"}), lambda **data: None, "done") is False
+    assert [str(m) for m in get_messages(bad)] == [
+        "note: Ensure this value has at most 3 characters (it has 4).",
+        str(NoteForm.base_fields["revision"].error_messages["required"]),
+    ]
+
+    def refuse(**data):
+        raise ValidationError({"note": "taken", "elsewhere": "plain", NON_FIELD_ERRORS: ["stale", "again"]})
+
+    refused = request()
+    assert submit(refused, NoteForm({"note": "ok", "revision": "1"}), refuse, "done") is False
+    assert [str(m) for m in get_messages(refused)] == ["note: taken", "plain", "stale", "again"]
+
+    plain = request()
+    flash_errors(plain, ValidationError(["one", "two"]))
+    assert [str(m) for m in get_messages(plain)] == ["one", "two"]
+
+    good, seen = request(), {}
+    assert submit(good, NoteForm({"note": "ok", "revision": "1"}), lambda **data: seen.update(data), "done")
+    assert seen == {"note": "ok", "revision": 1} and [str(m) for m in get_messages(good)] == ["done"]

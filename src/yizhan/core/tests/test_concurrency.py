@@ -17,10 +17,15 @@ from django.utils import timezone
 from yizhan.audit.models import AuditEvent
 from yizhan.cases import services as case_services
 from yizhan.core import concurrency
+from yizhan.events import campaigns as campaign_services
 from yizhan.events import offers as offer_services
 from yizhan.events import services as event_services
+from yizhan.events.models import Campaign, Event, Offer
 from yizhan.locator import places as place_services
 from yizhan.locator.models import Place
+from yizhan.operations import plans as plan_services
+from yizhan.operations import services as operations_services
+from yizhan.operations.models import PlanTemplate
 from yizhan.orgs import services as org_services
 from yizhan.orgs.models import Membership, Unit
 from yizhan.orgs.services import create_api_token
@@ -75,11 +80,10 @@ def batch() -> Batch:
 
 @dataclass
 class EditPath:
-    """One edit form: who edits, the object, a change someone else makes meanwhile (with the
-    field and new value the conflict must show), and the user's own change to the form."""
+    """One edit form: who edits and who saves first, the object, the change that other one makes
+    meanwhile (with the field and new value the conflict must show), and the user's own change."""
 
-    editor: str
-    other: str
+    who: tuple[str, str]  # (the editor, the other who saves first)
     url: Callable[[object], str]
     obj: Callable[[], object]
     meanwhile: Callable[[object, object], None]
@@ -96,18 +100,6 @@ def _station():
     return Station.objects.get(code="CQ-SXGC")
 
 
-def _membership():
-    return Membership.objects.select_related("user").get(user__username="sanxia_manager")
-
-
-def _wave():
-    return RolloutWave.objects.get(unit__code="CQ")
-
-
-def _standard():
-    return Standard.objects.current().get(code="basic8")
-
-
 def _supply_item():
     return Item.objects.get(code="CUP")
 
@@ -117,44 +109,15 @@ def _level():
 
 
 def _event():
-    from yizhan.events.models import Event
-
     return Event.objects.filter(unit__code="CQ").order_by("pk").first()
 
 
 def _campaign():
-    from yizhan.events.models import Campaign
-
     return Campaign.objects.order_by("pk").first()
 
 
-def _campaign_meanwhile(c, actor, partners):
-    from yizhan.events import campaigns
-
-    values = {f: getattr(c, f) for f in campaigns.FIELDS}
-    campaigns.update_campaign(c, actor=actor, **{**values, "partners": partners})
-
-
-def _offer():
-    from yizhan.events.models import Offer
-
-    return Offer.objects.order_by("pk").first()
-
-
-def _place():
-    return Place.objects.select_related("unit").get(name="解放碑")
-
-
-def _place_values(p, **changes) -> dict:
-    values = {
-        "city": p.unit.code,
-        "name": p.name,
-        "aliases": p.aliases,
-        "kind": p.kind,
-        "lat": p.lat,
-        "lng": p.lng,
-    }
-    return {**values, **changes}
+def _course():
+    return Course.objects.get(code="SZ-FR")
 
 
 def _rule():
@@ -171,40 +134,53 @@ def _case():
 
 
 def _plan_template():
-    from yizhan.operations import plans as plan_services
-    from yizhan.operations.models import PlanTemplate
-
     return PlanTemplate.objects.filter(name="并发预案").first() or plan_services.save_template(
         Unit.objects.get(code="CQ"), actor=None, name="并发预案", measures=plan_services.default_measures()
     )
 
 
 def _outlet_plan():
-    from yizhan.operations import plans as plan_services
-
     return plan_services.fill_plan(Unit.objects.get(code="CQ-SXGC"), actor=None, template=_plan_template())
 
 
-def _other_plan_name(t, actor):
-    from yizhan.operations import plans as plan_services
+# What someone else saves meanwhile, where the form and the API tables share it.
 
+
+def _other_speakers(e, actor, speakers):
+    event_services.update_event(
+        e, actor=actor, title=e.title, kind=e.kind, target_groups=e.target_groups, capacity=e.capacity,
+        max_party=e.max_party, speakers=speakers,
+    )  # fmt: skip
+
+
+def _other_partners(c, actor, partners):
+    values = {f: getattr(c, f) for f in campaign_services.FIELDS}
+    campaign_services.update_campaign(c, actor=actor, **{**values, "partners": partners})
+
+
+def _other_maximum(lv, actor):
+    supply_services.save_level(
+        lv.unit, lv.item, actor=actor, minimum=lv.minimum, reorder_point=lv.reorder_point, maximum=999,
+        lead_days=lv.lead_days,
+    )  # fmt: skip
+
+
+def _other_plan_name(t, actor):
     plan_services.save_template(t.unit, actor=actor, name="别人改的预案", measures=t.measures, template=t)
 
 
 def _other_cash_route(p, actor):
-    from yizhan.operations import plans as plan_services
-
     plan_services.fill_plan(p.unit, actor=actor, template=p.template, cash_route="别人的路线")
 
 
-def _course():
-    return Course.objects.get(code="SZ-FR")
+def _other_aliases(p, actor):
+    values = {f: getattr(p, f) for f in ("name", "aliases", "kind", "lat", "lng")}
+    place_services.update_place(p, actor=actor, **{**values, "city": p.unit.code, "aliases": "别人加的别名"})
 
 
 PATHS = {
     "course": EditPath(
-        editor="hq_admin",
-        other="hq_admin",
+        who=("hq_admin", "hq_admin"),
         url=lambda c: f"/manage/training/courses/{c.pk}/",
         obj=_course,
         meanwhile=lambda c, actor: training_services.update_course(c, actor=actor, provider="别人改的机构"),
@@ -213,10 +189,9 @@ PATHS = {
         unchanged=lambda c: c.title_en != "My course",
     ),
     "offer": EditPath(
-        editor="hq_admin",
-        other="hq_admin",
+        who=("hq_admin", "hq_admin"),
         url=lambda o: f"/manage/events/offers/{o.pk}/",
-        obj=_offer,
+        obj=lambda: Offer.objects.order_by("pk").first(),
         meanwhile=lambda o, actor: offer_services.save_offer(
             o,
             actor=actor,
@@ -226,43 +201,31 @@ PATHS = {
             text="别人改的内容",
             valid_from=o.valid_from,
             valid_until=o.valid_until,
-        ),  # fmt: skip
+        ),
         shows=("what it offers (Chinese)", "别人改的内容"),
         mine={"title_en": "My title"},
         unchanged=lambda o: o.title_en != "My title",
     ),
     "event": EditPath(
-        editor="cq_admin",
-        other="hq_admin",
+        who=("cq_admin", "hq_admin"),
         url=lambda e: f"/manage/events/{e.pk}/edit/",
         obj=_event,
-        meanwhile=lambda e, actor: event_services.update_event(
-            e,
-            actor=actor,
-            title=e.title,
-            kind=e.kind,
-            target_groups=e.target_groups,
-            capacity=e.capacity,
-            max_party=e.max_party,
-            speakers="别人改的主讲人",
-        ),  # fmt: skip
+        meanwhile=lambda e, actor: _other_speakers(e, actor, "别人改的主讲人"),
         shows=("speakers", "别人改的主讲人"),
         mine={"partners": "我的协办单位"},
         unchanged=lambda e: e.partners != "我的协办单位",
     ),
     "campaign": EditPath(
-        editor="hq_admin",
-        other="hq_admin",
+        who=("hq_admin", "hq_admin"),
         url=lambda c: f"/manage/events/campaigns/{c.pk}/edit/",
         obj=_campaign,
-        meanwhile=lambda c, actor: _campaign_meanwhile(c, actor, "别人改的协办单位"),
+        meanwhile=lambda c, actor: _other_partners(c, actor, "别人改的协办单位"),
         shows=("co-organisers", "别人改的协办单位"),
         mine={"description": "我的活动说明"},
         unchanged=lambda c: c.description != "我的活动说明",
     ),
     "unit": EditPath(
-        editor="sanxia_manager",
-        other="cq_admin",
+        who=("sanxia_manager", "cq_admin"),
         url=lambda o: f"/manage/units/{o.code}/edit/",
         obj=_unit,
         meanwhile=lambda o, actor: org_services.update_unit(o, actor=actor, name_en="Renamed meanwhile"),
@@ -271,10 +234,9 @@ PATHS = {
         unchanged=lambda o: o.address != "我的新地址 1 号" and o.name_en == "Renamed meanwhile",
     ),
     "staff": EditPath(
-        editor="cq_admin",
-        other="hq_admin",
+        who=("cq_admin", "hq_admin"),
         url=lambda m: f"/manage/staff/{m.user_id}/",
-        obj=_membership,
+        obj=lambda: Membership.objects.select_related("user").get(user__username="sanxia_manager"),
         meanwhile=lambda m, actor: org_services.set_membership(
             actor=actor, user=m.user, unit=m.unit, role="viewer"
         ),
@@ -283,8 +245,7 @@ PATHS = {
         unchanged=lambda m: m.role == "viewer",
     ),
     "station": EditPath(
-        editor="sanxia_manager",
-        other="cq_admin",
+        who=("sanxia_manager", "cq_admin"),
         url=lambda s: f"/manage/stations/{s.code}/edit/",
         obj=_station,
         meanwhile=lambda s, actor: station_services.update_station(s, actor=actor, name="别人改的驿站名"),
@@ -293,8 +254,7 @@ PATHS = {
         unchanged=lambda s: s.phone != "023-66668888" and s.name == "别人改的驿站名",
     ),
     "facilities": EditPath(
-        editor="sanxia_manager",
-        other="cq_admin",
+        who=("sanxia_manager", "cq_admin"),
         url=lambda s: f"/manage/stations/{s.code}/facilities/",
         obj=_station,
         meanwhile=lambda s, actor: station_services.set_facility_state(
@@ -305,8 +265,7 @@ PATHS = {
         unchanged=lambda s: not StationFacility.objects.filter(station=s, note="我的备注").exists(),
     ),
     "hours": EditPath(
-        editor="sanxia_manager",
-        other="cq_admin",
+        who=("sanxia_manager", "cq_admin"),
         url=lambda s: f"/manage/stations/{s.code}/hours/",
         obj=_station,
         meanwhile=lambda s, actor: station_services.update_station(s, actor=actor, phone="023-11112222"),
@@ -315,8 +274,7 @@ PATHS = {
         unchanged=lambda s: (s.opening_hours.get("weekly") or {}).get("sat") != [["10:00", "11:00"]],
     ),
     "close": EditPath(
-        editor="sanxia_manager",
-        other="cq_admin",
+        who=("sanxia_manager", "cq_admin"),
         url=lambda s: f"/manage/stations/{s.code}/close/",
         obj=_station,
         meanwhile=lambda s, actor: station_services.update_station(s, actor=actor, seats=42),
@@ -325,10 +283,9 @@ PATHS = {
         unchanged=lambda s: s.status == "active",
     ),
     "standard": EditPath(
-        editor="hq_admin",
-        other="hq_admin",  # the same person in two tabs loses updates just the same
+        who=("hq_admin", "hq_admin"),  # the same person in two tabs loses updates just the same
         url=lambda s: f"/manage/stations/standards/{s.pk}/edit/",
-        obj=_standard,
+        obj=lambda: Standard.objects.current().get(code="basic8"),
         meanwhile=lambda s, actor: station_services.save_standard(
             actor=actor, instance=s, name_en="Basic eight (edited meanwhile)"
         ),
@@ -337,10 +294,9 @@ PATHS = {
         unchanged=lambda s: s.name != "我改的标准名",
     ),
     "wave": EditPath(
-        editor="cq_admin",
-        other="hq_admin",
+        who=("cq_admin", "hq_admin"),
         url=lambda w: f"/manage/stations/waves/{w.pk}/edit/",
-        obj=_wave,
+        obj=lambda: RolloutWave.objects.get(unit__code="CQ"),
         meanwhile=lambda w, actor: station_services.save_wave(
             actor=actor,
             unit=w.unit,
@@ -356,8 +312,7 @@ PATHS = {
         unchanged=lambda w: w.note != "我的备注" and w.target_date == datetime.date(2022, 6, 30),
     ),
     "rule": EditPath(
-        editor="hq_admin",
-        other="hq_admin",
+        who=("hq_admin", "hq_admin"),
         url=lambda r: f"/manage/remittance/rules/{r.pk}/",
         obj=_rule,
         meanwhile=lambda r, actor: remittance_services.save_rule(actor=actor, instance=r, priority=97),
@@ -366,8 +321,7 @@ PATHS = {
         unchanged=lambda r: r.note != "我的说明" and r.priority == 97,
     ),
     "batch": EditPath(
-        editor="hq_admin",
-        other="hq_admin",
+        who=("hq_admin", "hq_admin"),
         url=lambda b: f"/manage/remittance/{b.pk}/edit/",
         obj=lambda: Batch.objects.filter(name="并发测试批次").first() or batch(),
         meanwhile=lambda b, actor: remittance_services.update_batch(b, actor=actor, near_window_hours=5),
@@ -376,8 +330,7 @@ PATHS = {
         unchanged=lambda b: b.name != "我改的批次名" and b.near_window_hours == 5,
     ),
     "supply item": EditPath(
-        editor="hq_admin",
-        other="hq_admin",
+        who=("hq_admin", "hq_admin"),
         url=lambda i: f"/manage/supplies/items/{i.code}/edit/",
         obj=_supply_item,
         meanwhile=lambda i, actor: supply_services.save_item(
@@ -388,26 +341,16 @@ PATHS = {
         unchanged=lambda i: i.name != "我改的纸杯" and i.name_en == "Cups (edited meanwhile)",
     ),
     "stock level": EditPath(
-        editor="sanxia_manager",
-        other="cq_admin",
+        who=("sanxia_manager", "cq_admin"),
         url=lambda lv: f"/manage/supplies/u/{lv.unit.code}/i/{lv.item.code}/level/",
         obj=_level,
-        meanwhile=lambda lv, actor: supply_services.save_level(
-            lv.unit,
-            lv.item,
-            actor=actor,
-            minimum=lv.minimum,
-            reorder_point=lv.reorder_point,
-            maximum=999,
-            lead_days=lv.lead_days,
-        ),
+        meanwhile=_other_maximum,
         shows=("maximum", "999"),
         mine={"minimum": "150"},
         unchanged=lambda lv: lv.minimum != 150 and lv.maximum == 999,
     ),
     "case": EditPath(
-        editor="sanxia_manager",
-        other="cq_admin",
+        who=("sanxia_manager", "cq_admin"),
         url=lambda c: f"/manage/cases/{c.pk}/edit/",
         obj=_case,
         meanwhile=lambda c, actor: case_services.update_case(c, actor=actor, police_reference="JQ-0001"),
@@ -416,8 +359,7 @@ PATHS = {
         unchanged=lambda c: c.title != "我改的案件标题" and c.police_reference == "JQ-0001",
     ),
     "plan template": EditPath(
-        editor="cq_admin",
-        other="hq_admin",
+        who=("cq_admin", "hq_admin"),
         url=lambda t: f"/manage/operations/plans/templates/{t.pk}/",
         obj=_plan_template,
         meanwhile=_other_plan_name,
@@ -426,8 +368,7 @@ PATHS = {
         unchanged=lambda t: t.name == "别人改的预案" and "我加的业务措施" not in str(t.measures),
     ),
     "outlet plan": EditPath(
-        editor="sanxia_manager",
-        other="cq_admin",
+        who=("sanxia_manager", "cq_admin"),
         url=lambda p: "/manage/operations/outlets/CQ-SXGC/plan/",
         obj=_outlet_plan,
         meanwhile=_other_cash_route,
@@ -436,13 +377,10 @@ PATHS = {
         unchanged=lambda p: p.service_channel != "我的渠道" and p.cash_route == "别人的路线",
     ),
     "place": EditPath(
-        editor="cq_admin",
-        other="hq_admin",
+        who=("cq_admin", "hq_admin"),
         url=lambda p: f"/manage/places/{p.pk}/",
-        obj=_place,
-        meanwhile=lambda p, actor: place_services.update_place(
-            p, actor=actor, **_place_values(p, aliases="别人加的别名")
-        ),
+        obj=lambda: Place.objects.select_related("unit").get(name="解放碑"),
+        meanwhile=_other_aliases,
         shows=("other names", "别人加的别名"),
         mine={"kind": "market"},
         unchanged=lambda p: p.kind != "market" and p.aliases == "别人加的别名",
@@ -450,19 +388,30 @@ PATHS = {
 }
 
 
+@pytest.fixture
+def english(client_for):
+    """A staff member's client reading English: the assertions below read the English text."""
+
+    def make(username: str) -> Client:
+        client = client_for(username)
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    return make
+
+
 @pytest.mark.parametrize("path", list(PATHS))
-def test_a_stale_form_is_refused_with_the_changes_meanwhile_and_the_input_kept(client_for, users, path):
+def test_a_stale_form_is_refused_with_the_changes_meanwhile_and_the_input_kept(english, users, path):
     spec = PATHS[path]
-    obj = spec.obj()
-    client = client_for(spec.editor)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the assertions below read the English text
+    (editor, other), obj = spec.who, spec.obj()
+    client = english(editor)
     page = client.get(spec.url(obj))
     assert page.status_code == 200
     shown = page.context["form"]
     based_on = hidden_revision(page.content.decode())
     assert based_on == obj.revision
 
-    spec.meanwhile(type(obj).objects.get(pk=obj.pk), users[spec.other])  # someone else saves first
+    spec.meanwhile(type(obj).objects.get(pk=obj.pk), users[other])  # someone else saves first
 
     data = {**form_data(shown), **spec.mine}
     response = client.post(spec.url(obj), data)
@@ -471,7 +420,7 @@ def test_a_stale_form_is_refused_with_the_changes_meanwhile_and_the_input_kept(c
     errors = " ".join(form.non_field_errors())
     assert "nothing was saved" in errors and f"revision {based_on}" in errors
     label, value = spec.shows
-    assert f"{label}: " in errors and f"→ {value} ({spec.other}, " in errors, errors
+    assert f"{label}: " in errors and f"→ {value} ({other}, " in errors, errors
     html = response.content.decode()
     current = type(obj).objects.get(pk=obj.pk)
     assert current.revision == based_on + 1
@@ -487,10 +436,9 @@ def test_a_stale_form_is_refused_with_the_changes_meanwhile_and_the_input_kept(c
     assert type(obj).objects.get(pk=obj.pk).revision >= based_on + 2  # facilities: one per row changed
 
 
-def test_a_form_without_its_revision_is_refused(client_for):
+def test_a_form_without_its_revision_is_refused(english):
     station = _station()
-    client = client_for("sanxia_manager")
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client = english("sanxia_manager")
     data = form_data(client.get(f"/manage/stations/{station.code}/edit/").context["form"])
     del data["revision"]
     response = client.post(f"/manage/stations/{station.code}/edit/", {**data, "phone": "023-1"})
@@ -499,10 +447,9 @@ def test_a_form_without_its_revision_is_refused(client_for):
     assert Station.objects.get(pk=station.pk).revision == station.revision
 
 
-def test_a_stale_feedback_action_is_refused_with_the_change_named(client_for, users):
+def test_a_stale_feedback_action_is_refused_with_the_change_named(english, users):
     item = visit_services.submit_feedback(_station(), kind="suggestion", text="多放几把椅子")
-    client = client_for("sanxia_manager")
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client = english("sanxia_manager")
     page = client.get(f"/manage/feedback/{item.pk}/")
     shown = hidden_revision(page.content.decode())
     visit_services.acknowledge_feedback(item, actor=users["cq_admin"], note="我来处理")
@@ -531,192 +478,84 @@ def _feedback():
 
 
 def _operating_status():
-    from yizhan.operations import services as operations_services
-
     return operations_services.schedule_status(
         Unit.objects.get(code="CQ-SXGC"), actor=None, state="limited", counter_windows=1
     )
 
 
 def _end_later(entry, actor):
-    from yizhan.operations import services as operations_services
-
     operations_services.end_status(entry, actor=actor, at=timezone.now() + datetime.timedelta(days=2))
 
 
+_PLAN_MEASURES = [
+    {"backup": b, "text": "措施", "owner": "outlet_manager"}
+    for b in ("business", "staff", "service", "management")
+]
+
+# name: (who edits, "method path" under /api/v1/manage/, the object, the body (None: the rule's own
+#        fields), what hq_admin saves meanwhile, the field that change must be named by)
 API_PATHS = {
     "patch course": (
-        "hq_admin",
-        "patch",
-        lambda c: f"/api/v1/manage/training/courses/{c.pk}",
-        _course,
-        {"title_en": "Concurrent course"},
-        lambda c, actor: training_services.update_course(c, actor=actor, provider="并发机构"),
-        "provider",
-    ),
+        "hq_admin", "patch training/courses/{o.pk}", _course, {"title_en": "Concurrent course"},
+        lambda c, actor: training_services.update_course(c, actor=actor, provider="并发机构"), "provider"),
     "patch event": (
-        "cq_admin",
-        "patch",
-        lambda e: f"/api/v1/manage/events/{e.pk}",
-        _event,
-        {"title": "并发讲座", "kind": "lecture"},
-        lambda e, actor: event_services.update_event(
-            e,
-            actor=actor,
-            title=e.title,
-            kind=e.kind,
-            target_groups=e.target_groups,
-            capacity=e.capacity,
-            max_party=e.max_party,
-            speakers="并发主讲人",
-        ),  # fmt: skip
-        "speakers",
-    ),
+        "cq_admin", "patch events/{o.pk}", _event, {"title": "并发讲座", "kind": "lecture"},
+        lambda e, actor: _other_speakers(e, actor, "并发主讲人"), "speakers"),
     "patch campaign": (
-        "hq_admin",
-        "patch",
-        lambda c: f"/api/v1/manage/events/campaigns/{c.pk}",
-        _campaign,
-        {"description": "并发说明"},
-        lambda c, actor: _campaign_meanwhile(c, actor, "并发协办单位"),
-        "partners",
-    ),
+        "hq_admin", "patch events/campaigns/{o.pk}", _campaign, {"description": "并发说明"},
+        lambda c, actor: _other_partners(c, actor, "并发协办单位"), "partners"),
     "put plan template": (
-        "cq_admin",
-        "put",
-        lambda t: f"/api/v1/manage/operations/plan-templates/{t.pk}",
-        _plan_template,
-        {
-            "name": "并发预案二",
-            "measures": [
-                {"backup": b, "text": "措施", "owner": "outlet_manager"}
-                for b in ("business", "staff", "service", "management")
-            ],
-        },
-        _other_plan_name,
-        "name",
-    ),
+        "cq_admin", "put operations/plan-templates/{o.pk}", _plan_template,
+        {"name": "并发预案二", "measures": _PLAN_MEASURES}, _other_plan_name, "name"),
     "put outlet plan": (
-        "sanxia_manager",
-        "put",
-        lambda p: "/api/v1/manage/operations/outlets/CQ-SXGC/plan",
-        _outlet_plan,
-        {"service_channel": "我的渠道"},
-        _other_cash_route,
-        "cash_route",
-    ),
+        "sanxia_manager", "put operations/outlets/CQ-SXGC/plan", _outlet_plan, {"service_channel": "我的渠道"},
+        _other_cash_route, "cash_route"),
     "end operating status": (
-        "cq_admin",
-        "post",
-        lambda e: f"/api/v1/manage/operations/statuses/{e.pk}/end",
-        _operating_status,
-        {},
-        _end_later,
-        "ends_at",
-    ),
+        "cq_admin", "post operations/statuses/{o.pk}/end", _operating_status, {}, _end_later, "ends_at"),
     "patch station": (
-        "cq_admin",
-        "patch",
-        lambda s: f"/api/v1/manage/stations/{s.code}",
-        _station,
-        {"seats": 3},
-        lambda s, actor: station_services.update_station(s, actor=actor, name="并发改名"),
-        "name",
-    ),
+        "cq_admin", "patch stations/{o.code}", _station, {"seats": 3},
+        lambda s, actor: station_services.update_station(s, actor=actor, name="并发改名"), "name"),
     "put facility": (
-        "cq_admin",
-        "put",
-        lambda s: f"/api/v1/manage/stations/{s.code}/facilities/wifi",
-        _station,
-        {"state": "no"},
+        "cq_admin", "put stations/{o.code}/facilities/wifi", _station, {"state": "no"},
         lambda s, actor: station_services.set_facility_state(s, "phone_charging", actor=actor, state="no"),
-        "phone_charging.state",
-    ),
+        "phone_charging.state"),
     "close station": (
-        "cq_admin",
-        "post",
-        lambda s: f"/api/v1/manage/stations/{s.code}/close",
-        _station,
-        {"notice": "装修", "temporary": True},
-        lambda s, actor: station_services.update_station(s, actor=actor, phone="023-99990000"),
-        "phone",
-    ),
+        "cq_admin", "post stations/{o.code}/close", _station, {"notice": "装修", "temporary": True},
+        lambda s, actor: station_services.update_station(s, actor=actor, phone="023-99990000"), "phone"),
     "put rule": (
-        "hq_admin",
-        "put",
-        lambda r: f"/api/v1/manage/remittance/rules/{r.pk}",
-        _rule,
-        None,  # the rule's own fields, below
-        lambda r, actor: remittance_services.save_rule(actor=actor, instance=r, category="并发"),
-        "category",
-    ),
+        "hq_admin", "put remittance/rules/{o.pk}", _rule, None,
+        lambda r, actor: remittance_services.save_rule(actor=actor, instance=r, category="并发"), "category"),
     "feedback action": (
-        "cq_admin",
-        "post",
-        lambda f: f"/api/v1/manage/feedback/{f.pk}/reject",
-        _feedback,
-        {"note": "重复的建议"},
-        lambda f, actor: visit_services.acknowledge_feedback(f, actor=actor, note="我先来"),
-        "status",
-    ),
+        "cq_admin", "post feedback/{o.pk}/reject", _feedback, {"note": "重复的建议"},
+        lambda f, actor: visit_services.acknowledge_feedback(f, actor=actor, note="我先来"), "status"),
     "patch supply item": (
-        "hq_admin",
-        "patch",
-        lambda i: f"/api/v1/manage/supplies/items/{i.code}",
-        _supply_item,
-        {"name": "并发纸杯"},
-        lambda i, actor: supply_services.save_item(actor=actor, instance=i, name_en="Cups meanwhile"),
-        "name_en",
-    ),
+        "hq_admin", "patch supplies/items/{o.code}", _supply_item, {"name": "并发纸杯"},
+        lambda i, actor: supply_services.save_item(actor=actor, instance=i, name_en="Cups meanwhile"), "name_en"),
     "put stock level": (
-        "cq_admin",
-        "put",
-        lambda lv: f"/api/v1/manage/supplies/units/{lv.unit.code}/items/{lv.item.code}/level",
-        _level,
-        {"minimum": 150, "reorder_point": 300, "maximum": 1000, "lead_days": 7},
-        lambda lv, actor: supply_services.save_level(
-            lv.unit,
-            lv.item,
-            actor=actor,
-            minimum=lv.minimum,
-            reorder_point=lv.reorder_point,
-            maximum=999,
-            lead_days=lv.lead_days,
-        ),
-        "maximum",
-    ),
+        "cq_admin", "put supplies/units/{o.unit.code}/items/{o.item.code}/level", _level,
+        {"minimum": 150, "reorder_point": 300, "maximum": 1000, "lead_days": 7}, _other_maximum, "maximum"),
     "patch case": (
-        "cq_admin",
-        "patch",
-        lambda c: f"/api/v1/manage/cases/{c.pk}",
-        _case,
-        {"title": "我的标题"},
-        lambda c, actor: case_services.update_case(c, actor=actor, police_reference="JQ-0002"),
-        "police_reference",
-    ),
+        "cq_admin", "patch cases/{o.pk}", _case, {"title": "我的标题"},
+        lambda c, actor: case_services.update_case(c, actor=actor, police_reference="JQ-0002"), "police_reference"),
     "case step": (
-        "cq_admin",
-        "post",
-        lambda c: f"/api/v1/manage/cases/{c.pk}/steps/calmed",
-        _case,
-        {"note": "已安抚"},
-        lambda c, actor: case_services.update_case(c, actor=actor, police_reference="JQ-0003"),
-        "police_reference",
-    ),
-}
+        "cq_admin", "post cases/{o.pk}/steps/calmed", _case, {"note": "已安抚"},
+        lambda c, actor: case_services.update_case(c, actor=actor, police_reference="JQ-0003"), "police_reference"),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("path", list(API_PATHS))
 def test_a_stale_api_edit_answers_409_naming_the_fields_changed(api, users, path):
-    username, method, url, get_obj, body, meanwhile, field = API_PATHS[path]
+    username, route, get_obj, body, meanwhile, field = API_PATHS[path]
     obj = get_obj()
+    method, url = route.split(" ")
+    url = "/api/v1/manage/" + url.format(o=obj)
     if body is None:
         body = {f: getattr(obj, f) for f in remittance_services.RULE_FIELDS}
     based_on = obj.revision
     meanwhile(type(obj).objects.get(pk=obj.pk), users["hq_admin"])
     before = type(obj).objects.get(pk=obj.pk)
     response = getattr(api(username), method)(
-        url(obj), {**body, "revision": based_on}, content_type="application/json"
+        url, {**body, "revision": based_on}, content_type="application/json"
     )
     assert response.status_code == 409, response.content
     answer = response.json()
@@ -732,7 +571,7 @@ def test_a_stale_api_edit_answers_409_naming_the_fields_changed(api, users, path
     )
     # The same edit on the current revision goes through.
     ok = getattr(api(username), method)(
-        url(obj), {**body, "revision": answer["revision"]}, content_type="application/json"
+        url, {**body, "revision": answer["revision"]}, content_type="application/json"
     )
     assert ok.status_code == 200, ok.content
     assert ok.json()["revision"] == based_on + 2

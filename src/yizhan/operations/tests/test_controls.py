@@ -227,3 +227,14 @@ def test_the_disinfection_page_renders(area, client_for):
         f"/manage/operations/disinfection/{area.pk}/done/", {"note": "含氯"}
     )
     assert posted.status_code == 302 and Disinfection.objects.filter(area=area, note="含氯").exists()
+
+
+def test_a_refused_post_flashes_the_field_label_and_writes_nothing(area, client_for):
+    from django.contrib.messages import get_messages
+
+    client = client_for("sanxia_manager")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    posted = client.post(f"/manage/operations/disinfection/{area.pk}/done/", {"note": "x" * 201})
+    assert posted.status_code == 302 and not Disinfection.objects.filter(area=area).exists()
+    flashed = [str(m) for m in get_messages(posted.wsgi_request)]
+    assert flashed == ["note: Ensure this value has at most 200 characters (it has 201)."]
