@@ -96,14 +96,51 @@ def busy_now(station_ids: list[int], now: datetime.datetime | None = None) -> di
             "station_id", "until"
         )
     )
-    out = {}
-    for pk in station_ids:
-        n, capacity = recent.get(pk, 0), seats.get(pk) or DEFAULT_SEATS
-        if pk in full:
-            out[pk] = Busy(CROWDED, n, capacity, full[pk])
-        else:
-            out[pk] = Busy(level_for(n, capacity), n, capacity)
-    return out
+    return {pk: _busy(recent.get(pk, 0), seats.get(pk), full.get(pk)) for pk in station_ids}
+
+
+def _busy(recent: int, seats: int | None, full_until: datetime.datetime | None) -> Busy:
+    capacity = seats or DEFAULT_SEATS
+    if full_until is not None:
+        return Busy(CROWDED, recent, capacity, full_until)
+    return Busy(level_for(recent, capacity), recent, capacity)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The whole network's busy state at one moment (see `network_now`)."""
+
+    recent: dict  # {station id: (check-ins in the window, seats)}, stations with any only
+    full: dict  # {station id: until}
+
+    def levels(self, station_ids) -> dict[int, Busy]:
+        """busy_now()'s levels and words for these stations at the snapshot's moment (the seats
+        of a station without check-ins in the window are not read: it is quiet or full anyway)."""
+        out = {}
+        for pk in station_ids:
+            n, seats = self.recent.get(pk, (0, None))
+            out[pk] = _busy(n, seats, self.full.get(pk))
+        return out
+
+
+def network_now(now: datetime.datetime | None = None) -> Snapshot:
+    """Every station's state in two queries, for lists kept per process (locator.pagecache): a
+    station without check-ins in the window is quiet whatever its seats, so only the stations with
+    some are read, with their seats."""
+    from yizhan.locator.models import StationFull
+    from yizhan.visits.models import CheckIn
+
+    now = now or timezone.now()
+    rows = (
+        CheckIn.objects.filter(
+            day__gte=timezone.localtime(now - WINDOW).date(), at__gt=now - WINDOW, at__lte=now
+        )
+        .values("station_id", "station__seats")
+        .annotate(n=Count("id"))
+        .values_list("station_id", "station__seats", "n")
+    )
+    full = dict(StationFull.objects.filter(until__gt=now).values_list("station_id", "until"))
+    return Snapshot({pk: (n, seats) for pk, seats, n in rows}, full)
 
 
 def usual_peak(station_id: int, today: datetime.date | None = None) -> int | None:

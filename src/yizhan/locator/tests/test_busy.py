@@ -37,6 +37,8 @@ def test_level_from_the_last_30_minutes_against_the_seats(db, sxgc, n, level):
     _checkins(sxgc, 10, minutes_ago=45)  # older than the window: not counted
     found = busy.busy_now([sxgc.pk])[sxgc.pk]
     assert (found.level, found.recent, found.seats) == (level, n, 4)
+    # Kept list pages read the whole network's snapshot: the same answer.
+    assert busy.network_now().levels([sxgc.pk])[sxgc.pk].level == level
 
 
 def test_a_station_without_seats_counts_six(db, station, actor):
@@ -44,12 +46,15 @@ def test_a_station_without_seats_counts_six(db, station, actor):
     CheckIn.objects.filter(station=s).delete()
     _checkins(s, 3)
     assert busy.busy_now([s.pk])[s.pk].level == "busy"
+    assert busy.network_now().levels([s.pk])[s.pk].text == busy.busy_now([s.pk])[s.pk].text == "较忙"
 
 
 def test_staff_mark_full_for_an_hour(db, sxgc, users):
     now = timezone.now()
     busy.mark_full(sxgc, actor=users["sanxia_manager"], now=now)
     assert busy.busy_now([sxgc.pk], now=now)[sxgc.pk].level == "crowded"
+    kept = busy.network_now(now).levels([sxgc.pk])[sxgc.pk]  # what kept list pages show
+    assert (kept.level, kept.text) == ("crowded", busy.busy_now([sxgc.pk], now=now)[sxgc.pk].text)
     assert busy.busy_now([sxgc.pk], now=now + datetime.timedelta(minutes=61))[sxgc.pk].level == "quiet"
     assert busy.clear_full(sxgc, actor=users["sanxia_manager"], now=now)
     assert busy.busy_now([sxgc.pk], now=now)[sxgc.pk].level == "quiet"
