@@ -264,22 +264,23 @@ def add_leave(entry: RosterEntry, *, actor, **fields) -> Leave:
 # --- the denominator ---------------------------------------------------------------------------
 
 
-def _closures(day: datetime.date):
-    """Statuses that close a unit (or close it by order) for the whole of `day`."""
+def _local_day(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The start of `day` in Beijing and of the day after."""
     from yizhan.operations.services import SHANGHAI
 
     start = datetime.datetime.combine(day, datetime.time(), SHANGHAI)
-    end = start + datetime.timedelta(days=1)
-    return (
-        OperatingStatus.objects.live()
-        .filter(state__in=list(CLOSED_STATES), starts_at__lte=start)
-        .filter(Q(ends_at__isnull=True) | Q(ends_at__gte=end))
-    )
+    return start, start + datetime.timedelta(days=1)
 
 
 def closed_all_day(unit_ids, day: datetime.date) -> set[int]:
     """Of these units, those closed (or closed by order) for the whole of `day`."""
-    return set(_closures(day).filter(unit_id__in=unit_ids).values_list("unit_id", flat=True))
+    start, end = _local_day(day)
+    return set(
+        OperatingStatus.objects.live()
+        .filter(unit_id__in=unit_ids, state__in=list(CLOSED_STATES), starts_at__lte=start)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gte=end))
+        .values_list("unit_id", flat=True)
+    )
 
 
 def expected_entries(day: datetime.date, units=None):
@@ -545,13 +546,11 @@ def is_expected(entry: RosterEntry, day: datetime.date) -> bool:
 
 # Report submission's hot path runs the next three statements once per report, as plain SQL: the
 # ORM's compile step costs ~0.4 ms a statement on this hardware, several times the statement
-# itself, and the three took 1.6 ms of a 6.6 ms request (the ORM forms are `Leave` and
-# `_closures` above and `recount`; test_health checks the plain forms agree with them).
+# itself, and the three took 1.6 ms of a 6.6 ms request (the ORM forms are `expected_entries`'s
+# leave, `closed_all_day` and `recount`; test_health checks the plain forms agree with them).
 def _away_or_closed(entry: RosterEntry, day: datetime.date) -> bool:
     """On leave on `day`, or the unit closed (or closed by order) all of it."""
-    from yizhan.operations.services import SHANGHAI
-
-    start = datetime.datetime.combine(day, datetime.time(), SHANGHAI)
+    start, end = _local_day(day)
     ops, quote = connection.ops, connection.ops.quote_name
     states = sorted(CLOSED_STATES)
     sql = (
@@ -562,10 +561,7 @@ def _away_or_closed(entry: RosterEntry, day: datetime.date) -> bool:
     )
     on = ops.adapt_datefield_value(day)
     params = [entry.pk, on, on, entry.unit_id, *states]
-    params += [
-        ops.adapt_datetimefield_value(start),
-        ops.adapt_datetimefield_value(start + datetime.timedelta(days=1)),
-    ]
+    params += [ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(end)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() is not None
