@@ -1,5 +1,7 @@
 """Scheduled work is declared in code and written into django-q's table by `migrate`."""
 
+import datetime
+
 from django.core.management import call_command
 from django_q.models import Schedule
 
@@ -30,9 +32,25 @@ def test_sync_updates_changed_and_removes_undeclared(db):
 def test_daily_schedules_run_at_their_beijing_time(db):
     from django.utils import timezone
 
+    # The test database was migrated when the run began, maybe before 03:30 passed: sync afresh.
+    Schedule.objects.filter(name="yizhan:visits.purge_device_marks").delete()
+    before = timezone.now()
+    assert "+ yizhan:visits.purge_device_marks" in schedules.sync()
     row = Schedule.objects.get(name="yizhan:visits.purge_device_marks")
     local = timezone.localtime(row.next_run)
-    assert (local.hour, local.minute) == (3, 30) and row.next_run > timezone.now()
+    assert (local.hour, local.minute) == (3, 30)
+    assert before < row.next_run <= before + datetime.timedelta(days=1)
+
+
+def test_a_daily_first_run_is_today_before_its_time_and_tomorrow_after():
+    from zoneinfo import ZoneInfo
+
+    spec = schedules.Every(name="x", func="f", label="x", at="03:30")
+    beijing = ZoneInfo("Asia/Shanghai")
+    early = datetime.datetime(2026, 12, 2, 3, 29, 59, tzinfo=beijing)
+    assert spec.first_run(early) == datetime.datetime(2026, 12, 2, 3, 30, tzinfo=beijing)
+    for late in (early.replace(minute=30, second=0), early.replace(minute=31)):
+        assert spec.first_run(late) == datetime.datetime(2026, 12, 3, 3, 30, tzinfo=beijing)
 
 
 def test_the_command_lists_each_with_its_next_run(db, capsys):
