@@ -17,6 +17,15 @@ def build_small_demo(seed: int = 2023) -> DemoContext:
     return ctx
 
 
+def pytest_runtest_setup(item):
+    # Such a test ignores DATABASE_URL, so the PostgreSQL run would only repeat the SQLite run's.
+    if item.get_closest_marker("own_sqlite"):
+        from django.db import connection
+
+        if connection.vendor != "sqlite":
+            pytest.skip("builds its own SQLite database: covered by the SQLite run")
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():

@@ -129,6 +129,7 @@ def round_trip(env, backup_file: Path):
     return len(before), len(ids)
 
 
+@pytest.mark.own_sqlite
 def test_round_trip_under_load_on_sqlite(tmp_path):
     env = scratch_env(tmp_path)
     backup_file = tmp_path / "yizhan-backup.sqlite3"

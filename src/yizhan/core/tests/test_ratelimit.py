@@ -271,6 +271,7 @@ print(json.dumps([race() for _ in range(3)]))
 """
 
 
+@pytest.mark.own_sqlite
 def test_twenty_threads_against_a_limit_of_ten_on_sqlite(tmp_path):
     """On a SQLite file in WAL mode, as served (the test database is in memory, where writers
     from several threads fail at once instead of waiting their turn)."""

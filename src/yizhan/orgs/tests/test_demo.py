@@ -2,6 +2,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from yizhan.orgs.models import Unit
 
 DIGEST_SCRIPT = """
@@ -46,6 +48,7 @@ def demo_digests(tmp_path, seeds: list[int]) -> list[str]:
     return digests
 
 
+@pytest.mark.own_sqlite
 def test_same_seed_same_network_other_seed_other_network(tmp_path):
     first, again, other = demo_digests(tmp_path, [2023, 2023, 7])
     assert again == first
