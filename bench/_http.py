@@ -30,6 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# As the README's production command runs it. Sync workers wait on each commit (SQLite's write
+# lock, PostgreSQL's WAL flush); four on two cores keep the cores busy through those waits.
+WORKERS = 4
 
 
 # --- the server ------------------------------------------------------------------------------------
@@ -71,7 +74,12 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    env: dict, port: int, workers: int = 2, preload: bool = True, app: str = "yizhan.wsgi", timeout: int = 30
+    env: dict,
+    port: int,
+    workers: int = WORKERS,
+    preload: bool = True,
+    app: str = "yizhan.wsgi",
+    timeout: int = 30,
 ) -> subprocess.Popen:
     """gunicorn with sync workers on 127.0.0.1:`port`. With `preload` the application is loaded once
     in the master: a worker that dies is replaced by a fork that serves at once, instead of one that
@@ -81,7 +89,7 @@ def start_gunicorn(
     return subprocess.Popen(command, env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL)
 
 
-def wait_ready(port: int, path: str, server: subprocess.Popen | None = None, workers: int = 0) -> None:
+def wait_ready(port: int, path: str, server: subprocess.Popen | None = None, workers: int = WORKERS) -> None:
     """Until GET `path` answers 200 and, given the server, `workers` workers are up (the master
     listens before it forks them)."""
     deadline = time.monotonic() + 60

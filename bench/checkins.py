@@ -1,4 +1,4 @@
-"""Check-ins through the HTTP endpoint: gunicorn with 2 workers on SQLite (WAL), load from a second
+"""Check-ins through the HTTP endpoint: gunicorn with 4 workers (the README's command) on SQLite (WAL), load from a second
 process on 127.0.0.1, bounded in time.
 
     .venv/bin/python bench/checkins.py [--seconds 8] [--runs 3] [--concurrency 16]
@@ -124,7 +124,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each run")
     parser.add_argument("--runs", type=int, default=3, help="runs without a kill (the median is reported)")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the goal is set for 2)")
+    parser.add_argument(
+        "--workers", type=int, default=_http.WORKERS, help="gunicorn workers (the README runs 4)"
+    )
     args = parser.parse_args()
 
     memory = "/dev/shm" if os.path.isdir("/dev/shm") else None

@@ -239,7 +239,7 @@ def main():
     port = _http.free_port()
     server = _http.start_gunicorn(env, port)  # --preload, as the README runs it
     try:
-        _http.wait_ready(port, "/api/v1/open-data/", server, workers=2)
+        _http.wait_ready(port, "/api/v1/open-data/", server)
         cpu_before = _http.worker_cpu_seconds(server.pid)
         client = _http.Load(port, requests, concurrency=args.concurrency)
         # Half-way through, one worker dies without a chance to clean up.
@@ -271,7 +271,7 @@ def main():
     rollup_ok = (row.expected, row.on_time, row.late) == raw_today
     print(
         f"submission: {len(bodies):,} reports in {result['elapsed']:.1f} s = {rate:.0f}/s with {args.concurrency} in "
-        f"flight (2 workers{', one SIGKILLed' if killed else ''}; server CPU {server_ms:.2f} ms per report, "
+        f"flight ({_http.WORKERS} workers{', one SIGKILLed' if killed else ''}; server CPU {server_ms:.2f} ms per report, "
         f"the replacement's start included); "
         f"{resent} resent after no answer; "
         f"acknowledged {len(acknowledged):,}, stored {per_entry:,}, lost {lost}; rollups = raw count: {rollup_ok}",

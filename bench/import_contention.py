@@ -3,7 +3,7 @@
 Builds a temporary SQLite database (DATABASE_URL is ignored) with the small demo network plus a
 generated registry of 15,000 stations (imported through the real import), writes an update
 workbook that changes every one of them (name, phone, hours, a facility), starts the app under
-gunicorn (2 workers), and then, while a separate process commits that workbook with the import
+gunicorn (4 workers, as the README runs it), and then, while a separate process commits that workbook with the import
 service (`import_stations`, as the back office's background job does), keeps check-ins flowing
 to /api/v1/stations/{code}/checkins from a few client threads. Reports the import's duration, how
 many check-ins were answered and how, and their latency; the goal: 0 errors, p99 under 1 s.
@@ -128,7 +128,7 @@ def main() -> None:
         port = _http.free_port()
         server = _http.start_gunicorn(env, port)
         try:
-            _http.wait_ready(port, "/api/v1/open-data/", server, workers=2)
+            _http.wait_ready(port, "/api/v1/open-data/", server)
             checkins.run(port, server, codes[:50], workdir / "var" / "yizhan.sqlite3", "warm-", 1.0, 4)
             samples: list = []
             stop = threading.Event()

@@ -97,7 +97,7 @@ def main():
         {**env, "YIZHAN_BENCH_WSGI": "1"}, port, preload=False, app="locator_http:application"
     )
     try:
-        _http.wait_ready(port, "/bench/noop", server, workers=2)
+        _http.wait_ready(port, "/bench/noop", server)
         # Measure the steady state: each worker loads its index on its first nearby request and
         # keeps per-station JSON, per-minute hours and per-filter trees as queries come; run
         # both query sets through both workers first.
@@ -135,7 +135,7 @@ def main():
         f"({c_noop / c_filt * 100:.0f} %)"
     )
     print(
-        f"FIGURE nearby API under gunicorn (2 workers, {n:,} stations): {near:.0f} requests/s = "
+        f"FIGURE nearby API under gunicorn ({_http.WORKERS} workers, {n:,} stations): {near:.0f} requests/s = "
         f"{near / noop * 100:.0f} % of the no-op JSON endpoint ({noop:.0f} requests/s); with 1–2 facilities "
         f"+ open now {filt:.0f} requests/s = {filt / noop * 100:.0f} % (goal ≥ 85 %; medians of "
         f"{args.rounds} interleaved rounds)"

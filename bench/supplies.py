@@ -13,7 +13,7 @@ for every pair with 4 % of them set above their balance, and their open alerts. 
 - one unit's stock card for a year (one item, and all 40 items: the 台账) (goal < 100 ms);
 - the consistency check over every balance (`ledger.check`, the `check_supplies` command)
   (goal < 30 s);
-- posting entries over HTTP: gunicorn with 2 workers, 4 posts in flight from the shared selector
+- posting entries over HTTP: gunicorn with 4 workers (the README's command), 4 posts in flight from the shared selector
   client (bench/_http.py; until December 2026 four processes with http.client, one post each at a
   time) on 127.0.0.1, receipts and hand-outs to random outlets and items (goal ≥ 300/s on 2
   cores), with the workers' own CPU per entry read from /proc (what two idle cores could serve,
@@ -243,7 +243,7 @@ def http_rate(env: dict, seconds: float) -> tuple[float, dict, float]:
     server = _http.start_gunicorn(env, port, timeout=60)
     headers = {"Authorization": f"Bearer {token}"}
     try:
-        _http.wait_ready(port, "/api/v1/open-data/", server, workers=2)
+        _http.wait_ready(port, "/api/v1/open-data/", server)
         rates, cpu_ms = [], []
         for round_ in range(4):  # the first round warms the workers up
             requests = postings(codes, items, headers, 2000, round_)
@@ -364,7 +364,7 @@ def main() -> None:
         rate, _other, cpu_ms = http_rate(env, args.seconds)
         # On a shared machine the rate says how busy the neighbours were; the workers' own CPU per
         # entry does not, and two idle cores can serve at most 2000 / that many per second.
-        print(f"posting over HTTP (gunicorn, 2 workers): median {rate:.0f} entries/s (goal ≥ 300), load average "
+        print(f"posting over HTTP (gunicorn, {_http.WORKERS} workers): median {rate:.0f} entries/s (goal ≥ 300), load average "
               f"{load:.1f} before; server CPU {cpu_ms:.1f} ms per entry = at most {2000 / cpu_ms:.0f}/s on 2 idle cores")  # fmt: skip
 
         safe = rush()
