@@ -11,6 +11,7 @@ register(
         "mobile.schedule_created": _("Visit schedule added"),
         "mobile.schedule_updated": _("Visit schedule changed"),
         "mobile.schedule_stopped": _("Visit schedule stopped"),
+        "mobile.schedule_resumed": _("Visit schedule switched on again"),
         "mobile.visit_cancelled": _("Mobile visit cancelled"),
         "mobile.visit_services": _("Services of a mobile visit recorded"),
         "mobile.case_visit_scheduled": _("Case scheduled as a mobile visit"),

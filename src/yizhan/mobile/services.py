@@ -275,6 +275,15 @@ def _stop_values(schedule: VisitSchedule) -> dict:
     return {"valid_to": today}
 
 
+def _resume_values(schedule: VisitSchedule) -> dict:
+    """What switching on changes: a schedule switched off (stopped before it began) runs again,
+    refused if that puts the van in two places at once. One that ended is given a new end date
+    by changing it instead."""
+    if schedule.active:
+        raise ValidationError({"active": _("This schedule is already switched on.")})
+    return {"active": True}
+
+
 def _drop_changed_visits(schedule: VisitSchedule) -> None:
     """Remove the schedule's visits to come (not started, not cancelled, serving no case) that
     its new values no longer give — other dates or hours, another place, past its new end, or
@@ -313,9 +322,11 @@ def save_schedule(
     schedule: VisitSchedule | None = None,
     revision: int | None = None,
     stop: bool = False,
+    resume: bool = False,
     **data,
 ) -> VisitSchedule:
-    """Create a schedule (or change `schedule`; `stop=True`: end its validity today), then
+    """Create a schedule (or change `schedule`; `stop=True`: end its validity today;
+    `resume=True`: switch a switched-off one on again), then
     generate its visits for the horizon. A change removes the visits to come that the schedule
     no longer gives (see `_drop_changed_visits`) and generates the ones it now gives."""
     from yizhan.audit.services import diff
@@ -325,6 +336,8 @@ def save_schedule(
         concurrency.check(schedule, revision, actor=actor)
         if stop:
             data = _stop_values(schedule)
+        elif resume:
+            data = _resume_values(schedule)
         merged = {
             "place": schedule.place,
             "rrule": schedule.rrule,
@@ -346,7 +359,13 @@ def save_schedule(
         concurrency.advance(schedule, changes, actor=actor)
         schedule.save()
         _drop_changed_visits(schedule)
-        action = "mobile.schedule_stopped" if stop else "mobile.schedule_updated"
+        action = (
+            "mobile.schedule_stopped"
+            if stop
+            else "mobile.schedule_resumed"
+            if resume
+            else "mobile.schedule_updated"
+        )
         record(action, schedule, actor=actor, unit=station.unit, changes=changes)
     else:
         values = clean_schedule(data, station=station)

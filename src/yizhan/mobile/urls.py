@@ -13,4 +13,5 @@ urlpatterns = [
     path(P + "<str:code>/schedules/new/", views.schedule_create, name="schedule_create"),
     path(P + "<str:code>/schedules/<int:pk>/edit/", views.schedule_edit, name="schedule_edit"),
     path(P + "<str:code>/schedules/<int:pk>/stop/", views.schedule_stop, name="schedule_stop"),
+    path(P + "<str:code>/schedules/<int:pk>/resume/", views.schedule_resume, name="schedule_resume"),
 ]

@@ -159,6 +159,18 @@ def schedule_stop(request, code: str, pk: int):
 
 
 @staff_view("read")
+def schedule_resume(request, code: str, pk: int):
+    station, schedule = _van_schedule(request, code, pk)
+    form = StopForm(request.POST or None, initial={"revision": schedule.revision})
+    done = _("Schedule switched on; its visits are planned.")
+    if _saved(request, form, station, schedule, done, resume=True):
+        return redirect("mobile:van", station.code)
+    title = _("Switch on the schedule at %(place)s") % {"place": schedule.place.name}
+    intro = _("The schedule runs again as it is set: its visits are planned and shown to the public.")
+    return _form_page(request, form, title, station, intro=intro, submit_label=_("Switch the schedule on"))
+
+
+@staff_view("read")
 def cancel(request, pk: int):
     visit = get_for_user(request.user, Visit.objects.select_related("station", "place"), "change", pk=pk)
     form = CancelForm(request.POST or None, initial={"revision": visit.revision})

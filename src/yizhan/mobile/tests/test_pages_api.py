@@ -433,6 +433,59 @@ def test_stopping_a_schedule_that_has_not_begun_switches_it_off(client_for, van,
     assert not Visit.objects.filter(schedule=soon).exists()
 
 
+@pytest.mark.parametrize("username", WRITES)
+def test_who_switches_a_switched_off_schedule_on_again(client_for, client, username, van, place, users):
+    soon = services.save_schedule(
+        van, actor=users["hq_admin"], place=place, rrule="FREQ=DAILY", start_time="20:00", end_time="21:00",
+        valid_from=_day(7).isoformat(),
+    )  # fmt: skip
+    soon = services.save_schedule(
+        van, actor=users["hq_admin"], schedule=soon, revision=soon.revision, stop=True
+    )
+    assert not soon.active and not Visit.objects.filter(schedule=soon).exists()
+    url = f"{M}{van.code}/schedules/{soon.pk}/resume/"
+    assert url in client_for("hq_admin").get(f"{M}{van.code}/").content.decode()
+    shown = client_for(username).get(url)
+    answer = client_for(username).post(url, {"revision": soon.revision})
+    soon.refresh_from_db()
+    if WRITES[username] == "ok":
+        assert (shown.status_code, answer.status_code) == (200, 302)
+        assert soon.active and soon.revision == 3
+        assert Visit.objects.filter(schedule=soon, planned_on=_day(7)).exists()
+        assert _beijing(_day(7), "20:00") in _public_starts(client, van)
+        event = AuditEvent.objects.get(action="mobile.schedule_resumed", object_id=str(soon.pk))
+        assert event.changes["active"] == [False, True]
+        page = client_for(username).get(f"{M}{van.code}/").content.decode()
+        assert url not in page and f"{M}{van.code}/schedules/{soon.pk}/stop/" in page
+        again = client_for(username).post(url, {"revision": soon.revision})
+        assert again.status_code == 200 and again.context["form"].non_field_errors()
+    else:
+        assert (shown.status_code, answer.status_code) == (WRITES[username],) * 2
+        assert (soon.active, soon.revision) == (False, 2)
+        assert not Visit.objects.filter(schedule=soon).exists()
+
+
+def test_switching_on_is_refused_when_the_van_would_be_in_two_places(client_for, van, place, evening, users):
+    other = services.create_place(
+        actor=users["hq_admin"], unit=van.unit, name="沙井物流园", kind="logistics_park",
+        address="深圳市宝安区沙井街道", lat=22.73, lng=113.83,
+    )  # fmt: skip
+    off = services.save_schedule(
+        van, actor=users["hq_admin"], place=other, rrule="FREQ=DAILY", start_time="20:30", end_time="21:30",
+        valid_from=_day(30).isoformat(), active=False,
+    )  # fmt: skip
+    client = client_for("hq_admin")
+    for revision in ("", "abc", "-1"):  # bad input: named, nothing written
+        bad = client.post(f"{M}{van.code}/schedules/{off.pk}/resume/", {"revision": revision})
+        assert bad.status_code == 200 and bad.context["form"].errors
+    answer = client.post(f"{M}{van.code}/schedules/{off.pk}/resume/", {"revision": off.revision})
+    assert answer.status_code == 200
+    assert "已安排在“福永物流园”" in " ".join(answer.context["form"].non_field_errors())
+    off.refresh_from_db()
+    assert (off.active, off.revision) == (False, 1)
+    assert not Visit.objects.filter(schedule=off).exists()
+
+
 def test_a_shorter_validity_keeps_the_visits_it_still_gives(van, evening, users):
     before = _to_come(evening)
     services.save_schedule(
@@ -456,6 +509,8 @@ def test_a_stale_schedule_edit_or_stop_is_refused(client_for, api, van, place, e
     assert page.status_code == 200 and page.context["form"].non_field_errors()
     stop = client.post(f"{M}{van.code}/schedules/{evening.pk}/stop/", {"revision": stale})
     assert stop.status_code == 200 and stop.context["form"].non_field_errors()
+    resume = client.post(f"{M}{van.code}/schedules/{evening.pk}/resume/", {"revision": stale})
+    assert resume.status_code == 200 and "修改" in " ".join(resume.context["form"].non_field_errors())
     patch = api("hq_admin").patch(
         f"{A}/vans/{van.code}/schedules/{evening.pk}", {"revision": stale, "end_time": "21:30"},
         content_type="application/json",
