@@ -274,6 +274,20 @@ def stop_schedule(request, code: str, schedule_id: int, payload: StopIn):
     return schedule_out(VisitSchedule.objects.get(pk=s.pk))
 
 
+@manage_router.post(
+    P + "/vans/{code}/schedules/{schedule_id}/resume",
+    response={200: ScheduleOut, 409: Conflict},
+    summary="Switch a switched-off schedule on again; its visits are planned (already on, or the van "
+    "in two places: 422)",
+)
+def resume_schedule(request, code: str, schedule_id: int, payload: StopIn):
+    van, schedule = _schedule(request, code, schedule_id, "change")
+    s = services.save_schedule(
+        van, actor=request.user, schedule=schedule, revision=payload.revision, resume=True
+    )
+    return schedule_out(VisitSchedule.objects.get(pk=s.pk))
+
+
 class CancelIn(Schema):
     notice: str
     revision: int | None = None

@@ -465,6 +465,20 @@ def test_who_switches_a_switched_off_schedule_on_again(client_for, client, usern
         assert not Visit.objects.filter(schedule=soon).exists()
 
 
+def test_a_switched_off_schedule_is_switched_on_in_the_api(api, client, van, place, users):
+    off = services.save_schedule(
+        van, actor=users["hq_admin"], place=place, rrule="FREQ=DAILY", start_time="20:00", end_time="21:00",
+        valid_from=_day(7).isoformat(), active=False,
+    )  # fmt: skip
+    answer = api("hq_admin").post(
+        f"{A}/vans/{van.code}/schedules/{off.pk}/resume", {"revision": off.revision},
+        content_type="application/json",
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.content
+    assert (answer.json()["active"], answer.json()["revision"]) == (True, 2)
+    assert _beijing(_day(7), "20:00") in _public_starts(client, van)
+
+
 def test_switching_on_is_refused_when_the_van_would_be_in_two_places(client_for, van, place, evening, users):
     other = services.create_place(
         actor=users["hq_admin"], unit=van.unit, name="沙井物流园", kind="logistics_park",
@@ -591,9 +605,16 @@ def test_who_changes_and_stops_a_schedule_in_the_api(api, client, username, van,
         assert "valid_to" in _fields(
             c.post(f"{A}/vans/{van.code}/schedules/{evening.pk}/stop", {}, content_type="application/json")
         )
+        # Still on (it ends today): switching on is refused naming `active`, a stale revision 409.
+        resume = f"{A}/vans/{van.code}/schedules/{evening.pk}/resume"
+        assert "active" in _fields(c.post(resume, {}, content_type="application/json"))
+        assert c.post(resume, {"revision": 1}, content_type="application/json").status_code == 409
     else:
         stop = c.post(f"{A}/vans/{van.code}/schedules/{evening.pk}/stop", {}, content_type="application/json")
-        assert {patch.status_code, stop.status_code} == {WRITES[username]}
+        resume = c.post(
+            f"{A}/vans/{van.code}/schedules/{evening.pk}/resume", {}, content_type="application/json"
+        )
+        assert {patch.status_code, stop.status_code, resume.status_code} == {WRITES[username]}
         evening.refresh_from_db()
         assert (evening.end_time, evening.valid_to, evening.revision) == (datetime.time(21), None, 1)
         assert _beijing(_day(1), "20:00") in _public_starts(client, van)
