@@ -256,8 +256,17 @@ def update_schedule(request, code: str, schedule_id: int, payload: SchedulePatch
     return schedule_out(VisitSchedule.objects.get(pk=s.pk))
 
 
-class StopIn(Schema):
+class SwitchIn(Schema):
     revision: int | None = None  # when given, a stale one is 409
+
+
+def _switched(request, code: str, schedule_id: int, payload: SwitchIn, switch: str):
+    """`save_schedule(…, stop=True)` or `(…, resume=True)` on one of the van's schedules."""
+    van, schedule = _schedule(request, code, schedule_id, "change")
+    s = services.save_schedule(
+        van, actor=request.user, schedule=schedule, revision=payload.revision, **{switch: True}
+    )
+    return schedule_out(VisitSchedule.objects.get(pk=s.pk))
 
 
 @manage_router.post(
@@ -266,12 +275,8 @@ class StopIn(Schema):
     summary="Stop a schedule: its validity ends today (Beijing); its visits after today that are "
     "not cancelled are removed",
 )
-def stop_schedule(request, code: str, schedule_id: int, payload: StopIn):
-    van, schedule = _schedule(request, code, schedule_id, "change")
-    s = services.save_schedule(
-        van, actor=request.user, schedule=schedule, revision=payload.revision, stop=True
-    )
-    return schedule_out(VisitSchedule.objects.get(pk=s.pk))
+def stop_schedule(request, code: str, schedule_id: int, payload: SwitchIn):
+    return _switched(request, code, schedule_id, payload, "stop")
 
 
 @manage_router.post(
@@ -280,12 +285,8 @@ def stop_schedule(request, code: str, schedule_id: int, payload: StopIn):
     summary="Switch a switched-off schedule on again; its visits are planned (already on, or the van "
     "in two places: 422)",
 )
-def resume_schedule(request, code: str, schedule_id: int, payload: StopIn):
-    van, schedule = _schedule(request, code, schedule_id, "change")
-    s = services.save_schedule(
-        van, actor=request.user, schedule=schedule, revision=payload.revision, resume=True
-    )
-    return schedule_out(VisitSchedule.objects.get(pk=s.pk))
+def resume_schedule(request, code: str, schedule_id: int, payload: SwitchIn):
+    return _switched(request, code, schedule_id, payload, "resume")
 
 
 class CancelIn(Schema):

@@ -57,7 +57,9 @@ class ScheduleEditForm(ScheduleForm):
         }
 
 
-class StopForm(forms.Form):
+class SwitchForm(forms.Form):
+    """Stop a schedule or switch it on: only the revision it was shown with."""
+
     revision = RevisionField()
 
 

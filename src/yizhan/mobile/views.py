@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from yizhan.core.forms import apply_errors
 from yizhan.mobile import services
-from yizhan.mobile.forms import CancelForm, PlaceForm, ScheduleEditForm, ScheduleForm, StopForm
+from yizhan.mobile.forms import CancelForm, PlaceForm, ScheduleEditForm, ScheduleForm, SwitchForm
 from yizhan.mobile.models import ServiceKind, Visit, VisitPlace, VisitSchedule
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
 from yizhan.stations.models import Station, StationKind
@@ -143,31 +143,40 @@ def schedule_edit(request, code: str, pk: int):
     return _form_page(request, form, title, station)
 
 
+def _switch_page(request, code: str, pk: int, switch: str, *, done, title, intro, submit_label):
+    """A schedule's stop or switch-on page: the revision it was shown with, then the service's
+    `save_schedule(…, stop=True)` or `(…, resume=True)`."""
+    station, schedule = _van_schedule(request, code, pk)
+    form = SwitchForm(request.POST or None, initial={"revision": schedule.revision})
+    if _saved(request, form, station, schedule, done, **{switch: True}):
+        return redirect("mobile:van", station.code)
+    title = title % {"place": schedule.place.name}
+    return _form_page(request, form, title, station, intro=intro, submit_label=submit_label)
+
+
 @staff_view("read")
 def schedule_stop(request, code: str, pk: int):
-    station, schedule = _van_schedule(request, code, pk)
-    form = StopForm(request.POST or None, initial={"revision": schedule.revision})
-    done = _("Schedule stopped; its visits after today are removed.")
-    if _saved(request, form, station, schedule, done, stop=True):
-        return redirect("mobile:van", station.code)
-    title = _("Stop the schedule at %(place)s") % {"place": schedule.place.name}
-    intro = _(
-        "The schedule ends today: a visit today stands, the visits after today that are not "
-        "cancelled are removed and no longer shown to the public."
-    )
-    return _form_page(request, form, title, station, intro=intro, submit_label=_("Stop the schedule"))
+    return _switch_page(
+        request, code, pk, "stop",
+        done=_("Schedule stopped; its visits after today are removed."),
+        title=_("Stop the schedule at %(place)s"),
+        intro=_(
+            "The schedule ends today: a visit today stands, the visits after today that are not "
+            "cancelled are removed and no longer shown to the public."
+        ),
+        submit_label=_("Stop the schedule"),
+    )  # fmt: skip
 
 
 @staff_view("read")
 def schedule_resume(request, code: str, pk: int):
-    station, schedule = _van_schedule(request, code, pk)
-    form = StopForm(request.POST or None, initial={"revision": schedule.revision})
-    done = _("Schedule switched on; its visits are planned.")
-    if _saved(request, form, station, schedule, done, resume=True):
-        return redirect("mobile:van", station.code)
-    title = _("Switch on the schedule at %(place)s") % {"place": schedule.place.name}
-    intro = _("The schedule runs again as it is set: its visits are planned and shown to the public.")
-    return _form_page(request, form, title, station, intro=intro, submit_label=_("Switch the schedule on"))
+    return _switch_page(
+        request, code, pk, "resume",
+        done=_("Schedule switched on; its visits are planned."),
+        title=_("Switch on the schedule at %(place)s"),
+        intro=_("The schedule runs again as it is set: its visits are planned and shown to the public."),
+        submit_label=_("Switch the schedule on"),
+    )  # fmt: skip
 
 
 @staff_view("read")
