@@ -11,7 +11,7 @@ in SQLite with a generated station network (50,000 stations by default).
    bench/locator_http.py); the full search page `/?q=<landmark>` (the landmark found, the 20
    stations nearest to it listed) against the nearby API on the same server, 8 requests in
    flight, interleaved rounds, medians (goal ≥ 80 %). A warm-up sends each of the 2,000 search
-   paths 16 times so that every worker meets nearly every one, and the rounds measure the pages each worker
+   paths 4 times per worker (16) so that every worker meets nearly every one, and the rounds measure the pages each worker
    keeps (rendered again when a badge could change): the steady state of a working set of 2,000
    landmarks. The first rendering of a page is the in-process "rendered" figure of step 2.
 
@@ -231,11 +231,9 @@ def main():
         # every search path sent 4× per worker, so that each worker has met (and kept) it with a
         # chance of 1 - (1 - 1/W)^(4W) ≈ 0.99 (a path a worker never met is rendered in a round: ~15 ms, not ~1).
         _http.rate(port, gets["nearby"], seconds=6, concurrency=args.concurrency)
-        warm = _http.load(port, gets["search"] * 4 * _http.WORKERS, concurrency=args.concurrency)
-        print(
-            f"  warm-up: {len(gets['search']) * 4 * _http.WORKERS:,} search pages in {warm['elapsed']:.0f} s",
-            flush=True,
-        )
+        warm_up = gets["search"] * 4 * _http.WORKERS
+        warm = _http.load(port, warm_up, concurrency=args.concurrency)
+        print(f"  warm-up: {len(warm_up):,} search pages in {warm['elapsed']:.0f} s", flush=True)
         for _round in range(args.rounds):
             for name in ("search", "nearby"):
                 rps, failed, used = _http.rate(
