@@ -27,6 +27,22 @@ def station(db):
     return lambda code: Station.objects.get(code=code)
 
 
+@pytest.fixture
+def sxgc(station, actor):
+    """CQ-SXGC with 4 seats and no check-ins in the last two hours: the demo's check-ins run up to
+    the moment it was built, minutes before the test, and would make it busy already."""
+    import datetime
+
+    from django.utils import timezone
+
+    from yizhan.stations import services as station_services
+    from yizhan.visits.models import CheckIn
+
+    s = station("CQ-SXGC")
+    CheckIn.objects.filter(station=s, at__gt=timezone.now() - datetime.timedelta(hours=2)).delete()
+    return station_services.update_station(s, actor=actor, seats=4)
+
+
 WEEKDAY_9_TO_5 = {
     "weekly": {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
     | {"sat": [], "sun": []},

@@ -16,13 +16,6 @@ from yizhan.visits.services import record_checkin
 SXGC = (29.5566, 106.4569)
 
 
-@pytest.fixture
-def sxgc(station, actor):
-    s = station("CQ-SXGC")
-    CheckIn.objects.filter(station=s, at__gt=timezone.now() - datetime.timedelta(hours=2)).delete()
-    return station_services.update_station(s, actor=actor, seats=4)
-
-
 def _checkins(station, n, minutes_ago=5):
     at = timezone.now() - datetime.timedelta(minutes=minutes_ago)
     for _ in range(n):

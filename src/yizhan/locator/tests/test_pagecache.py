@@ -35,11 +35,10 @@ def test_a_kept_page_is_the_rendered_page_with_a_token_of_its_own(client, db):
     assert client.post("/share/", {**LIST, "csrfmiddlewaretoken": two[0]}).status_code == 303
 
 
-def test_busy_levels_and_demand_are_of_each_request(client, db, station, actor):
-    sxgc = station_services.update_station(station("CQ-SXGC"), actor=actor, seats=2)
+def test_busy_levels_and_demand_are_of_each_request(client, db, sxgc):
     DemandPoint.objects.filter(source=DemandSource.SEARCH).delete()
     assert "busy-quiet" in _first_row(client.get("/", LIST).content.decode())
-    for _ in range(2):
+    for _ in range(4):
         record_checkin(sxgc)
     html = client.get("/", LIST).content.decode()
     assert len(pagecache._entries) == 1  # the same kept page, with the levels of now
