@@ -2,8 +2,10 @@ import importlib.util
 
 from django.urls import include, path
 from django.views.decorators.http import require_safe
+from django.views.i18n import set_language
 
 from yizhan.api import api
+from yizhan.core.crossorigin import public_form
 from yizhan.locator.api import stations_nearby
 
 # The site's own pages for 404 and 403, with its navigation (core.views.SiteErrorPagesMiddleware
@@ -18,7 +20,8 @@ urlpatterns = [
     # Then the public locator's pages: Django tries patterns in order, and the list page ("/")
     # came after ~110 others (a fifth of a kept page's cost). Its paths overlap no other app's.
     path("", include("yizhan.locator.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language view, as a public form (yizhan.core.crossorigin): checked by origin, not by a token.
+    path("i18n/setlang/", public_form(set_language), name="set_language"),
     path("", include("yizhan.core.urls")),
     path("manage/", include("yizhan.orgs.urls")),
     path("manage/audit/", include("yizhan.audit.urls")),

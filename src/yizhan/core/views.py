@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from yizhan.core.crossorigin import public_form
 from yizhan.core.middleware import LARGE_TEXT_COOKIE, set_cookie
 
 
@@ -14,6 +15,7 @@ def _safe_next(request) -> str:
     return target
 
 
+@public_form
 @require_POST
 def large_text(request):
     """Large, high-contrast text for the elderly, remembered for a year."""

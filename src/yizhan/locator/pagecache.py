@@ -13,9 +13,12 @@ found by everything the page is made of:
   midnight (the badges say "明天" / "周一") — and with "open now" the end of the minute (which
   stations are open decides which are listed); never longer than MAX_AGE_S (the facility labels
   and the city list the page shows are themselves kept that long);
-- per request, put in at each answer: the CSRF token, and the busy levels from one snapshot of the
-  whole network per process (`busy.network_now`, at most BUSY_TTL_S old: check-ins move them, not
-  data versions; a "full" mark made by this process shows at once).
+- put in at each answer: the busy levels from one snapshot of the whole network per process
+  (`busy.network_now`, at most BUSY_TTL_S old: check-ins move them, not data versions; a "full"
+  mark made by this process shows at once), worked out once per snapshot and page.
+
+Nothing on the page is the visitor's own: its forms are `core.crossorigin.public_form`s, checked
+by the browser's origin headers, so it carries no CSRF token and sets no cookie.
 
 Only pages whose place is certain are kept (a shared position, a picked city, one exact landmark);
 "which place do you mean?" and "nothing found" pages read branch names from the database and are
@@ -44,10 +47,9 @@ BUSY_TTL_S = 30.0
 # page of ~47 KB costs a few KB more. Past this, everything is dropped and kept afresh.
 MAX_BYTES = 64 * 1024 * 1024
 
-# Where the per-request values go: a prefix of this process's own, which no visitor's text that a
+# Where the busy values go: a prefix of this process's own, which no visitor's text that a
 # page echoes (the place typed, the "near" label) can forge.
 SLOT = "yz" + secrets.token_hex(6)
-CSRF_SLOT = SLOT + "csrf"
 SLOT_RE = re.compile(rb"(" + SLOT.encode() + rb"[a-z]+\d*)")
 
 
@@ -57,12 +59,14 @@ class Entry:
     until: float  # time.time() after which the page may read otherwise
     station_ids: list[int]
     demand: tuple | None  # (lat, lng, nearest station id) for `searched`, or None
+    # The busy values last put in and the snapshot they came from (`busy_values`).
+    busy: tuple = (0, {})
 
 
 _entries: OrderedDict = OrderedDict()
 _lines: dict[bytes, bytes] = {}
 _state = {"bytes": 0}
-_busy: dict = {"snapshot": None, "until": 0.0}
+_busy: dict = {"snapshot": None, "until": 0.0, "serial": 0}
 _lock = threading.Lock()
 
 
@@ -77,18 +81,26 @@ class _BusySlot:
         self.text = f"{SLOT}bt{i}"
 
 
-def busy_values(station_ids: list[int]) -> dict[bytes, bytes]:
+def busy_values(entry: Entry) -> dict[bytes, bytes]:
+    """The kept page's busy slots filled from the current snapshot, worked out once per snapshot
+    and page: their words (a translation each) were a third of a kept page's view time."""
     from yizhan.locator import busy
 
     now = time.time()
     if now >= _busy["until"]:
         _busy["snapshot"], _busy["until"] = busy.network_now(), now + busy_ttl()
-    levels = _busy["snapshot"].levels(station_ids)
+        _busy["serial"] += 1
+    serial = _busy["serial"]
+    made_from, values = entry.busy
+    if made_from == serial:
+        return values
+    levels = _busy["snapshot"].levels(entry.station_ids)
     out = {}
-    for i, pk in enumerate(station_ids):
+    for i, pk in enumerate(entry.station_ids):
         level = levels[pk]
         out[f"{SLOT}bl{i}".encode()] = level.level.encode()
         out[f"{SLOT}bt{i}".encode()] = escape(level.text).encode()
+    entry.busy = (serial, out)
     return out
 
 
@@ -164,17 +176,15 @@ def _shared(part: bytes) -> tuple:
     return tuple(out)
 
 
-def body(entry: Entry, csrf_token: str) -> bytes:
-    """The kept page with this request's CSRF token and the busy levels put in."""
-    values = busy_values(entry.station_ids) if entry.station_ids else {}
-    csrf, csrf_slot = csrf_token.encode(), CSRF_SLOT.encode()
+def body(entry: Entry) -> bytes:
+    """The kept page with the busy levels of now put in."""
+    values = busy_values(entry) if entry.station_ids else {}
     parts = entry.parts
     out = []
     for i in range(0, len(parts), 2):
         out.append(b"\n".join(parts[i]))
         if i + 1 < len(parts):
-            name = parts[i + 1]
-            out.append(csrf if name == csrf_slot else values.get(name, b""))
+            out.append(values.get(parts[i + 1], b""))
     return b"".join(out)
 
 

@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -17,6 +16,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from yizhan.core.crossorigin import public_form
 from yizhan.core.geo import from_wgs84, parse_point, to_wgs84
 from yizhan.locator import busy, pagecache, sections, services, share
 from yizhan.locator.signals import searched
@@ -56,7 +56,8 @@ def _labels(idx):
 
 
 @require_GET
-@vary_on_headers("HX-Request")
+# The page reads the language and large-text cookies (no token: its forms are `public_form`s).
+@vary_on_headers("HX-Request", "Cookie")
 def index(request):
     """Near me: a list sorted by distance; the location comes from the browser (lat/lng), a typed
     place (q), or a picked city (city). Works without JavaScript; htmx swaps just the results."""
@@ -67,7 +68,7 @@ def index(request):
         if kept.demand:
             lat, lng, nearest = kept.demand
             searched.send(__name__, request=request, lat=lat, lng=lng, station_id=nearest)
-        return _html(pagecache.body(kept, get_token(request)))
+        return _html(pagecache.body(kept))
     facilities, themes, names = _labels(idx)
     filters = _filters(request, idx)
     params = request.GET
@@ -157,10 +158,10 @@ def index(request):
     template = "locator/_results.html" if htmx else "locator/index.html"
     if not keep:
         return render(request, template, context)
-    html = render_to_string(template, {**context, "csrf_token": pagecache.CSRF_SLOT}, request)
+    html = render_to_string(template, context, request)
     until = pagecache.valid_until(idx, results, query)
     entry = pagecache.put(key, html, until=until, station_ids=station_ids, demand=demand)
-    return _html(pagecache.body(entry, get_token(request)))
+    return _html(pagecache.body(entry))
 
 
 def _page_key(request, idx, htmx: bool) -> tuple | None:
@@ -408,6 +409,7 @@ def _absolute(request, path: str) -> str:
     return base_url(request) + path
 
 
+@public_form
 @require_POST
 def share_list(request):
     """Make the short link of the list in the form (the list's own query), then show it with its

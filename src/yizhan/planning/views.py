@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from yizhan.core.crossorigin import public_form
 from yizhan.core.forms import apply_errors, flash_errors, submit
 from yizhan.orgs.models import Unit
 from yizhan.orgs.scoping import get_for_user, scoped, staff_view
@@ -168,6 +169,7 @@ def site_delete(request, pk):
 REPORTS_PER_HOUR = 5
 
 
+@public_form
 @require_POST
 def no_station(request):
     """A visitor says they need a station where they are (the list's point): counted as demand,
