@@ -4,7 +4,7 @@ language or the clock could change what it says."""
 
 import datetime
 
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from yizhan.locator import pagecache, services
@@ -104,3 +104,18 @@ def test_a_listed_van_bounds_the_page_by_its_visit_not_by_a_fixed_row(db):
     van = types.SimpleNamespace(row=idx.n + 3, next_change=ends)
     assert idx.is_mobile(van.row)
     assert pagecache.valid_until(idx, [van], query) <= ends.timestamp()
+
+
+@override_settings(YIZHAN_LOCATOR_REFRESH_MS=60_000)
+def test_a_kept_pages_busy_words_last_a_snapshot_and_a_full_mark_ends_it(client, db, sxgc, users):
+    from yizhan.locator import busy
+
+    assert "busy-quiet" in _first_row(client.get("/", LIST).content.decode())
+    for _ in range(4):
+        record_checkin(sxgc)
+    # Within the snapshot's 30 seconds the kept page says what it said.
+    assert "busy-quiet" in _first_row(client.get("/", LIST).content.decode())
+    busy.mark_full(sxgc, actor=users["sanxia_manager"])  # this process: the snapshot is dropped
+    row = _first_row(client.get("/", LIST).content.decode())
+    assert "busy-crowded" in row and "满员（工作人员标记" in row
+    assert len(pagecache._entries) == 1
