@@ -3,12 +3,13 @@
 Django's CSRF token gives every visitor without its cookie a new secret, a masked token and a
 cookie on every page that carries a form. The public list page carries four forms (share this
 list, "no station here", language, large text): the token made the page differ for every
-visitor and was a tenth of a kept page's cost (bench/search.py). Those four forms are anonymous,
-reach nobody's account and are rate-limited per address; for them the browser's own word on
-where a request comes from is enough, as Go's net/http CrossOriginProtection and OWASP's
+visitor and was a tenth of a kept page's cost (bench/search.py). Those four forms are anonymous
+and reach nobody's account: the two that write (a short link, a demand point) are rate-limited
+per address, the other two only set a cookie in the visitor's own browser. For them the
+browser's own word on where a request comes from is enough, as Go's net/http CrossOriginProtection and OWASP's
 cheat sheet describe it: `Sec-Fetch-Site` (every browser since 2023), else `Origin` (since
 2020). A request with neither comes from no browser (a script can post anyway, and the rate
-limit counts it) or from a very old one.
+limits count it) or from a very old one.
 
 Everything else — staff pages, check-ins, feedback, sign-ups — keeps Django's token.
 """
