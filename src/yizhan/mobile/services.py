@@ -334,10 +334,11 @@ def save_schedule(
     if schedule is not None:
         schedule = VisitSchedule.objects.select_for_update().get(pk=schedule.pk)
         concurrency.check(schedule, revision, actor=actor)
+        action = "mobile.schedule_updated"
         if stop:
-            data = _stop_values(schedule)
+            data, action = _stop_values(schedule), "mobile.schedule_stopped"
         elif resume:
-            data = _resume_values(schedule)
+            data, action = _resume_values(schedule), "mobile.schedule_resumed"
         merged = {
             "place": schedule.place,
             "rrule": schedule.rrule,
@@ -359,13 +360,6 @@ def save_schedule(
         concurrency.advance(schedule, changes, actor=actor)
         schedule.save()
         _drop_changed_visits(schedule)
-        action = (
-            "mobile.schedule_stopped"
-            if stop
-            else "mobile.schedule_resumed"
-            if resume
-            else "mobile.schedule_updated"
-        )
         record(action, schedule, actor=actor, unit=station.unit, changes=changes)
     else:
         values = clean_schedule(data, station=station)
