@@ -33,6 +33,7 @@ about once, the stations' JSON fragments (services.py) and the mobile layer's sn
 any of them only costs the time to compute it again.
 """
 
+import bisect
 import datetime
 import functools
 import itertools
@@ -513,18 +514,20 @@ class StationIndex:
             return answer
         words = facilities.tolist() if facilities is not None else None
         n = self.n
-        merged = list(zip(metres, rows, strict=True))
-        for chord2, visit, station in near:
+        rows, metres = list(rows), list(metres)
+        # Nearest van first, each put in its place among the answer's (after a fixed station at
+        # the same distance): one or two vans, cheaper to insert than to sort the whole list again.
+        for chord2, visit, station in sorted(near):
             if (words is not None or themes) and not layer.passes(station, words, themes):
                 continue
             distance = math.asin(min(math.sqrt(chord2) * 0.5, 1.0)) * TWO_R
-            if radius_m is None or distance <= radius_m:
-                merged.append((distance, n + visit))
-        if len(merged) == len(rows):
-            return answer
-        merged.sort()
-        del merged[k:]
-        return [row for _d, row in merged], [d for d, _row in merged]
+            place = bisect.bisect_right(metres, distance)
+            if place >= k or (radius_m is not None and distance > radius_m):
+                break
+            metres.insert(place, distance)
+            rows.insert(place, n + visit)
+        del rows[k:], metres[k:]
+        return rows, metres
 
     def is_mobile(self, row: int) -> bool:
         """Whether a row of an answer is a mobile station's visit (its visit: row - n)."""
