@@ -10,7 +10,7 @@ the van is there now, and a coarse grid of them.
 
 The fixed stations' query is not touched: `StationIndex.nearest_rows` answers from its own tree
 and cells, then asks the snapshot for the vans nearer than its k-th answer (a bound that is
-usually a few hundred metres in a city), which is a lookup of one to four grid cells. Rows of
+usually a few hundred metres in a city), which is the lookup of one block of a grid. Rows of
 mobile answers are numbered after the fixed stations' (`index.n + visit`), so one list of rows
 carries both.
 """
