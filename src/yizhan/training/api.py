@@ -141,6 +141,9 @@ class SessionOut(Schema):
     capacity: int
     enrolled: int
     warnings: list[str]
+    cancelled_at: datetime.datetime | None
+    cancel_reason: str
+    revision: int
 
 
 def session_out(s: Session) -> dict:
@@ -149,6 +152,7 @@ def session_out(s: Session) -> dict:
         "outlets": [o.code for o in s.outlets.order_by("path")], "station": s.station.code if s.station else None,
         "venue": s.venue, "starts_at": s.starts_at, "ends_at": s.ends_at, "trainer": s.trainer,
         "capacity": s.capacity, "enrolled": s.enrolments.count(), "warnings": services.session_warnings(s),
+        "cancelled_at": s.cancelled_at, "cancel_reason": s.cancel_reason, "revision": s.revision,
     }  # fmt: skip
 
 
@@ -198,6 +202,47 @@ def _session(request, session_id: int, perm: str = "read") -> Session:
 @manage_router.get(P + "/sessions/{session_id}", response=SessionOut, summary="One session with its warnings")
 def get_session(request, session_id: int):
     return session_out(_session(request, session_id))
+
+
+class SessionPatch(Schema):
+    revision: int
+    venue_kind: str | None = None
+    outlets: list[str] | None = None
+    station: str | None = None
+    venue: str | None = None
+    starts_at: str | None = None
+    ends_at: str | None = None
+    trainer: str | None = None
+    capacity: int | str | None = None
+
+
+@manage_router.patch(
+    P + "/sessions/{session_id}",
+    response=SessionOut,
+    summary="Change a session not yet held (those still expected are told when it moves); stale revision: 409",
+)
+def update_session(request, session_id: int, payload: SessionPatch):
+    session = _session(request, session_id, "change")
+    data = payload.dict(exclude_unset=True)
+    revision = data.pop("revision")
+    services.update_session(session, actor=request.user, revision=revision, **data)
+    return session_out(SESSIONS.get(pk=session.pk))
+
+
+class CancelIn(Schema):
+    reason: str
+    revision: int | None = None
+
+
+@manage_router.post(
+    P + "/sessions/{session_id}/cancel",
+    response=SessionOut,
+    summary="Cancel a session before attendance is marked, telling those still expected why",
+)
+def cancel_session(request, session_id: int, payload: CancelIn):
+    session = _session(request, session_id, "change")
+    services.cancel_session(session, actor=request.user, reason=payload.reason, revision=payload.revision)
+    return session_out(SESSIONS.get(pk=session.pk))
 
 
 class EnrolmentOut(Schema):

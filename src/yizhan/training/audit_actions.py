@@ -9,6 +9,8 @@ register(
         "training.course.created": _("Course created"),
         "training.course.updated": _("Course changed"),
         "training.session.created": _("Training session scheduled"),
+        "training.session.updated": _("Training session changed"),
+        "training.session.cancelled": _("Training session cancelled"),
         "training.invited": _("People invited to a training session"),
         "training.replied": _("Training invitation answered"),
         "training.result": _("Training result recorded"),
@@ -27,5 +29,6 @@ register(
         "finding": _("finding"),
         "course": _("course"),
         "outlets": _("outlets"),
+        "cancel_reason": _("reason for cancelling"),
     },
 )

@@ -35,14 +35,30 @@ class SessionForm(forms.Form):
     unit = forms.CharField(label=_("organised by (unit code)"), max_length=32)
     venue_kind = forms.ChoiceField(label=_("where"), choices=VenueKind.choices)
     outlets = forms.CharField(
-        label=_("outlets (codes, comma-separated)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("outlets (codes, comma-separated)"),
+        required=False,
+        max_length=2000,  # some 180 codes; the API takes a list of up to 500
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     station = forms.CharField(label=_("station code"), max_length=32, required=False)
     venue = forms.CharField(label=_("venue"), max_length=200, required=False)
-    starts_at = forms.CharField(label=_("starts at"), help_text=_("e.g. 2026-12-01 09:00"))
-    ends_at = forms.CharField(label=_("ends at"))
+    starts_at = forms.CharField(label=_("starts at"), max_length=32, help_text=_("e.g. 2026-12-01 09:00"))
+    ends_at = forms.CharField(label=_("ends at"), max_length=32)
     trainer = forms.CharField(label=_("trainer"), max_length=100, required=False)
     capacity = forms.CharField(label=_("capacity"), max_length=10)
+
+
+class SessionEditForm(SessionForm):
+    revision = RevisionField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["course"], self.fields["unit"]
+
+
+class CancelSessionForm(forms.Form):
+    reason = forms.CharField(label=_("reason for cancelling"), max_length=200)
+    revision = RevisionField()
 
 
 class InviteForm(forms.Form):

@@ -368,6 +368,127 @@ def create_session(*, actor, course: Course, unit: Unit, **data) -> Session:
     return session
 
 
+MARKED = (Status.ATTENDED, Status.ABSENT, Status.PASSED, Status.FAILED)
+# Told when a session moves or is cancelled: who may still come (not who declined).
+EXPECTED = (Status.INVITED, Status.ACCEPTED)
+
+
+def _require_not_cancelled(session: Session, field: str = "session") -> None:
+    if session.cancelled_at is not None:
+        raise ValidationError({field: _("This session is cancelled.")})
+
+
+def _session_snapshot(session: Session) -> dict:
+    values = snapshot(session, SESSION_FIELDS)
+    values["outlets"] = sorted(o.code for o in session.outlets.all())
+    return values
+
+
+def _when(session: Session) -> str:
+    start, end = timezone.localtime(session.starts_at), timezone.localtime(session.ends_at)
+    return (
+        f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+        if start.date() == end.date()
+        else f"{start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M}"
+    )
+
+
+def _where(session: Session) -> str:
+    if session.station_id:
+        return session.station.name
+    if session.venue_kind == VenueKind.OUTLETS:
+        return "、".join(o.name for o in session.outlets.order_by("path")[:5])
+    return session.venue
+
+
+def _tell_expected(session: Session, template: str, context: dict, key: str) -> int:
+    """Queue a message to everyone still expected who has a login; returns how many."""
+    from yizhan.notify.services import Recipient, notify
+
+    people = session.enrolments.filter(status__in=EXPECTED, entry__user__is_active=True).select_related(
+        "entry__user"
+    )
+    recipients = [Recipient(unit_id=e.unit_id, user=e.entry.user) for e in people]
+    if not recipients:
+        return 0
+    summary = notify(recipients, template, context, key=key)
+    return summary.queued + summary.held
+
+
+@transaction.atomic
+def update_session(session: Session, *, actor, revision=None, **data) -> Session:
+    """Change a session not yet held: its times, venue, trainer or capacity (never below the people
+    enrolled). Those still expected are told when it moves or changes venue."""
+    session = _session_locked(session)
+    _require_on(actor, session.unit)
+    concurrency.check(session, revision, actor=actor)
+    _require_not_cancelled(session)
+    if session.enrolments.filter(status__in=MARKED).exists():
+        raise ValidationError(
+            {"session": _("Attendance is marked already: the session can no longer change.")}
+        )
+    current = {f: getattr(session, f) for f in SESSION_FIELDS if f != "station_id"}
+    current["station"] = session.station.code if session.station_id else ""
+    current["outlets"] = [o.code for o in session.outlets.all()]
+    data = {k: v for k, v in data.items() if k in current}
+    clean = clean_session({**current, **data}, unit=session.unit, user=actor)
+    enrolled = session.enrolments.count()
+    if clean["capacity"] < enrolled:
+        raise ValidationError(
+            {"capacity": _("%(n)s people are enrolled: the capacity cannot be lower.") % {"n": enrolled}}
+        )
+    before = _session_snapshot(session)
+    was_when, was_where = _when(session), _where(session)
+    outlets = clean.pop("outlets")
+    for name, value in clean.items():
+        setattr(session, name, value)
+    session.outlets.set(outlets)
+    changes = diff(before, _session_snapshot(session))
+    if not changes:
+        return session
+    changes = concurrency.advance(session, changes, actor=actor)
+    session.save()
+    now_when, now_where = _when(session), _where(session)
+    if (was_when, was_where) != (now_when, now_where):
+        told = _tell_expected(
+            session, "training-session-moved",
+            {"course": session.course.title, "was": was_when, "now": now_when, "where": now_where or "—"},
+            key=f"session-{session.pk}-r{session.revision}",
+        )  # fmt: skip
+        changes["notified"] = [None, told]
+    record("training.session.updated", session, actor=actor, unit=session.unit, changes=changes)
+    return session
+
+
+@transaction.atomic
+def cancel_session(session: Session, *, actor, reason: str, revision=None) -> Session:
+    """Call a session off before anyone's attendance is marked, with a reason the people still
+    expected are told. Invitations stay, for the record; nothing more can be done with them."""
+    session = _session_locked(session)
+    _require_on(actor, session.unit)
+    concurrency.check(session, revision, actor=actor)
+    _require_not_cancelled(session)
+    errors: dict = {}
+    reason = _text({"reason": reason}, "reason", errors, limit=200, required=True)
+    if errors:
+        raise ValidationError(errors)
+    if session.enrolments.filter(status__in=MARKED).exists():
+        raise ValidationError(
+            {"session": _("Attendance is marked already: the session can no longer be cancelled.")}
+        )
+    session.cancelled_at, session.cancel_reason = timezone.now(), reason
+    changes = concurrency.advance(session, {"cancel_reason": ["", reason]}, actor=actor)
+    session.save()
+    told = _tell_expected(
+        session, "training-session-cancelled",
+        {"course": session.course.title, "when": _when(session), "reason": reason},
+        key=f"session-{session.pk}-cancelled",
+    )  # fmt: skip
+    changes["notified"] = [None, told]
+    record("training.session.cancelled", session, actor=actor, unit=session.unit, changes=changes)
+    return session
+
+
 # --- invitations, attendance, results -------------------------------------------------------------
 
 
@@ -382,6 +503,7 @@ def invite(session: Session, *, actor, unit: Unit | None = None, position: str =
     scope; people already enrolled are left as they are. Returns how many were invited."""
     session = _session_locked(session)
     _require_on(actor, session.unit)
+    _require_not_cancelled(session, "entries")
     today = timezone.localdate(session.starts_at)
     if entries:
         try:
@@ -464,6 +586,7 @@ def reply(enrolment: Enrolment, *, actor, accept: bool) -> Enrolment:
     enrolment = _enrolment_locked(enrolment)
     if not (actor is None or enrolment.entry.user_id == actor.pk):
         _require_on(actor, enrolment.unit)
+    _require_not_cancelled(enrolment.session, "status")
     if enrolment.status not in (Status.INVITED, Status.ACCEPTED, Status.DECLINED):
         raise ValidationError({"status": _("Attendance is marked already.")})
     before = _before(enrolment)
@@ -524,6 +647,7 @@ def record_result(enrolment: Enrolment, *, actor, grade=None, status: str = "") 
     grants the course's certificate; anything else withdraws what an earlier pass granted."""
     enrolment = _enrolment_locked(enrolment)
     _require_on(actor, enrolment.session.unit)
+    _require_not_cancelled(enrolment.session, "status")
     if timezone.localdate(enrolment.session.starts_at) > timezone.localdate():
         raise ValidationError({"status": _("The session has not taken place yet.")})
     status, grade = clean_result(enrolment.session, {"grade": grade, "status": status})
@@ -585,6 +709,7 @@ def import_results(session: Session, *, actor, name: str, data: bytes) -> int:
 
     session = Session.objects.select_related("course", "unit").get(pk=session.pk)
     _require_on(actor, session.unit)
+    _require_not_cancelled(session, "file")
     if timezone.localdate(session.starts_at) > timezone.localdate():
         raise ValidationError({"file": _("The session has not taken place yet.")})
     try:
@@ -723,7 +848,7 @@ def next_renewal_session(cert: Certificate, unit: Unit, after: datetime.datetime
     ids = [unit.path[: i + 1] for i, ch in enumerate(unit.path) if ch == "/" and i > 0]
     return (
         Session.objects.filter(Q(course_id=cert.course_id) | Q(course__renews_id=cert.course_id))
-        .filter(starts_at__gt=after, unit__path__in=ids)
+        .filter(starts_at__gt=after, unit__path__in=ids, cancelled_at__isnull=True)
         .select_related("course")
         .order_by("starts_at")
         .first()

@@ -22,6 +22,7 @@ from yizhan.training import coverage as cov
 from yizhan.training import services
 from yizhan.training.forms import (
     BadgeForm,
+    CancelSessionForm,
     CourseEditForm,
     CourseForm,
     CoverageForm,
@@ -30,6 +31,7 @@ from yizhan.training.forms import (
     ImportForm,
     InviteForm,
     ResultForm,
+    SessionEditForm,
     SessionForm,
     split_ids,
 )
@@ -243,9 +245,67 @@ def session_detail(request, pk: int, forms=None):
             "import_form": forms.get("import") or ImportForm(),
             "result_form": forms.get("result"),
             "held": timezone.localdate(session.starts_at) <= timezone.localdate(),
+            "cancel_form": forms.get("cancel") or CancelSessionForm(initial={"revision": session.revision}),
+            "marked": any(e.status in services.MARKED for e in enrolments),
         },
         status=400 if forms else 200,
     )
+
+
+@staff_view("change")
+def session_edit(request, pk: int):
+    session = _session(request, pk, "change")
+    initial = {
+        "venue_kind": session.venue_kind, "venue": session.venue, "trainer": session.trainer,
+        "capacity": session.capacity, "station": session.station.code if session.station else "",
+        "outlets": ", ".join(o.code for o in session.outlets.order_by("path")),
+        "starts_at": f"{timezone.localtime(session.starts_at):%Y-%m-%d %H:%M}",
+        "ends_at": f"{timezone.localtime(session.ends_at):%Y-%m-%d %H:%M}",
+        "revision": session.revision,
+    }  # fmt: skip
+    form = SessionEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        revision = data.pop("revision")
+        try:
+            session = services.update_session(session, actor=request.user, revision=revision, **data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            for warning in services.session_warnings(session):
+                messages.warning(request, warning)
+            messages.success(request, _("Session saved."))
+            return redirect("training:session_detail", pk=session.pk)
+    return render(
+        request,
+        "core/form_page.html",
+        {
+            "form": form,
+            "title": _("Change the session"),
+            "cancel_url": reverse("training:session_detail", args=[session.pk]),
+        },
+    )
+
+
+@require_POST
+@staff_view("read")
+def session_cancel(request, pk: int):
+    session = _session(request, pk, "change")
+    form = CancelSessionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.cancel_session(
+                session,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                revision=form.cleaned_data["revision"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Session cancelled; those still expected are told."))
+            return redirect("training:session_detail", pk=session.pk)
+    return session_detail(request, pk, forms={"cancel": form})
 
 
 @require_POST
