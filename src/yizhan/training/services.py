@@ -415,6 +415,15 @@ def _tell_expected(session: Session, template: str, context: dict, key: str) -> 
     return summary.queued + summary.held
 
 
+def session_values(session: Session) -> dict:
+    """A session's fields as `clean_session` takes them (its station and outlets by code): what
+    a change starts from, and what the edit form shows."""
+    values = {f: getattr(session, f) for f in SESSION_FIELDS if f != "station_id"}
+    values["station"] = session.station.code if session.station_id else ""
+    values["outlets"] = [o.code for o in session.outlets.order_by("path")]
+    return values
+
+
 @transaction.atomic
 def update_session(session: Session, *, actor, revision=None, **data) -> Session:
     """Change a session not yet held: its times, venue, trainer or capacity (never below the people
@@ -427,9 +436,7 @@ def update_session(session: Session, *, actor, revision=None, **data) -> Session
         raise ValidationError(
             {"session": _("Attendance is marked already: the session can no longer change.")}
         )
-    current = {f: getattr(session, f) for f in SESSION_FIELDS if f != "station_id"}
-    current["station"] = session.station.code if session.station_id else ""
-    current["outlets"] = [o.code for o in session.outlets.all()]
+    current = session_values(session)
     data = {k: v for k, v in data.items() if k in current}
     clean = clean_session({**current, **data}, unit=session.unit, user=actor)
     enrolled = session.enrolments.count()

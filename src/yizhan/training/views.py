@@ -255,14 +255,13 @@ def session_detail(request, pk: int, forms=None):
 @staff_view("change")
 def session_edit(request, pk: int):
     session = _session(request, pk, "change")
-    initial = {
-        "venue_kind": session.venue_kind, "venue": session.venue, "trainer": session.trainer,
-        "capacity": session.capacity, "station": session.station.code if session.station else "",
-        "outlets": ", ".join(o.code for o in session.outlets.order_by("path")),
-        "starts_at": f"{timezone.localtime(session.starts_at):%Y-%m-%d %H:%M}",
-        "ends_at": f"{timezone.localtime(session.ends_at):%Y-%m-%d %H:%M}",
-        "revision": session.revision,
-    }  # fmt: skip
+    initial = services.session_values(session)
+    initial.update(
+        outlets=", ".join(initial["outlets"]),
+        starts_at=f"{timezone.localtime(session.starts_at):%Y-%m-%d %H:%M}",
+        ends_at=f"{timezone.localtime(session.ends_at):%Y-%m-%d %H:%M}",
+        revision=session.revision,
+    )
     form = SessionEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
